@@ -1,0 +1,83 @@
+"""order-lifecycle: the lifecycle of service orders in online marketplaces.
+
+A buyer buys a seller's listing; the seller accepts or declines, delivers, the buyer
+approves or asks for a revision within a review window; either side may update the
+contract, dispute the order or cancel it when the rules allow.
+
+The pure core lives in :mod:`order_lifecycle.core`; value objects and enums are here.
+"""
+
+from order_lifecycle.clock import Clock, ManualClock, SystemClock
+from order_lifecycle.core.api import ActionOption, Decision, DueTimer
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import (
+    LIFECYCLE_VERSION,
+    Action,
+    Actor,
+    Attachment,
+    BuyerRequest,
+    Cancellation,
+    CancellationReason,
+    CompletionReason,
+    Contract,
+    ContractProposal,
+    Delivery,
+    DisputeCase,
+    Listing,
+    Money,
+    Order,
+    OrderState,
+    Outcome,
+    Policy,
+    Role,
+    Timer,
+)
+from order_lifecycle.errors import (
+    ActionNotAvailable,
+    ConcurrencyConflict,
+    NotAParticipant,
+    OrderLifecycleError,
+    OrderNotFound,
+    StorageError,
+    ValidationError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LIFECYCLE_VERSION",
+    "Action",
+    "ActionNotAvailable",
+    "ActionOption",
+    "Actor",
+    "Attachment",
+    "BuyerRequest",
+    "Cancellation",
+    "CancellationReason",
+    "Clock",
+    "CompletionReason",
+    "ConcurrencyConflict",
+    "Contract",
+    "ContractProposal",
+    "Decision",
+    "Delivery",
+    "DisputeCase",
+    "DueTimer",
+    "Event",
+    "Listing",
+    "ManualClock",
+    "Money",
+    "NotAParticipant",
+    "Order",
+    "OrderLifecycleError",
+    "OrderNotFound",
+    "OrderState",
+    "Outcome",
+    "Policy",
+    "Role",
+    "StorageError",
+    "SystemClock",
+    "Timer",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,63 @@
+"""Clocks: where the application layer gets "now". The core never reads one.
+
+>>> import pendulum
+>>> clock = ManualClock(pendulum.datetime(2026, 12, 1, 10))
+>>> clock.advance(days=7).isoformat()
+'2026-12-08T10:00:00+00:00'
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import pendulum
+
+from order_lifecycle.core.values import to_instant
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything that tells the current instant, timezone-aware."""
+
+    def now(self) -> pendulum.DateTime:
+        """The current instant, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock, in UTC."""
+
+    def now(self) -> pendulum.DateTime:
+        """The current instant, in UTC."""
+        return pendulum.now(pendulum.UTC)
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class ManualClock:
+    """A clock that moves only when told: for tests, scripts and the CLI's ``--now``."""
+
+    def __init__(self, start: object = None) -> None:
+        self._now = (
+            pendulum.datetime(2026, 1, 1, tz="UTC") if start is None else to_instant(start, "start")
+        )
+
+    def now(self) -> pendulum.DateTime:
+        """The instant the clock was last set to."""
+        return self._now
+
+    def set(self, instant: object) -> pendulum.DateTime:
+        """Move the clock to ``instant`` (timezone-aware); return it."""
+        self._now = to_instant(instant, "instant")
+        return self._now
+
+    def advance(self, **units: float) -> pendulum.DateTime:
+        """Move the clock forward by pendulum units (``days=7``, ``hours=2``...); return it."""
+        self._now = to_instant(self._now.add(**units), "instant")  # type: ignore[arg-type]
+        return self._now
+
+    def __repr__(self) -> str:
+        return f"ManualClock({self._now.isoformat()!r})"

@@ -1,0 +1,78 @@
+"""The pure core: the order state machine, as functions of (order, actor, now, policy).
+
+No I/O and no clock reads: time is an argument. The core imports only the standard
+library, ``attrs``, ``transitions`` and ``pendulum``.
+
+>>> import pendulum
+>>> from order_lifecycle import core, Listing, Money
+>>> now = pendulum.datetime(2026, 12, 1, 10)
+>>> listing = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
+>>> placed = core.place(buyer="alice", seller="bob", listing=listing, now=now, order_id="o1")
+>>> accepted = core.decide(placed.order, core.Accept(), actor="bob", now=now)
+>>> accepted.order.state, accepted.events[0].kind
+(<OrderState.accepted: 'accepted'>, 'order_accepted')
+"""
+
+from order_lifecycle.core.api import (
+    DEFAULT_POLICY,
+    ActionOption,
+    Decision,
+    DueTimer,
+    decide,
+    due_timers,
+    fire,
+    options,
+    place,
+)
+from order_lifecycle.core.commands import (
+    Accept,
+    AcceptUpdate,
+    Approve,
+    AutoComplete,
+    Cancel,
+    Command,
+    Decline,
+    Deliver,
+    Dispute,
+    Expire,
+    Join,
+    ProposeUpdate,
+    RejectUpdate,
+    RequestRevision,
+    Resolve,
+    Say,
+    Withdraw,
+    WithdrawUpdate,
+)
+from order_lifecycle.core.prompts import next_step
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Accept",
+    "AcceptUpdate",
+    "ActionOption",
+    "Approve",
+    "AutoComplete",
+    "Cancel",
+    "Command",
+    "Decision",
+    "Decline",
+    "Deliver",
+    "Dispute",
+    "DueTimer",
+    "Expire",
+    "Join",
+    "ProposeUpdate",
+    "RejectUpdate",
+    "RequestRevision",
+    "Resolve",
+    "Say",
+    "Withdraw",
+    "WithdrawUpdate",
+    "decide",
+    "due_timers",
+    "fire",
+    "next_step",
+    "options",
+    "place",
+]

@@ -1,0 +1,320 @@
+"""The pure API: ``place``, ``decide``, ``options``, ``due_timers`` and ``fire``.
+
+All functions are pure: the order, the actor, the instant and the policy go in; a new
+order and its events come out. Nothing reads a clock, a file or a network.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Final
+
+import attrs
+import pendulum
+
+from order_lifecycle.core import values
+from order_lifecycle.core.commands import AutoComplete, Command, Expire
+from order_lifecycle.core.context import Context
+from order_lifecycle.core.effects import delivery_due
+from order_lifecycle.core.events import Event, OrderPlaced
+from order_lifecycle.core.guards import blockers
+from order_lifecycle.core.machine import move
+from order_lifecycle.core.model import (
+    LIFECYCLE_VERSION,
+    Action,
+    Actor,
+    Contract,
+    Listing,
+    Order,
+    OrderState,
+    Outcome,
+    Policy,
+    Role,
+    Timer,
+)
+from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS, Rule
+from order_lifecycle.errors import ActionNotAvailable, NotAParticipant, ValidationError
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "ActionOption",
+    "Decision",
+    "DueTimer",
+    "as_actor",
+    "check_participant",
+    "decide",
+    "due_timers",
+    "fire",
+    "options",
+    "place",
+]
+
+DEFAULT_POLICY: Final = Policy()
+
+
+@attrs.frozen
+class Decision:
+    """The result of a command: the new order and the events it recorded (exactly one)."""
+
+    order: Order
+    events: tuple[Event, ...]
+
+
+@attrs.frozen
+class ActionOption:
+    """An action as one actor sees it now: available, or not and why."""
+
+    action: Action
+    available: bool
+    reason: str | None = None
+
+
+@attrs.frozen
+class DueTimer:
+    """An armed timer: what it fires and when it is due."""
+
+    timer: Timer
+    action: Action | Timer
+    due_at: pendulum.DateTime
+
+
+def as_actor(order: Order, who: Actor | str) -> Actor:
+    """An ``Actor``; a plain user id is the buyer or seller of ``order`` with that id."""
+    if isinstance(who, Actor):
+        return who
+    user = values.check_id("by", who)
+    role = order.party(user)
+    if role is None:
+        raise NotAParticipant(
+            order.id, user, f"{user} is neither the buyer nor the seller of order {order.id}."
+        )
+    return Actor(user, role)
+
+
+def check_participant(order: Order, actor: Actor, policy: Policy) -> None:
+    """Raise ``NotAParticipant`` unless ``actor`` may act on ``order`` at all."""
+    role = actor.role
+    if role is Role.buyer and actor.id != order.buyer:
+        raise NotAParticipant(
+            order.id, actor.id, f"{actor.id} is not the buyer of order {order.id}."
+        )
+    if role is Role.seller and actor.id != order.seller:
+        raise NotAParticipant(
+            order.id, actor.id, f"{actor.id} is not the seller of order {order.id}."
+        )
+    if role is Role.cx_agent and not policy.is_cx_member(actor.id):
+        raise NotAParticipant(
+            order.id, actor.id, f"{actor.id} is not on this marketplace's CX team."
+        )
+    if role is Role.system and actor.id != Actor.SYSTEM_ID:
+        raise NotAParticipant(order.id, actor.id, "Only the system itself acts as the system.")
+
+
+def _context(
+    order: Order, actor: Actor | str, now: object, policy: Policy, tz: str = "UTC"
+) -> Context:
+    if not isinstance(order, Order):
+        raise ValidationError("order", f"must be an Order, not {type(order).__name__}")
+    if not isinstance(policy, Policy):
+        raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
+    instant = values.to_instant(now)
+    who = as_actor(order, actor)
+    check_participant(order, who, policy)
+    return Context(order, who, instant, policy, tz)
+
+
+def _reason(reasons: list[str]) -> str:
+    return " ".join(reasons)
+
+
+def place(
+    *,
+    buyer: str,
+    seller: str,
+    listing: Listing,
+    answers: Mapping[str, str] | None = None,
+    now: object,
+    policy: Policy = DEFAULT_POLICY,
+    order_id: str | None = None,
+) -> Decision:
+    """Place a new order: ``pending``, waiting for the seller.
+
+    Pass ``order_id`` for a deterministic id; without one a random id is drawn.
+    """
+    instant = values.to_instant(now)
+    buyer = values.check_id("buyer", buyer)
+    seller = values.check_id("seller", seller)
+    if buyer == seller:
+        raise ValidationError("seller", "a buyer cannot buy their own listing")
+    if not isinstance(listing, Listing):
+        raise ValidationError("listing", f"must be a Listing, not {type(listing).__name__}")
+    if not isinstance(policy, Policy):
+        raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
+    oid = f"ord_{uuid.uuid4().hex}" if order_id is None else values.check_id("order_id", order_id)
+    given = _answers(listing, answers, policy)
+    order = Order(
+        id=oid,
+        buyer=buyer,
+        seller=seller,
+        listing=listing,
+        state=OrderState.pending,
+        contract=Contract(price=listing.price, revisions=listing.revisions),
+        placed_at=instant,
+        updated_at=instant,
+        answers=given,
+        version=1,
+        lifecycle=LIFECYCLE_VERSION,
+    )
+    event = OrderPlaced(
+        order_id=oid,
+        seq=1,
+        action=Action.place,
+        actor=Actor.buyer(buyer),
+        at=instant,
+        state=OrderState.pending,
+        buyer=buyer,
+        seller=seller,
+        listing=listing,
+        answers=order.answers,
+        lifecycle=LIFECYCLE_VERSION,
+    )
+    return Decision(order, (event,))
+
+
+def _answers(listing: Listing, answers: Mapping[str, str] | None, policy: Policy) -> dict[str, str]:
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, Mapping):
+        raise ValidationError("answers", "must map each question to the buyer's answer")
+    questions = {r.question: r for r in listing.requests}
+    given: dict[str, str] = {}
+    for question, answer in answers.items():
+        if question not in questions:
+            raise ValidationError("answers", f"{question!r} is not a question of this listing")
+        text = values.check_text(
+            f"answers[{question!r}]", answer, max_chars=policy.max_message_chars, required=False
+        )
+        if text.strip():
+            given[question] = text
+    missing = [r.question for r in listing.requests if r.required and r.question not in given]
+    if missing:
+        raise ValidationError(
+            "answers", "the listing requires an answer to: " + "; ".join(repr(q) for q in missing)
+        )
+    # Keep the listing's order of questions.
+    return {q: given[q] for q in questions if q in given}
+
+
+def _target(rule: Rule, ctx: Context, command: Command) -> OrderState | None:
+    if len(rule.dests) <= 1:
+        return None
+    assert rule.action is Action.resolve
+    outcome = Outcome(getattr(command, "outcome"))  # noqa: B009 - narrowed by the rule
+    dispute = ctx.order.dispute
+    assert dispute is not None
+    if outcome is Outcome.resume:
+        return dispute.from_state
+    return OrderState.complete if outcome is Outcome.complete else OrderState.cancelled
+
+
+def decide(
+    order: Order,
+    command: Command,
+    *,
+    actor: Actor | str,
+    now: object,
+    policy: Policy = DEFAULT_POLICY,
+) -> Decision:
+    """Run ``command`` on ``order`` for ``actor`` at ``now``: the new order and its event.
+
+    Checked in this order: participant (``NotAParticipant``), availability on state, role
+    and time (``ActionNotAvailable``, with the same reason ``options`` gives), then the
+    command's arguments (``ValidationError``). A refused command changes nothing.
+    """
+    if not isinstance(command, Command) or not hasattr(command, "action"):
+        raise ValidationError("command", f"must be a core command, not {type(command).__name__}")
+    ctx = _context(order, actor, now, policy)
+    rule = RULES_BY_ACTION[command.action]
+    if rule.command is None:
+        raise ValidationError("command", "orders are placed with core.place(...)")
+    reasons = blockers(rule, ctx)
+    if reasons:
+        raise ActionNotAvailable(str(rule.action), _reason(reasons), order.id)
+    checked = command.validate(ctx)
+    state = move(order.state, rule.action, _target(rule, ctx, checked))
+    new, event = rule.effect(ctx, checked, state)
+    return Decision(new, (event,))
+
+
+def options(
+    order: Order,
+    *,
+    actor: Actor | str,
+    now: object,
+    policy: Policy = DEFAULT_POLICY,
+    tz: str = "UTC",
+) -> list[ActionOption]:
+    """Every action of the table as ``actor`` sees it at ``now``: available, or why not.
+
+    ``tz`` is the viewer's time zone for the instants in the reasons.
+    """
+    ctx = _context(order, actor, now, policy, _zone(tz))
+    result: list[ActionOption] = []
+    for rule in RULES:
+        reasons = blockers(rule, ctx)
+        if reasons:
+            result.append(ActionOption(rule.action, False, _reason(reasons)))
+        else:
+            result.append(ActionOption(rule.action, True, None))
+    return result
+
+
+def _zone(tz: object) -> str:
+    if not isinstance(tz, str):
+        raise ValidationError("tz", "must be an IANA time zone name such as Europe/Paris")
+    if tz == "UTC":
+        return tz
+    try:
+        pendulum.timezone(tz)
+    except Exception:
+        raise ValidationError("tz", f"{tz!r} is not a known IANA time zone") from None
+    return tz
+
+
+def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:
+    """The timers armed on ``order``, each with the instant it falls due (soonest first)."""
+    armed: list[DueTimer] = []
+    for timer in TIMERS:
+        if order.state not in timer.armed_in:
+            continue
+        due = timer.due(order, policy)
+        if due is not None:
+            armed.append(DueTimer(timer.timer, timer.fires or timer.timer, due))
+    armed.sort(key=lambda t: t.due_at)
+    return armed
+
+
+def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_POLICY) -> Decision:
+    """Fire ``timer`` on ``order`` as the system, if it is armed and due at ``now``.
+
+    A timer fired late still fires once; its event records ``due_at`` beside ``at``.
+    """
+    instant = values.to_instant(now)
+    timer = Timer(timer)
+    armed = {t.timer: t for t in due_timers(order, policy)}
+    pending = armed.get(timer)
+    if pending is None:
+        raise ActionNotAvailable(str(timer), f"The {timer} timer is not armed on this order.")
+    ctx = _context(order, Actor.system(), instant, policy)
+    if ctx.now < pending.due_at:
+        raise ActionNotAvailable(
+            str(timer),
+            f"The {timer} timer is due on {values.human_instant(pending.due_at)}, not yet.",
+        )
+    if isinstance(pending.action, Action):
+        command: Command = AutoComplete() if pending.action is Action.auto_complete else Expire()
+        return decide(order, command, actor=Actor.system(), now=instant, policy=policy)
+    state = move(order.state, timer)
+    new, event = delivery_due(ctx, state)
+    return Decision(new, (event,))

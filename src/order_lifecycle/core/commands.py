@@ -1,0 +1,316 @@
+"""Commands: one attrs class per order action, named after it in CamelCase.
+
+A command holds the arguments of an action as given. It is checked only after the
+actor is known to be a participant and the action is available (spec section 4:
+participant, availability, arguments), by :meth:`Command.validate`, which returns the
+normalised command or raises :class:`~order_lifecycle.errors.ValidationError`.
+
+>>> from order_lifecycle import core
+>>> core.RequestRevision(note="Warmer colours please").action
+<Action.request_revision: 'request_revision'>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar, Self
+
+import attrs
+import pendulum
+
+from order_lifecycle.core import values
+from order_lifecycle.core.context import Context
+from order_lifecycle.core.model import Action, Attachment, Money, Outcome, Policy
+from order_lifecycle.errors import ValidationError
+
+__all__ = [
+    "Accept",
+    "AcceptUpdate",
+    "Approve",
+    "AutoComplete",
+    "Cancel",
+    "Command",
+    "Decline",
+    "Deliver",
+    "Dispute",
+    "Expire",
+    "Join",
+    "ProposeUpdate",
+    "RejectUpdate",
+    "RequestRevision",
+    "Resolve",
+    "Say",
+    "Withdraw",
+    "WithdrawUpdate",
+]
+
+_REASON_CHARS = 2_000
+
+
+def _as_tuple(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
+    # Lists become tuples so commands stay hashable; anything else is kept as given and
+    # refused by ``validate`` (arguments are checked after participant and availability).
+    return tuple(value) if isinstance(value, (list, tuple)) else value  # type: ignore[return-value]
+
+
+@attrs.frozen
+class Command:
+    """Base of every command: ``action`` names the row of the table it runs."""
+
+    action: ClassVar[Action]
+
+    def validate(self, ctx: Context) -> Self:
+        """Check the arguments against the order and policy; return the normalised command."""
+        return self
+
+
+def check_files(field: str, files: object, policy: Policy) -> tuple[Attachment, ...]:
+    """The attachments of a delivery or message, within the policy's limits."""
+    if isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
+        raise ValidationError(field, "must be a sequence of attachments")
+    items = tuple(files)
+    if len(items) > policy.max_files:
+        raise ValidationError(field, f"holds {len(items)} files; the limit is {policy.max_files}")
+    for item in items:
+        if not isinstance(item, Attachment):
+            raise ValidationError(field, f"holds a {type(item).__name__}, not an Attachment")
+        if item.size > policy.max_file_bytes:
+            raise ValidationError(
+                field,
+                f"{item.name!r} is {item.size:,} bytes; the limit is {policy.max_file_bytes:,}",
+            )
+        allowed = policy.allowed_media_types
+        if allowed is not None and item.media_type.lower() not in allowed:
+            raise ValidationError(
+                field, f"{item.name!r} is {item.media_type}, which this marketplace does not accept"
+            )
+    return items
+
+
+def _reason(field: str, value: object, ctx: Context, *, required: bool) -> str:
+    limit = min(ctx.policy.max_message_chars, _REASON_CHARS)
+    return values.check_text(field, value, max_chars=limit, required=required)
+
+
+@attrs.frozen
+class Accept(Command):
+    """The seller accepts a pending order; delivery is due after the listing's delivery time."""
+
+    action: ClassVar[Action] = Action.accept
+
+
+@attrs.frozen
+class Decline(Command):
+    """The seller declines a pending order."""
+
+    action: ClassVar[Action] = Action.decline
+    reason: str = ""
+
+    def validate(self, ctx: Context) -> Self:
+        _reason("reason", self.reason, ctx, required=False)
+        return self
+
+
+@attrs.frozen
+class Withdraw(Command):
+    """The buyer withdraws a pending order."""
+
+    action: ClassVar[Action] = Action.withdraw
+    reason: str = ""
+
+    def validate(self, ctx: Context) -> Self:
+        _reason("reason", self.reason, ctx, required=False)
+        return self
+
+
+@attrs.frozen
+class Expire(Command):
+    """The system cancels a pending order whose acceptance window elapsed."""
+
+    action: ClassVar[Action] = Action.expire
+
+
+@attrs.frozen
+class Deliver(Command):
+    """The seller delivers content: at least one file, or ``outside=True``."""
+
+    action: ClassVar[Action] = Action.deliver
+    files: tuple[Attachment, ...] = attrs.field(default=(), converter=_as_tuple)
+    outside: bool = False
+    note: str = ""
+
+    def validate(self, ctx: Context) -> Self:
+        files = check_files("files", self.files, ctx.policy)
+        if not isinstance(self.outside, bool):
+            raise ValidationError("outside", "must be True or False")
+        if not files and not self.outside:
+            raise ValidationError(
+                "files",
+                "a delivery needs at least one file, or outside=True for content "
+                "delivered outside the platform",
+            )
+        values.check_text("note", self.note, max_chars=ctx.policy.max_message_chars, required=False)
+        return self
+
+
+@attrs.frozen
+class Approve(Command):
+    """The buyer approves the delivery; the order completes."""
+
+    action: ClassVar[Action] = Action.approve
+
+
+@attrs.frozen
+class RequestRevision(Command):
+    """The buyer asks for a revision, saying what to change."""
+
+    action: ClassVar[Action] = Action.request_revision
+    note: str
+
+    def validate(self, ctx: Context) -> Self:
+        values.check_text("note", self.note, max_chars=ctx.policy.max_message_chars)
+        return self
+
+
+@attrs.frozen
+class AutoComplete(Command):
+    """The system completes a delivered order whose review window elapsed."""
+
+    action: ClassVar[Action] = Action.auto_complete
+
+
+@attrs.frozen
+class ProposeUpdate(Command):
+    """A party proposes new contract terms: price, due date and/or revisions."""
+
+    action: ClassVar[Action] = Action.propose_update
+    price: Money | None = None
+    due_at: pendulum.DateTime | None = None
+    revisions: int | None = None
+
+    def validate(self, ctx: Context) -> Self:
+        contract = ctx.order.contract
+        price = self.price
+        if price is not None:
+            if not isinstance(price, Money):
+                raise ValidationError("price", f"must be Money, not {type(price).__name__}")
+            if price.amount <= 0:
+                raise ValidationError("price", "must be more than zero")
+            if price.currency != contract.price.currency:
+                raise ValidationError(
+                    "price", f"must be in the contract's currency, {contract.price.currency}"
+                )
+        due_at = None if self.due_at is None else values.to_instant(self.due_at, "due_at")
+        if due_at is not None and due_at <= ctx.now:
+            raise ValidationError("due_at", "must be in the future")
+        revisions = self.revisions
+        if revisions is not None:
+            values.check_count("revisions", revisions, maximum=100)
+            if revisions < ctx.order.revisions_used:
+                raise ValidationError(
+                    "revisions",
+                    f"must be at least the {ctx.order.revisions_used} revisions already used",
+                )
+        changes = (
+            (price is not None and price != contract.price)
+            or (due_at is not None and due_at != contract.due_at)
+            or (revisions is not None and revisions != contract.revisions)
+        )
+        if not changes:
+            raise ValidationError(
+                "update", "change at least one of price, due_at or revisions from the contract"
+            )
+        return attrs.evolve(self, due_at=due_at)
+
+
+@attrs.frozen
+class AcceptUpdate(Command):
+    """The other party accepts the open proposal; the contract changes."""
+
+    action: ClassVar[Action] = Action.accept_update
+
+
+@attrs.frozen
+class RejectUpdate(Command):
+    """The other party rejects the open proposal."""
+
+    action: ClassVar[Action] = Action.reject_update
+
+
+@attrs.frozen
+class WithdrawUpdate(Command):
+    """The proposer withdraws the open proposal."""
+
+    action: ClassVar[Action] = Action.withdraw_update
+
+
+@attrs.frozen
+class Dispute(Command):
+    """A party disputes the order; a CX agent is alerted to join the chat."""
+
+    action: ClassVar[Action] = Action.dispute
+    reason: str
+
+    def validate(self, ctx: Context) -> Self:
+        _reason("reason", self.reason, ctx, required=True)
+        return self
+
+
+@attrs.frozen
+class Join(Command):
+    """A CX agent joins the conversation of a disputed (or cancelled) order."""
+
+    action: ClassVar[Action] = Action.join
+
+
+def _outcome(value: object) -> Outcome:
+    if isinstance(value, Outcome):
+        return value
+    try:
+        return Outcome(str(value))
+    except ValueError:
+        raise ValidationError(
+            "outcome", f"{value!r} is not an outcome; use resume, complete or cancel"
+        ) from None
+
+
+@attrs.frozen
+class Resolve(Command):
+    """The CX agent who joined resolves the dispute: resume, complete or cancel."""
+
+    action: ClassVar[Action] = Action.resolve
+    outcome: Outcome | str
+    note: str
+
+    def validate(self, ctx: Context) -> Self:
+        outcome = _outcome(self.outcome)
+        _reason("note", self.note, ctx, required=True)
+        return attrs.evolve(self, outcome=outcome)
+
+
+@attrs.frozen
+class Cancel(Command):
+    """A party cancels the order (past due, or delivered with revisions used up)."""
+
+    action: ClassVar[Action] = Action.cancel
+    reason: str
+
+    def validate(self, ctx: Context) -> Self:
+        _reason("reason", self.reason, ctx, required=True)
+        return self
+
+
+@attrs.frozen
+class Say(Command):
+    """A chat message: text (1..``Policy.max_message_chars``), files, or both."""
+
+    action: ClassVar[Action] = Action.say
+    text: str = ""
+    files: tuple[Attachment, ...] = attrs.field(default=(), converter=_as_tuple)
+
+    def validate(self, ctx: Context) -> Self:
+        files = check_files("files", self.files, ctx.policy)
+        values.check_text(
+            "text", self.text, max_chars=ctx.policy.max_message_chars, required=not files
+        )
+        return self

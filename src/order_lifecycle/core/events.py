@@ -1,0 +1,265 @@
+"""History events: one attrs class per kind, one event per decision.
+
+Every event carries ``order_id``, ``seq`` (1, 2, 3... per order), ``action`` (the action
+or timer that caused it), ``actor``, ``at`` and ``state`` (the order's state after it).
+Events fired by a timer also carry ``due_at``: when the timer was due (``at`` is when it ran).
+An event holds everything needed to replay it through the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Final
+
+import attrs
+import pendulum
+
+from order_lifecycle.core.model import (
+    Action,
+    Actor,
+    Attachment,
+    Contract,
+    Listing,
+    Money,
+    OrderState,
+    Outcome,
+    Timer,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AgentJoined",
+    "ContentDelivered",
+    "DeliveryApproved",
+    "DeliveryDatePassed",
+    "DisputeResolved",
+    "Event",
+    "MessagePosted",
+    "OrderAccepted",
+    "OrderAutoCompleted",
+    "OrderCancelled",
+    "OrderDeclined",
+    "OrderDisputed",
+    "OrderExpired",
+    "OrderPlaced",
+    "OrderWithdrawn",
+    "RevisionRequested",
+    "UpdateAccepted",
+    "UpdateProposed",
+    "UpdateRejected",
+    "UpdateWithdrawn",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """What happened to an order, recorded once, in order."""
+
+    kind: ClassVar[str] = "event"
+
+    order_id: str
+    seq: int
+    action: Action | Timer
+    actor: Actor
+    at: pendulum.DateTime
+    state: OrderState
+    #: The open contract proposal this event closed without an answer (leaving the
+    #: active states voids it).
+    voided_proposal: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class OrderPlaced(Event):
+    """The buyer bought the listing; the seller is to accept or decline."""
+
+    kind: ClassVar[str] = "order_placed"
+    buyer: str
+    seller: str
+    listing: Listing
+    answers: Mapping[str, str]
+    lifecycle: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderAccepted(Event):
+    """The seller accepted; delivery is due at ``due_at``."""
+
+    kind: ClassVar[str] = "order_accepted"
+    due_at: pendulum.DateTime
+
+
+@attrs.frozen(kw_only=True)
+class OrderDeclined(Event):
+    """The seller declined the order."""
+
+    kind: ClassVar[str] = "order_declined"
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class OrderWithdrawn(Event):
+    """The buyer withdrew the order before the seller accepted it."""
+
+    kind: ClassVar[str] = "order_withdrawn"
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class OrderExpired(Event):
+    """The seller did not answer within the acceptance window (a timer)."""
+
+    kind: ClassVar[str] = "order_expired"
+    due_at: pendulum.DateTime
+
+
+@attrs.frozen(kw_only=True)
+class ContentDelivered(Event):
+    """The seller delivered content; the buyer's review window runs to ``review_due_at``."""
+
+    kind: ClassVar[str] = "content_delivered"
+    files: tuple[Attachment, ...] = ()
+    outside: bool = False
+    note: str = ""
+    review_due_at: pendulum.DateTime
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryApproved(Event):
+    """The buyer approved the delivery; the order is complete."""
+
+    kind: ClassVar[str] = "delivery_approved"
+
+
+@attrs.frozen(kw_only=True)
+class RevisionRequested(Event):
+    """The buyer asked for a revision."""
+
+    kind: ClassVar[str] = "revision_requested"
+    note: str
+    revisions_used: int
+    revisions_allowed: int
+
+
+@attrs.frozen(kw_only=True)
+class OrderAutoCompleted(Event):
+    """The review window lapsed without an answer; the order completed by itself (a timer)."""
+
+    kind: ClassVar[str] = "order_auto_completed"
+    due_at: pendulum.DateTime
+
+
+@attrs.frozen(kw_only=True)
+class UpdateProposed(Event):
+    """A party proposed new contract terms; ``None`` fields stay as they are."""
+
+    kind: ClassVar[str] = "update_proposed"
+    price: Money | None = None
+    due_at: pendulum.DateTime | None = None
+    revisions: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateAccepted(Event):
+    """The other party accepted the proposal; ``contract`` is now in force."""
+
+    kind: ClassVar[str] = "update_accepted"
+    contract: Contract
+
+
+@attrs.frozen(kw_only=True)
+class UpdateRejected(Event):
+    """The other party rejected the proposal."""
+
+    kind: ClassVar[str] = "update_rejected"
+
+
+@attrs.frozen(kw_only=True)
+class UpdateWithdrawn(Event):
+    """The proposer withdrew the proposal."""
+
+    kind: ClassVar[str] = "update_withdrawn"
+
+
+@attrs.frozen(kw_only=True)
+class OrderDisputed(Event):
+    """A party disputed the order; the CX team is alerted and the order is frozen."""
+
+    kind: ClassVar[str] = "order_disputed"
+    reason: str
+    from_state: OrderState
+
+
+@attrs.frozen(kw_only=True)
+class AgentJoined(Event):
+    """A CX agent joined the conversation (to resolve a dispute or settle a cancellation)."""
+
+    kind: ClassVar[str] = "agent_joined"
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class DisputeResolved(Event):
+    """The CX agent resolved the dispute: resumed, completed or cancelled the order."""
+
+    kind: ClassVar[str] = "dispute_resolved"
+    outcome: Outcome
+    note: str
+    review_due_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderCancelled(Event):
+    """A party cancelled the order (past due, or revisions exhausted); CX settles the money."""
+
+    kind: ClassVar[str] = "order_cancelled"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class MessagePosted(Event):
+    """A chat message from a participant."""
+
+    kind: ClassVar[str] = "message_posted"
+    text: str = ""
+    files: tuple[Attachment, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryDatePassed(Event):
+    """The delivery date passed without a delivery (a one-time notice per due date)."""
+
+    kind: ClassVar[str] = "delivery_date_passed"
+    due_at: pendulum.DateTime
+
+
+EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
+    cls.kind: cls
+    for cls in (
+        OrderPlaced,
+        OrderAccepted,
+        OrderDeclined,
+        OrderWithdrawn,
+        OrderExpired,
+        ContentDelivered,
+        DeliveryApproved,
+        RevisionRequested,
+        OrderAutoCompleted,
+        UpdateProposed,
+        UpdateAccepted,
+        UpdateRejected,
+        UpdateWithdrawn,
+        OrderDisputed,
+        AgentJoined,
+        DisputeResolved,
+        OrderCancelled,
+        MessagePosted,
+        DeliveryDatePassed,
+    )
+}
+
+#: The timer behind each timer-fired action.
+TIMER_OF: Final[Mapping[Action | Timer, Timer]] = {
+    Action.auto_complete: Timer.review_window,
+    Action.expire: Timer.acceptance_window,
+    Timer.delivery_due: Timer.delivery_due,
+}

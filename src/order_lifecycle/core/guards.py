@@ -1,0 +1,309 @@
+"""Guards: the conditions on state, role and time that make an action available.
+
+A guard is a pure function of the :class:`Context` that returns ``None`` when its
+condition holds, or a sentence a person can act on when it does not. The table (see
+``table.py``) lists the guards of each action; :func:`blockers` runs them all and is the
+one rule behind both ``options`` (what may I do, and why not) and ``decide`` (do it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+import attrs
+
+from order_lifecycle.core import values
+from order_lifecycle.core.context import Context
+from order_lifecycle.core.model import Action, CancellationReason, OrderState, Role
+
+if TYPE_CHECKING:
+    from order_lifecycle.core.table import Rule
+
+__all__ = [
+    "Guard",
+    "acceptance_window_elapsed",
+    "blockers",
+    "cancel_allowed",
+    "counterparty",
+    "joined_agent",
+    "no_agent_yet",
+    "no_open_proposal",
+    "proposal_fits",
+    "proposal_open",
+    "proposer",
+    "review_window_elapsed",
+    "revisions_left",
+    "say_allowed",
+]
+
+
+@attrs.frozen
+class Guard:
+    """A named condition; ``doc`` is how the generated lifecycle table shows it."""
+
+    doc: str
+    check: Callable[[Context], str | None]
+
+    def __call__(self, ctx: Context) -> str | None:
+        return self.check(ctx)
+
+
+#: How each action reads in a sentence ("Only the seller can {accept the order}.").
+VERB: Final[dict[Action, str]] = {
+    Action.place: "place an order",
+    Action.accept: "accept the order",
+    Action.decline: "decline the order",
+    Action.withdraw: "withdraw the order",
+    Action.expire: "expire the order",
+    Action.deliver: "deliver content",
+    Action.approve: "approve the delivery",
+    Action.request_revision: "request a revision",
+    Action.auto_complete: "auto-complete the order",
+    Action.propose_update: "propose a contract update",
+    Action.accept_update: "accept a contract update",
+    Action.reject_update: "reject a contract update",
+    Action.withdraw_update: "withdraw a contract update",
+    Action.dispute: "dispute the order",
+    Action.join: "join the conversation",
+    Action.resolve: "resolve the dispute",
+    Action.cancel: "cancel the order",
+    Action.say: "post a message",
+}
+
+_ROLE_NAMES: Final[dict[Role, str]] = {
+    Role.buyer: "the buyer",
+    Role.seller: "the seller",
+    Role.cx_agent: "a CX agent",
+    Role.system: "the system",
+}
+
+
+def _when(ctx: Context, at: _dt.datetime) -> str:
+    return values.human_instant(at, ctx.tz)
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def role_sentence(rule: Rule) -> str:
+    """``Only the seller can accept the order.``"""
+    names = [_ROLE_NAMES[r] for r in Role if r in rule.roles]
+    sentence = f"Only {_or(names)} can {VERB[rule.action]}"
+    if rule.roles == frozenset({Role.system}):
+        sentence += ": it happens by itself when its time comes"
+    return sentence + "."
+
+
+def state_sentence(rule: Rule, state: OrderState) -> str:
+    """Why the order's state does not allow the action."""
+    if rule.action is Action.place:
+        return "This order is already placed; placing starts a new order."
+    if state.is_terminal:
+        return f"The order is {state}: only messages can be posted now."
+    if state is OrderState.disputed:
+        return "The order is disputed and frozen until a CX agent resolves the dispute."
+    allowed = _or([str(s) for s in OrderState if s in rule.sources])
+    return f"The order is {state}; you can {VERB[rule.action]} only when it is {allowed}."
+
+
+def blockers(rule: Rule, ctx: Context) -> list[str]:
+    """Every unmet condition of ``rule`` for this context, as sentences (empty: available)."""
+    reasons: list[str] = []
+    if ctx.actor.role not in rule.roles:
+        reasons.append(role_sentence(rule))
+    if ctx.order.state not in rule.sources:
+        reasons.append(state_sentence(rule, ctx.order.state))
+    for guard in rule.guards:
+        reason = guard.check(ctx)
+        if reason is not None:
+            reasons.append(reason)
+    return reasons
+
+
+def _acceptance_window_elapsed(ctx: Context) -> str | None:
+    window = ctx.policy.acceptance_window
+    if window is None:
+        return "This marketplace has no acceptance window, so orders never expire."
+    deadline = values.shift(ctx.order.placed_at, window)
+    if ctx.now < deadline:
+        return f"The order expires only if the seller has not answered by {_when(ctx, deadline)}."
+    return None
+
+
+acceptance_window_elapsed: Final = Guard(
+    "`Policy.acceptance_window` set and elapsed since placed_at", _acceptance_window_elapsed
+)
+
+
+def _review_window_elapsed(ctx: Context) -> str | None:
+    due = ctx.order.review_due_at
+    if ctx.order.state is OrderState.delivered and due is not None and ctx.now < due:
+        return f"The review window ends on {_when(ctx, due)}; the order completes then."
+    return None
+
+
+review_window_elapsed: Final = Guard("now ≥ review_due_at", _review_window_elapsed)
+
+
+def _revisions_left(ctx: Context) -> str | None:
+    order = ctx.order
+    if not order.revisions_exhausted:
+        return None
+    if order.contract.revisions == 0:
+        return (
+            "The contract includes no revisions; approve the delivery, or propose a contract "
+            "update that adds revisions."
+        )
+    return (
+        f"All {order.contract.revisions} revisions in the contract are used; approve the "
+        "delivery, or propose a contract update that adds revisions."
+    )
+
+
+revisions_left: Final = Guard("revisions not exhausted", _revisions_left)
+
+
+def _no_open_proposal(ctx: Context) -> str | None:
+    proposal = ctx.order.proposal
+    if proposal is None:
+        return None
+    return (
+        f"A contract update proposed by the {proposal.role} is waiting for an answer; it must "
+        "be accepted, rejected or withdrawn first."
+    )
+
+
+no_open_proposal: Final = Guard("no open proposal", _no_open_proposal)
+
+
+def _proposal_open(ctx: Context) -> str | None:
+    if ctx.order.proposal is None:
+        return "There is no open contract update."
+    return None
+
+
+proposal_open: Final = Guard("proposal open", _proposal_open)
+
+
+def _counterparty(ctx: Context) -> str | None:
+    proposal = ctx.order.proposal
+    if proposal is None or ctx.actor.role not in (Role.buyer, Role.seller):
+        return None
+    if ctx.actor.role is proposal.role:
+        other = "seller" if proposal.role is Role.buyer else "buyer"
+        return f"You proposed this contract update; the {other} answers it."
+    return None
+
+
+counterparty: Final = Guard("actor is the other party of the proposal", _counterparty)
+
+
+def _proposer(ctx: Context) -> str | None:
+    proposal = ctx.order.proposal
+    if proposal is None or ctx.actor.role not in (Role.buyer, Role.seller):
+        return None
+    if ctx.actor.role is not proposal.role:
+        return (
+            f"Only the {proposal.role}, who proposed this contract update, can withdraw it; "
+            "you can accept or reject it."
+        )
+    return None
+
+
+proposer: Final = Guard("actor proposed it", _proposer)
+
+
+def _proposal_fits(ctx: Context) -> str | None:
+    proposal = ctx.order.proposal
+    used = ctx.order.revisions_used
+    if proposal is None or proposal.revisions is None or proposal.revisions >= used:
+        return None
+    return (
+        f"The proposal allows {proposal.revisions} revisions but {used} are already used; "
+        "reject it and propose new terms."
+    )
+
+
+proposal_fits: Final = Guard("proposed revisions ≥ revisions_used", _proposal_fits)
+
+
+def _no_agent_yet(ctx: Context) -> str | None:
+    order = ctx.order
+    if order.state is OrderState.disputed and order.dispute is not None:
+        if order.dispute.agent is not None:
+            return f"CX agent {order.dispute.agent} has already joined this dispute."
+        return None
+    if order.state is OrderState.cancelled:
+        cancellation = order.cancellation
+        if cancellation is None or cancellation.reason is not CancellationReason.cancelled:
+            return (
+                "A CX agent joins a cancelled order only when a party cancelled it, to settle "
+                "the money; this one was not."
+            )
+        if cancellation.agent is not None:
+            return f"CX agent {cancellation.agent} has already joined to settle the money."
+    return None
+
+
+no_agent_yet: Final = Guard(
+    "no agent joined yet (a cancelled order: only one that `cancel` cancelled)", _no_agent_yet
+)
+
+
+def _joined_agent(ctx: Context) -> str | None:
+    dispute = ctx.order.dispute
+    if ctx.order.state is not OrderState.disputed or dispute is None:
+        return None
+    if dispute.agent is None:
+        return "A CX agent must join the conversation before resolving the dispute."
+    if ctx.actor.role is Role.cx_agent and dispute.agent != ctx.actor.id:
+        return f"CX agent {dispute.agent} handles this dispute; only they can resolve it."
+    return None
+
+
+joined_agent: Final = Guard("actor is the CX agent who joined", _joined_agent)
+
+
+def _cancel_allowed(ctx: Context) -> str | None:
+    order = ctx.order
+    state = order.state
+    if state not in (OrderState.accepted, OrderState.delivered, OrderState.revision):
+        return None
+    if order.is_past_due(ctx.now):
+        return None
+    if state is OrderState.delivered and order.revisions_exhausted:
+        return None
+    revisions = order.contract.revisions
+    used = (
+        f"all {revisions} revisions are used"
+        if revisions
+        else "the delivery is in review (the contract includes no revisions)"
+    )
+    if state is OrderState.delivered:
+        return (
+            f"Cancel becomes available when {used} ({order.revisions_used} used so far); "
+            "until then, request a revision, approve, or dispute the order."
+        )
+    due = order.contract.due_at
+    assert due is not None  # accepted and revision orders always have a due date
+    return (
+        f"Cancel becomes available when the delivery date passes on {_when(ctx, due)}, "
+        f"or when {used}."
+    )
+
+
+cancel_allowed: Final = Guard(
+    "past due, or (state is delivered and revisions exhausted)", _cancel_allowed
+)
+
+
+def _say_allowed(ctx: Context) -> str | None:
+    if ctx.actor.role is Role.cx_agent and ctx.actor.id not in ctx.order.agents:
+        return "CX agents post in an order's chat only after joining it."
+    return None
+
+
+say_allowed: Final = Guard("a CX agent has joined", _say_allowed)

@@ -1,0 +1,545 @@
+"""The value objects of an order: frozen attrs classes, changed only with ``attrs.evolve``.
+
+>>> from order_lifecycle import Money
+>>> Money("150.00", "USD")
+Money(amount=Decimal('150.00'), currency='USD')
+>>> Money(1.5, "USD")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+order_lifecycle.errors.ValidationError: amount: must be a Decimal, an int or a decimal string; ...
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import ClassVar, Final
+
+import attrs
+import pendulum
+
+from order_lifecycle.core import values
+from order_lifecycle.errors import ValidationError
+
+__all__ = [
+    "LIFECYCLE_VERSION",
+    "Action",
+    "Actor",
+    "Attachment",
+    "BuyerRequest",
+    "Cancellation",
+    "CancellationReason",
+    "CompletionReason",
+    "Contract",
+    "ContractProposal",
+    "Delivery",
+    "DisputeCase",
+    "Listing",
+    "Money",
+    "Order",
+    "OrderState",
+    "Outcome",
+    "Policy",
+    "Role",
+    "Timer",
+]
+
+#: The version of the lifecycle definition (the transition table). Each order records
+#: the one it was placed under, so a later definition can tell old orders apart.
+LIFECYCLE_VERSION: Final = "1"
+
+
+class OrderState(enum.StrEnum):
+    """Where an order is in its lifecycle."""
+
+    pending = "pending"
+    accepted = "accepted"
+    delivered = "delivered"
+    revision = "revision"
+    complete = "complete"
+    disputed = "disputed"
+    cancelled = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """``complete`` and ``cancelled`` accept no action but messages."""
+        return self in _TERMINAL
+
+
+_TERMINAL: Final = frozenset({OrderState.complete, OrderState.cancelled})
+
+
+class Role(enum.StrEnum):
+    """Who an actor is in an order."""
+
+    buyer = "buyer"
+    seller = "seller"
+    cx_agent = "cx_agent"
+    system = "system"
+
+
+class Action(enum.StrEnum):
+    """Every order action of the lifecycle table (spec section 4)."""
+
+    place = "place"
+    accept = "accept"
+    decline = "decline"
+    withdraw = "withdraw"
+    expire = "expire"
+    deliver = "deliver"
+    approve = "approve"
+    request_revision = "request_revision"
+    auto_complete = "auto_complete"
+    propose_update = "propose_update"
+    accept_update = "accept_update"
+    reject_update = "reject_update"
+    withdraw_update = "withdraw_update"
+    dispute = "dispute"
+    # The spec names this action "join"; it shadows str.join on members, which we never call.
+    join = "join"  # type: ignore[assignment]
+    resolve = "resolve"
+    cancel = "cancel"
+    say = "say"
+
+
+class Timer(enum.StrEnum):
+    """The timers ``tick`` fires (spec section 4, Timers)."""
+
+    review_window = "review_window"
+    delivery_due = "delivery_due"
+    acceptance_window = "acceptance_window"
+
+
+class Outcome(enum.StrEnum):
+    """How a CX agent resolves a dispute."""
+
+    resume = "resume"
+    complete = "complete"
+    cancel = "cancel"
+
+
+class CancellationReason(enum.StrEnum):
+    """Why an order ended cancelled."""
+
+    declined = "declined"
+    withdrawn = "withdrawn"
+    expired = "expired"
+    cancelled = "cancelled"
+    cancelled_by_cx = "cancelled_by_cx"
+
+
+class CompletionReason(enum.StrEnum):
+    """Why an order ended complete."""
+
+    approved = "approved"
+    review_window_elapsed = "review window elapsed"
+    resolved_by_cx = "resolved_by_cx"
+
+
+def _role(value: object) -> Role:
+    if isinstance(value, Role):
+        return value
+    try:
+        return Role(str(value))
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise ValidationError("role", f"{value!r} is not a role; use one of {choices}") from None
+
+
+# Named converters: the attrs mypy plugin understands functions, not lambdas.
+
+
+def _actor_id(v: object) -> str:
+    return values.check_id("actor.id", v)
+
+
+def _amount(v: object) -> decimal.Decimal:
+    return values.to_amount(v, "amount")
+
+
+def _question(v: object) -> str:
+    return values.check_text("question", v, max_chars=1000, multiline=False)
+
+
+def _title(v: object) -> str:
+    return values.check_text("listing.title", v, max_chars=200, multiline=False)
+
+
+def _delivery(v: object) -> pendulum.Duration:
+    return values.to_duration(v, "listing.delivery")
+
+
+def _revisions(v: object) -> int:
+    return values.check_count("listing.revisions", v, maximum=100)
+
+
+def _file_name(v: object) -> str:
+    return values.check_text("file.name", v, max_chars=255, multiline=False)
+
+
+def _file_size(v: object) -> int:
+    return values.check_count("file.size", v, maximum=2**53)
+
+
+def _media_type(v: object) -> str:
+    return values.check_text("file.media_type", v, max_chars=255, multiline=False)
+
+
+def _uri(v: object) -> str:
+    return values.check_text("file.uri", v, max_chars=2000, multiline=False)
+
+
+def _review_window(v: object) -> pendulum.Duration:
+    return values.to_duration(v, "policy.review_window")
+
+
+def _max_file_bytes(v: object) -> int:
+    return values.check_count("policy.max_file_bytes", v, minimum=1, maximum=2**40)
+
+
+def _max_message_chars(v: object) -> int:
+    return values.check_count("policy.max_message_chars", v, minimum=1, maximum=1_000_000)
+
+
+def _max_files(v: object) -> int:
+    return values.check_count("policy.max_files", v, minimum=1, maximum=1000)
+
+
+def _max_delivery_attempts(v: object) -> int:
+    return values.check_count("policy.max_delivery_attempts", v, minimum=1, maximum=100)
+
+
+@attrs.frozen
+class Actor:
+    """Someone acting on an order: its buyer, its seller, a CX agent, or the system (timers).
+
+    >>> Actor.buyer("alice")
+    Actor(id='alice', role=<Role.buyer: 'buyer'>)
+    """
+
+    id: str = attrs.field(converter=_actor_id)
+    role: Role = attrs.field(converter=_role)
+
+    SYSTEM_ID: ClassVar[str] = "system"
+
+    @classmethod
+    def buyer(cls, id: str) -> Actor:
+        """The buyer with this user id."""
+        return cls(id, Role.buyer)
+
+    @classmethod
+    def seller(cls, id: str) -> Actor:
+        """The seller with this user id."""
+        return cls(id, Role.seller)
+
+    @classmethod
+    def cx(cls, id: str) -> Actor:
+        """A customer-experience agent, as asserted by the host application."""
+        return cls(id, Role.cx_agent)
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The system itself: timers fired by ``tick``."""
+        return _SYSTEM
+
+    def __str__(self) -> str:
+        return self.id if self.role in (Role.buyer, Role.seller) else f"{self.role}:{self.id}"
+
+
+_SYSTEM: Final = Actor(Actor.SYSTEM_ID, Role.system)
+
+
+def _currency(value: object) -> str:
+    if not isinstance(value, str) or value not in values.CURRENCY_MINOR_UNITS:
+        raise ValidationError(
+            "currency", f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR, JPY)"
+        )
+    return value
+
+
+@attrs.frozen
+class Money:
+    """An amount of a currency: a ``Decimal`` (never a float) and an ISO 4217 code.
+
+    The amount may not carry more decimals than the currency has (``1.005 USD`` is refused).
+    """
+
+    amount: decimal.Decimal = attrs.field(converter=_amount)
+    currency: str = attrs.field(default="USD", converter=_currency)
+
+    def __attrs_post_init__(self) -> None:
+        exponent = self.amount.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite amounts only (to_amount checked)
+        places = values.CURRENCY_MINOR_UNITS[self.currency]
+        if -exponent > places and self.amount != self.amount.quantize(
+            decimal.Decimal(1).scaleb(-places)
+        ):
+            raise ValidationError(
+                "amount", f"{self.currency} has {places} decimal places; {self.amount} has more"
+            )
+
+    def __str__(self) -> str:
+        places = values.CURRENCY_MINOR_UNITS[self.currency]
+        return f"{self.amount.quantize(decimal.Decimal(1).scaleb(-places)):,} {self.currency}"
+
+
+@attrs.frozen
+class BuyerRequest:
+    """A question the buyer answers when buying (``required`` ones must be answered)."""
+
+    question: str = attrs.field(converter=_question)
+    required: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+def _requests(value: object) -> tuple[BuyerRequest, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError("listing.requests", "must be a sequence of BuyerRequest")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, BuyerRequest):
+            raise ValidationError(
+                "listing.requests", f"holds a {type(item).__name__}; use BuyerRequest(...)"
+            )
+    questions = [r.question for r in items]
+    if len(set(questions)) != len(questions):
+        raise ValidationError("listing.requests", "asks the same question twice")
+    if len(items) > 50:
+        raise ValidationError("listing.requests", "holds more than 50 questions")
+    return items
+
+
+def _price(value: object) -> Money:
+    if not isinstance(value, Money):
+        raise ValidationError("listing.price", f"must be Money, not {type(value).__name__}")
+    if value.amount <= 0:
+        raise ValidationError("listing.price", "must be more than zero")
+    return value
+
+
+@attrs.frozen
+class Listing:
+    """What the buyer bought, as it was at purchase (a snapshot, not a reference)."""
+
+    title: str = attrs.field(converter=_title)
+    price: Money = attrs.field(converter=_price)
+    delivery: pendulum.Duration = attrs.field(converter=_delivery)
+    revisions: int = attrs.field(converter=_revisions)
+    requests: tuple[BuyerRequest, ...] = attrs.field(default=(), converter=_requests)
+
+
+@attrs.frozen
+class Contract:
+    """The terms in force.
+
+    ``due_at`` is set on acceptance; each accepted update bumps ``version``.
+    """
+
+    price: Money
+    revisions: int
+    due_at: pendulum.DateTime | None = None
+    version: int = 1
+
+
+@attrs.frozen
+class Attachment:
+    """A stored file: what the blob store kept, and where."""
+
+    name: str = attrs.field(converter=_file_name)
+    size: int = attrs.field(converter=_file_size)
+    media_type: str = attrs.field(converter=_media_type)
+    sha256: str = attrs.field()
+    uri: str = attrs.field(converter=_uri)
+
+    @sha256.validator
+    def _check_sha256(self, _: object, value: object) -> None:
+        if not (
+            isinstance(value, str)
+            and len(value) == 64
+            and all(c in "0123456789abcdef" for c in value)
+        ):
+            raise ValidationError("file.sha256", "must be 64 lowercase hex digits")
+
+
+@attrs.frozen
+class Delivery:
+    """One delivery of content: files, and/or a note that it was delivered outside the platform."""
+
+    at: pendulum.DateTime
+    files: tuple[Attachment, ...] = ()
+    outside: bool = False
+    note: str = ""
+
+
+@attrs.frozen
+class ContractProposal:
+    """An open contract update, waiting for the other party. ``None`` fields stay as they are."""
+
+    by: str
+    role: Role
+    at: pendulum.DateTime
+    price: Money | None = None
+    due_at: pendulum.DateTime | None = None
+    revisions: int | None = None
+
+
+@attrs.frozen
+class DisputeCase:
+    """The order's latest dispute. ``agent`` is the CX agent who joined, once one has."""
+
+    opened_by: Actor
+    reason: str
+    from_state: OrderState
+    at: pendulum.DateTime
+    agent: str | None = None
+    joined_at: pendulum.DateTime | None = None
+    outcome: Outcome | None = None
+    resolved_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen
+class Cancellation:
+    """How the order was cancelled. ``agent`` is the CX agent who joined to settle the money."""
+
+    by: Actor
+    reason: CancellationReason
+    at: pendulum.DateTime
+    note: str = ""
+    agent: str | None = None
+    joined_at: pendulum.DateTime | None = None
+
+
+def _frozen_answers(value: Mapping[str, str]) -> Mapping[str, str]:
+    if isinstance(value, MappingProxyType):
+        return value
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class Order:
+    """One order: plain, immutable data. The machine is shared; an order never holds one.
+
+    ``version`` counts the events the order has recorded (its history's length) and is
+    what optimistic concurrency compares.
+    """
+
+    id: str
+    buyer: str
+    seller: str
+    listing: Listing
+    state: OrderState
+    contract: Contract
+    placed_at: pendulum.DateTime
+    updated_at: pendulum.DateTime
+    answers: Mapping[str, str] = attrs.field(
+        factory=lambda: MappingProxyType({}), converter=_frozen_answers
+    )
+    revisions_used: int = 0
+    deliveries: tuple[Delivery, ...] = ()
+    proposal: ContractProposal | None = None
+    dispute: DisputeCase | None = None
+    cancellation: Cancellation | None = None
+    agents: tuple[str, ...] = ()
+    accepted_at: pendulum.DateTime | None = None
+    delivered_at: pendulum.DateTime | None = None
+    review_due_at: pendulum.DateTime | None = None
+    completed_at: pendulum.DateTime | None = None
+    completion: CompletionReason | None = None
+    #: The ``contract.due_at`` whose "delivery date passed" notice has fired, if any.
+    due_notice_for: pendulum.DateTime | None = None
+    version: int = 1
+    lifecycle: str = LIFECYCLE_VERSION
+
+    @property
+    def revisions_left(self) -> int:
+        """Revisions the buyer may still ask for under the contract in force."""
+        return max(self.contract.revisions - self.revisions_used, 0)
+
+    @property
+    def revisions_exhausted(self) -> bool:
+        """All revisions the contract allows are used."""
+        return self.revisions_used >= self.contract.revisions
+
+    def is_past_due(self, now: _dt.datetime) -> bool:
+        """In progress (accepted or revision) and the delivery date has come."""
+        due = self.contract.due_at
+        return (
+            self.state in (OrderState.accepted, OrderState.revision)
+            and due is not None
+            and now >= due
+        )
+
+    def party(self, user_id: str) -> Role | None:
+        """``buyer`` or ``seller`` for this order's parties; ``None`` for anyone else."""
+        if user_id == self.buyer:
+            return Role.buyer
+        if user_id == self.seller:
+            return Role.seller
+        return None
+
+
+_DEFAULT_REVIEW_WINDOW: Final = pendulum.duration(days=7)
+
+
+def _acceptance_window(value: object) -> pendulum.Duration | None:
+    return None if value is None else values.to_duration(value, "policy.acceptance_window")
+
+
+def _team(value: object) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError("policy.cx_team", "must be a collection of user ids, or None")
+    return frozenset(values.check_id("policy.cx_team", v) for v in value)
+
+
+def _media_types(value: object) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError("policy.allowed_media_types", "must be a collection, or None")
+    return frozenset(
+        values.check_text("policy.allowed_media_types", v, max_chars=255, multiline=False).lower()
+        for v in value
+    )
+
+
+@attrs.frozen
+class Policy:
+    """The rules a marketplace sets: windows, the CX team, file and message limits.
+
+    >>> Policy().review_window.in_days()
+    7
+    """
+
+    review_window: pendulum.Duration = attrs.field(
+        default=_DEFAULT_REVIEW_WINDOW,
+        converter=_review_window,
+    )
+    acceptance_window: pendulum.Duration | None = attrs.field(
+        default=None, converter=_acceptance_window
+    )
+    cx_team: frozenset[str] | None = attrs.field(default=None, converter=_team)
+    max_file_bytes: int = attrs.field(
+        default=50 * 1024 * 1024,
+        converter=_max_file_bytes,
+    )
+    allowed_media_types: frozenset[str] | None = attrs.field(default=None, converter=_media_types)
+    max_message_chars: int = attrs.field(
+        default=10_000,
+        converter=_max_message_chars,
+    )
+    max_files: int = attrs.field(
+        default=20,
+        converter=_max_files,
+    )
+    max_delivery_attempts: int = attrs.field(
+        default=8,
+        converter=_max_delivery_attempts,
+    )
+
+    def is_cx_member(self, user_id: str) -> bool:
+        """Whether ``user_id`` may act as a CX agent under this policy."""
+        return self.cx_team is None or user_id in self.cx_team

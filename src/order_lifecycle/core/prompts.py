@@ -1,0 +1,182 @@
+"""The order chatbot: for each state and role, the next step, with its deadline in words.
+
+The prompt is computed for the viewer at a given instant; it is never stored.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from order_lifecycle.core import values
+from order_lifecycle.core.api import DEFAULT_POLICY, _context, _zone, due_timers
+from order_lifecycle.core.context import Context
+from order_lifecycle.core.model import Actor, CancellationReason, Order, OrderState, Policy, Role
+
+__all__ = ["next_step"]
+
+
+def _deadline(ctx: Context, at: _dt.datetime) -> str:
+    return f"{values.human_instant(at, ctx.tz)} ({values.human_relative(at, ctx.now)})"
+
+
+def _proposal_line(ctx: Context) -> str | None:
+    proposal = ctx.order.proposal
+    if proposal is None:
+        return None
+    terms: list[str] = []
+    if proposal.price is not None:
+        terms.append(f"price {proposal.price}")
+    if proposal.due_at is not None:
+        terms.append(f"due {values.human_instant(proposal.due_at, ctx.tz)}")
+    if proposal.revisions is not None:
+        terms.append(f"{proposal.revisions} revisions")
+    summary = ", ".join(terms)
+    if ctx.actor.role is proposal.role:
+        return f"Your contract update ({summary}) is waiting for the other party's answer."
+    if ctx.actor.role in (Role.buyer, Role.seller):
+        return f"The {proposal.role} proposed a contract update ({summary}): accept or reject it."
+    return None
+
+
+def _party_step(ctx: Context) -> str:
+    order, now, role = ctx.order, ctx.now, ctx.actor.role
+    title = f"«{order.listing.title}»"
+    state = order.state
+    due = order.contract.due_at
+    if state is OrderState.pending:
+        window = ctx.policy.acceptance_window
+        if role is Role.seller:
+            text = f"New order for {title}. Review the buyer's answers, then accept or decline."
+            if window is not None:
+                deadline = values.shift(order.placed_at, window)
+                text += f" Answer by {_deadline(ctx, deadline)}, or it expires."
+            return text
+        text = f"Waiting for {order.seller} to accept or decline {title}."
+        return text + " You can withdraw the order until then."
+    if state in (OrderState.accepted, OrderState.revision):
+        assert due is not None
+        redo = state is OrderState.revision
+        if order.is_past_due(now):
+            if role is Role.seller:
+                return (
+                    f"The delivery date passed on {values.human_instant(due, ctx.tz)}. Deliver "
+                    "now, or propose a new date; the buyer may cancel the order."
+                )
+            return (
+                f"The delivery date passed on {values.human_instant(due, ctx.tz)}. You can "
+                "cancel the order, propose a new date, or dispute it."
+            )
+        if role is Role.seller:
+            what = "the revised content" if redo else "your content for " + title
+            return f"Deliver {what} by {_deadline(ctx, due)}."
+        what = "the revised delivery" if redo else f"{order.seller}'s delivery of {title}"
+        return f"Waiting for {what}, due {_deadline(ctx, due)}."
+    if state is OrderState.delivered:
+        review = order.review_due_at
+        assert review is not None
+        when = values.human_instant(review, ctx.tz)
+        if role is Role.buyer:
+            if order.revisions_exhausted:
+                return (
+                    f"Review the delivery: approve it by {when} — after that it completes "
+                    "automatically. No revisions are left: you can also cancel the order."
+                )
+            left, allowed = order.revisions_left, order.contract.revisions
+            return (
+                f"Review the delivery: approve it or request a revision ({left} of {allowed} "
+                f"left) by {when} — after that it completes automatically."
+            )
+        return (
+            f"Delivered. The buyer reviews it until {_deadline(ctx, review)}; "
+            "it completes automatically then."
+        )
+    if state is OrderState.disputed:
+        dispute = order.dispute
+        assert dispute is not None
+        if dispute.agent is None:
+            return (
+                "The order is disputed. A customer experience agent has been alerted and "
+                "will join this chat as soon as possible."
+            )
+        return f"CX agent {dispute.agent} has joined to resolve the dispute. Reply here."
+    if state is OrderState.complete:
+        return f"The order is complete. {title} is done — nothing more to do."
+    return _cancelled_step(ctx)
+
+
+def _cancelled_step(ctx: Context) -> str:
+    cancellation = ctx.order.cancellation
+    assert cancellation is not None
+    reason = cancellation.reason
+    if reason is CancellationReason.cancelled and cancellation.agent is None:
+        return "The order is cancelled. A customer experience agent will join to settle the money."
+    text = {
+        CancellationReason.declined: "The seller declined the order.",
+        CancellationReason.withdrawn: "The buyer withdrew the order.",
+        CancellationReason.expired: "The order expired: the seller did not answer in time.",
+        CancellationReason.cancelled: "The order is cancelled.",
+        CancellationReason.cancelled_by_cx: "A CX agent cancelled the order.",
+    }[reason]
+    return text + " Nothing more to do."
+
+
+def _cx_step(ctx: Context) -> str:
+    order, agent = ctx.order, ctx.actor.id
+    if order.state is OrderState.disputed:
+        dispute = order.dispute
+        assert dispute is not None
+        if dispute.agent is None:
+            return f"Join the chat to resolve the dispute: {dispute.reason}"
+        if dispute.agent == agent:
+            return "Resolve the dispute: resume, complete or cancel the order, with a note."
+        return f"CX agent {dispute.agent} handles this dispute."
+    cancellation = order.cancellation
+    if (
+        order.state is OrderState.cancelled
+        and cancellation is not None
+        and cancellation.reason is CancellationReason.cancelled
+    ):
+        if cancellation.agent is None:
+            return "Join the chat to settle the money of this cancelled order."
+        if cancellation.agent == agent:
+            return "Settle the money of this cancelled order with both parties."
+    return f"Nothing for the CX team to do: the order is {order.state}."
+
+
+def _system_step(ctx: Context) -> str:
+    armed = due_timers(ctx.order, ctx.policy)
+    if not armed:
+        return "No timer is armed on this order."
+    return "; ".join(f"{t.timer} fires {t.action} at {_deadline(ctx, t.due_at)}" for t in armed)
+
+
+def next_step(
+    order: Order,
+    *,
+    actor: Actor | str,
+    now: object,
+    policy: Policy = DEFAULT_POLICY,
+    tz: str = "UTC",
+) -> str:
+    """The chatbot's prompt for ``actor`` now: the next step and its deadline, in words.
+
+    A plain user id is the order's buyer or seller with that id.
+    """
+    ctx = _context(order, actor, now, policy, _zone(tz))
+    role = ctx.actor.role
+    if role is Role.cx_agent:
+        return _cx_step(ctx)
+    if role is Role.system:
+        return _system_step(ctx)
+    step = _party_step(ctx)
+    proposal = (
+        _proposal_line(ctx)
+        if order.state
+        in (
+            OrderState.accepted,
+            OrderState.delivered,
+            OrderState.revision,
+        )
+        else None
+    )
+    return step if proposal is None else f"{proposal} {step}"
