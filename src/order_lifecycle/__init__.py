@@ -35,6 +35,7 @@ from order_lifecycle.core.model import (
 from order_lifecycle.errors import (
     ActionNotAvailable,
     ConcurrencyConflict,
+    LifecycleDefinitionError,
     NotAParticipant,
     OrderLifecycleError,
     OrderNotFound,
@@ -64,6 +65,7 @@ __all__ = [
     "DisputeCase",
     "DueTimer",
     "Event",
+    "LifecycleDefinitionError",
     "Listing",
     "ManualClock",
     "Money",

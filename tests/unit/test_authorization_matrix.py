@@ -1,0 +1,253 @@
+"""Every action x every state x every kind of actor, against an oracle written from the spec.
+
+The oracle below is written from SPEC.md section 4 by hand; it imports nothing of the
+core's table or guards, so a mistake in the table cannot hide behind itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pendulum
+import pytest
+
+from order_lifecycle import (
+    Action,
+    ActionNotAvailable,
+    Actor,
+    Money,
+    NotAParticipant,
+    Order,
+    OrderState,
+    Policy,
+    Role,
+    ValidationError,
+    core,
+)
+from support import AGENT, BUYER, SCENARIOS, SELLER, Walk, attachment
+
+ACTORS: dict[str, Actor] = {
+    "buyer": Actor.buyer(BUYER),
+    "seller": Actor.seller(SELLER),
+    "stranger": Actor.buyer("mallory"),
+    "cx_joined": Actor.cx(AGENT),
+    "cx_other": Actor.cx("dave"),
+    "system": Actor.system(),
+}
+
+VALID: dict[Action, Callable[[], core.Command]] = {
+    Action.accept: core.Accept,
+    Action.decline: lambda: core.Decline(reason="Fully booked"),
+    Action.withdraw: core.Withdraw,
+    Action.expire: core.Expire,
+    Action.deliver: lambda: core.Deliver(files=[attachment()]),
+    Action.approve: core.Approve,
+    Action.request_revision: lambda: core.RequestRevision(note="Warmer colours"),
+    Action.auto_complete: core.AutoComplete,
+    Action.propose_update: lambda: core.ProposeUpdate(price=Money("175.00", "USD")),
+    Action.accept_update: core.AcceptUpdate,
+    Action.reject_update: core.RejectUpdate,
+    Action.withdraw_update: core.WithdrawUpdate,
+    Action.dispute: lambda: core.Dispute(reason="Something is wrong"),
+    Action.join: core.Join,
+    Action.resolve: lambda: core.Resolve(outcome="complete", note="Settled"),
+    Action.cancel: lambda: core.Cancel(reason="Too late"),
+    Action.say: lambda: core.Say(text="Hello"),
+}
+
+ACTIVE = {"accepted", "delivered", "revision"}
+
+
+def expected(
+    action: Action, order: Order, who: str, now: pendulum.DateTime, policy: Policy
+) -> bool:
+    """The spec's table, read by hand: may ``who`` take ``action`` on ``order`` at ``now``?"""
+    state = order.state.value
+    party = who in ("buyer", "seller")
+    proposal = order.proposal
+    if action is Action.accept or action is Action.decline:
+        return state == "pending" and who == "seller"
+    if action is Action.withdraw:
+        return state == "pending" and who == "buyer"
+    if action is Action.expire:
+        window = policy.acceptance_window
+        return (
+            state == "pending"
+            and who == "system"
+            and window is not None
+            and now >= order.placed_at + window
+        )
+    if action is Action.deliver:
+        return state in ("accepted", "revision") and who == "seller"
+    if action is Action.approve:
+        return state == "delivered" and who == "buyer"
+    if action is Action.request_revision:
+        return (
+            state == "delivered"
+            and who == "buyer"
+            and order.revisions_used < order.contract.revisions
+        )
+    if action is Action.auto_complete:
+        due = order.review_due_at
+        return state == "delivered" and who == "system" and due is not None and now >= due
+    if action is Action.propose_update:
+        return state in ACTIVE and party and proposal is None
+    if action in (Action.accept_update, Action.reject_update):
+        return state in ACTIVE and party and proposal is not None and proposal.role.value != who
+    if action is Action.withdraw_update:
+        return state in ACTIVE and party and proposal is not None and proposal.role.value == who
+    if action is Action.dispute:
+        return state in ACTIVE and party
+    if action is Action.join:
+        if not who.startswith("cx"):
+            return False
+        if state == "disputed":
+            return order.dispute is not None and order.dispute.agent is None
+        cancellation = order.cancellation
+        return (
+            state == "cancelled"
+            and cancellation is not None
+            and cancellation.reason.value == "cancelled"
+            and cancellation.agent is None
+        )
+    if action is Action.resolve:
+        return (
+            state == "disputed"
+            and order.dispute is not None
+            and order.dispute.agent == ACTORS[who].id
+            and who.startswith("cx")
+        )
+    if action is Action.cancel:
+        due = order.contract.due_at
+        past_due = state in ("accepted", "revision") and due is not None and now >= due
+        exhausted = state == "delivered" and order.revisions_used >= order.contract.revisions
+        return state in ACTIVE and party and (past_due or exhausted)
+    if action is Action.say:
+        return party or (who.startswith("cx") and ACTORS[who].id in order.agents)
+    raise AssertionError(f"no oracle for {action}")
+
+
+def _scenario_orders() -> list[tuple[str, Order, pendulum.DateTime]]:
+    cases: list[tuple[str, Order, pendulum.DateTime]] = []
+    for name, walk_to in SCENARIOS.items():
+        walk = Walk(revisions=1)
+        order = walk_to(walk)
+        cases.append((name, order, walk.now))
+        cases.append((f"{name}+9d", order, walk.now.add(days=9)))
+    proposal = Walk(revisions=1)
+    SCENARIOS["accepted"](proposal)
+    proposal.do(core.ProposeUpdate(revisions=3), BUYER)
+    cases.append(("accepted+proposal", proposal.order, proposal.now))
+    exhausted = Walk(revisions=1)
+    SCENARIOS["revision"](exhausted)
+    exhausted.do(core.Deliver(outside=True), SELLER)
+    cases.append(("delivered+exhausted", exhausted.order, exhausted.now))
+    return cases
+
+
+CASES = _scenario_orders()
+POLICIES = {
+    "default": Policy(),
+    "acceptance_1d": Policy(acceptance_window=pendulum.duration(days=1)),
+}
+
+
+@pytest.mark.parametrize(("scenario", "order", "now"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("policy_name", sorted(POLICIES))
+def test_every_action_for_every_actor(
+    scenario: str, order: Order, now: pendulum.DateTime, policy_name: str
+) -> None:
+    """Allowed exactly where the spec says; otherwise the right typed error, order unchanged."""
+    policy = POLICIES[policy_name]
+    for (who, actor), action in itertools.product(ACTORS.items(), VALID):
+        before = order
+        if who == "stranger":
+            with pytest.raises(NotAParticipant):
+                core.decide(order, VALID[action](), actor=actor, now=now, policy=policy)
+            with pytest.raises(NotAParticipant):
+                core.options(order, actor=actor, now=now, policy=policy)
+            continue
+        option = {o.action: o for o in core.options(order, actor=actor, now=now, policy=policy)}[
+            action
+        ]
+        want = expected(action, order, who, now, policy)
+        assert option.available is want, (scenario, who, action, option.reason)
+        if want:
+            decision = core.decide(order, VALID[action](), actor=actor, now=now, policy=policy)
+            assert len(decision.events) == 1
+            assert decision.order.version == order.version + 1
+        else:
+            assert option.reason
+            with pytest.raises(ActionNotAvailable) as raised:
+                core.decide(order, VALID[action](), actor=actor, now=now, policy=policy)
+            assert raised.value.reason == option.reason
+            assert raised.value.action == action
+        assert order == before
+
+
+def test_options_lists_every_action_once() -> None:
+    """``options`` shows every action of the table, in a stable order, once each."""
+    order = CASES[0][1]
+    listed = [o.action for o in core.options(order, actor=BUYER, now=CASES[0][2])]
+    assert listed == list(Action)
+
+
+def test_terminal_states_absorb() -> None:
+    """In complete and cancelled only ``say`` (and CX ``join`` after ``cancel``) is available."""
+    for scenario, order, now in CASES:
+        if not order.state.is_terminal:
+            continue
+        for who, actor in ACTORS.items():
+            if who == "stranger":
+                continue
+            open_actions = {
+                o.action for o in core.options(order, actor=actor, now=now) if o.available
+            }
+            assert open_actions <= {Action.say, Action.join}, (scenario, who, open_actions)
+
+
+def test_plain_user_ids_resolve_to_the_orders_parties() -> None:
+    """``actor="bob"`` is the seller of the order; a stranger's id is refused by name."""
+    walk = Walk()
+    assert core.decide(walk.order, core.Accept(), actor=SELLER, now=walk.now).order.state == (
+        OrderState.accepted
+    )
+    with pytest.raises(NotAParticipant, match="mallory"):
+        core.decide(walk.order, core.Accept(), actor="mallory", now=walk.now)
+
+
+def test_cx_team_allow_list_is_enforced() -> None:
+    """With ``Policy.cx_team`` set, a CX agent outside it is not a participant."""
+    policy = Policy(cx_team={"carol"})
+    walk = Walk(policy=policy)
+    SCENARIOS["disputed"](walk)
+    with pytest.raises(NotAParticipant, match="CX team"):
+        core.decide(walk.order, core.Join(), actor=Actor.cx("dave"), now=walk.now, policy=policy)
+    joined = core.decide(
+        walk.order, core.Join(), actor=Actor.cx("carol"), now=walk.now, policy=policy
+    )
+    assert joined.order.dispute is not None
+    assert joined.order.dispute.agent == "carol"
+
+
+def test_checks_run_participant_then_availability_then_arguments() -> None:
+    """A stranger with bad arguments is NotAParticipant; an unavailable action with bad
+    arguments is ActionNotAvailable; only an available one reaches ValidationError."""
+    walk = Walk()
+    bad = core.RequestRevision(note="")
+    with pytest.raises(NotAParticipant):
+        core.decide(walk.order, bad, actor=Actor.buyer("mallory"), now=walk.now)
+    with pytest.raises(ActionNotAvailable):
+        core.decide(walk.order, bad, actor=BUYER, now=walk.now)
+    SCENARIOS["delivered"](walk)
+    with pytest.raises(ValidationError) as raised:
+        core.decide(walk.order, bad, actor=BUYER, now=walk.now)
+    assert raised.value.field == "note"
+
+
+def test_system_role_is_only_the_system() -> None:
+    """Nobody may act as the system under another id."""
+    walk = Walk()
+    with pytest.raises(NotAParticipant):
+        core.options(walk.order, actor=Actor("mallory", Role.system), now=walk.now)

@@ -1,0 +1,156 @@
+"""Value objects refuse bad input with a typed error that names the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pendulum
+import pytest
+
+from order_lifecycle import (
+    Action,
+    Actor,
+    BuyerRequest,
+    Listing,
+    ManualClock,
+    Money,
+    OrderState,
+    Policy,
+    Role,
+    SystemClock,
+    ValidationError,
+)
+from support import listing
+
+
+def test_enums_are_strings_with_the_spec_names() -> None:
+    """``order.state == "pending"`` and ``str(Action.cancel) == "cancel"``."""
+    assert OrderState.pending == "pending"
+    assert str(Action.cancel) == "cancel"
+    assert [r.value for r in Role] == ["buyer", "seller", "cx_agent", "system"]
+    assert {s.value for s in OrderState} == {
+        "pending",
+        "accepted",
+        "delivered",
+        "revision",
+        "complete",
+        "disputed",
+        "cancelled",
+    }
+
+
+@pytest.mark.parametrize("amount", ["150.00", 150, Decimal("150.5"), " 7 "])
+def test_money_accepts_exact_amounts(amount: object) -> None:
+    """Strings, ints and Decimals become Decimals."""
+    assert isinstance(Money(amount, "USD").amount, Decimal)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "field"),
+    [
+        (1.5, "USD", "amount"),
+        (True, "USD", "amount"),
+        ("NaN", "USD", "amount"),
+        ("Infinity", "USD", "amount"),
+        ("abc", "USD", "amount"),
+        ("1e20", "USD", "amount"),
+        ("1.005", "USD", "amount"),
+        ("10.5", "JPY", "amount"),
+        ("10", "XYZ", "currency"),
+        ("10", "usd", "currency"),
+    ],
+)
+def test_money_refuses_floats_and_bad_values(amount: object, currency: str, field: str) -> None:
+    """Floats, NaN, Infinity, too many decimals and unknown currencies are refused."""
+    with pytest.raises(ValidationError) as raised:
+        Money(amount, currency)
+    assert raised.value.field == field
+
+
+def test_money_keeps_trailing_zeros_within_the_currency() -> None:
+    """``1.50`` USD and ``1000`` JPY are fine; ``1.500`` USD equals 1.50 so it is fine too."""
+    assert str(Money("1.5", "USD")) == "1.50 USD"
+    assert str(Money("1000", "JPY")) == "1,000 JPY"
+    assert Money("1.500", "USD").amount == Decimal("1.5")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"title": ""}, "listing.title"),
+        ({"title": "a\nb"}, "listing.title"),
+        ({"price": Money("0", "USD")}, "listing.price"),
+        ({"price": "150"}, "listing.price"),
+        ({"delivery": dt.timedelta(0)}, "listing.delivery"),
+        ({"delivery": dt.timedelta(days=-1)}, "listing.delivery"),
+        ({"delivery": pendulum.duration(months=1)}, "listing.delivery"),
+        ({"delivery": 7}, "listing.delivery"),
+        ({"revisions": -1}, "listing.revisions"),
+        ({"revisions": 2.0}, "listing.revisions"),
+        ({"requests": (BuyerRequest("Q?"), BuyerRequest("Q?"))}, "listing.requests"),
+        ({"requests": ("Q?",)}, "listing.requests"),
+    ],
+)
+def test_listing_validation(kwargs: dict[str, object], field: str) -> None:
+    """Each bad listing field is refused by name."""
+    base: dict[str, object] = {
+        "title": "Instagram post",
+        "price": Money("150.00", "USD"),
+        "delivery": pendulum.duration(days=7),
+        "revisions": 2,
+    }
+    base.update(kwargs)
+    with pytest.raises(ValidationError) as raised:
+        Listing(**base)
+    assert raised.value.field == field
+
+
+def test_listing_accepts_a_timedelta() -> None:
+    """``delivery`` may be a ``datetime.timedelta``; it becomes a pendulum Duration."""
+    made = Listing("Post", Money("1", "USD"), dt.timedelta(days=3), 0)
+    assert isinstance(made.delivery, pendulum.Duration)
+    assert made.delivery.in_days() == 3
+    assert listing().delivery.in_days() == 7
+
+
+@pytest.mark.parametrize("bad", ["", " bob", "a" * 201, "x\x00", "\ud800", 7, None])
+def test_actor_ids_are_checked(bad: object) -> None:
+    """Ids are 1..200 printable characters without spaces."""
+    with pytest.raises(ValidationError):
+        Actor(bad, Role.buyer)
+
+
+def test_actor_constructors_and_roles() -> None:
+    """Shortcuts per role; a role may be given as its name; unknown roles are refused."""
+    assert Actor.cx("carol") == Actor("carol", "cx_agent")
+    assert Actor.system().role is Role.system
+    with pytest.raises(ValidationError) as raised:
+        Actor("x", "admin")
+    assert raised.value.field == "role"
+
+
+def test_policy_defaults_and_validation() -> None:
+    """Seven-day review window, no acceptance window; bad settings are refused."""
+    policy = Policy()
+    assert policy.review_window == pendulum.duration(days=7)
+    assert policy.acceptance_window is None
+    assert policy.max_message_chars == 10_000
+    assert Policy(cx_team=["carol"]).is_cx_member("carol")
+    assert not Policy(cx_team=["carol"]).is_cx_member("dave")
+    with pytest.raises(ValidationError):
+        Policy(review_window=dt.timedelta(0))
+    with pytest.raises(ValidationError):
+        Policy(cx_team="carol")
+
+
+def test_clocks() -> None:
+    """The manual clock moves only when told and refuses naive instants."""
+    clock = ManualClock(pendulum.datetime(2026, 12, 1, 10))
+    assert clock.advance(days=1, hours=2) == pendulum.datetime(2026, 12, 2, 12)
+    assert clock.set("2027-01-01T00:00:00+01:00") == pendulum.datetime(2026, 12, 31, 23)
+    with pytest.raises(ValidationError):
+        clock.set(dt.datetime(2027, 1, 1))
+    now = SystemClock().now()
+    assert now.tzinfo is not None
+    assert now.utcoffset() == dt.timedelta(0)
