@@ -306,4 +306,4 @@ def _say_allowed(ctx: Context) -> str | None:
     return None
 
 
-say_allowed: Final = Guard("a CX agent has joined", _say_allowed)
+say_allowed: Final = Guard("a CX agent posts only after joining", _say_allowed)

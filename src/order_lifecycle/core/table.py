@@ -225,7 +225,7 @@ RULES: Final[tuple[Rule, ...]] = (
         (g.cancel_allowed,),
         command=c.Cancel,
         checks="reason not empty",
-        does="reason given; CX team alerted and joins the chat to settle the money",
+        does="reason given; CX team alerted; an agent may join the chat to settle the money",
     ),
     _rule(
         Action.say,
