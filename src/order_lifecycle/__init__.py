@@ -32,6 +32,7 @@ from order_lifecycle.core.model import (
     Role,
     Timer,
 )
+from order_lifecycle.desk import OrderDesk
 from order_lifecycle.errors import (
     ActionNotAvailable,
     ConcurrencyConflict,
@@ -71,6 +72,7 @@ __all__ = [
     "Money",
     "NotAParticipant",
     "Order",
+    "OrderDesk",
     "OrderLifecycleError",
     "OrderNotFound",
     "OrderState",

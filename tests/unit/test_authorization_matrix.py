@@ -25,6 +25,7 @@ from order_lifecycle import (
     ValidationError,
     core,
 )
+
 from support import AGENT, BUYER, SCENARIOS, SELLER, Walk, attachment
 
 ACTORS: dict[str, Actor] = {

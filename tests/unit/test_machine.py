@@ -14,6 +14,7 @@ import order_lifecycle.core
 from order_lifecycle import Action, ActionNotAvailable, LifecycleDefinitionError, OrderState, core
 from order_lifecycle.core import machine as m
 from order_lifecycle.core.table import RULES, RULES_BY_ACTION
+
 from support import SELLER, Walk
 
 CORE_DIR = pathlib.Path(order_lifecycle.core.__file__).parent

@@ -19,6 +19,7 @@ from order_lifecycle import (
     core,
 )
 from order_lifecycle.core import events as ev
+
 from support import AGENT, BUYER, SELLER, T0, Walk, attachment, listing
 
 CX = Actor.cx(AGENT)

@@ -21,6 +21,7 @@ from order_lifecycle import (
     SystemClock,
     ValidationError,
 )
+
 from support import listing
 
 

@@ -246,7 +246,9 @@ class Actor:
         return _SYSTEM
 
     def __str__(self) -> str:
-        return self.id if self.role in (Role.buyer, Role.seller) else f"{self.role}:{self.id}"
+        if self.role is Role.cx_agent:
+            return f"cx:{self.id}"
+        return self.id
 
 
 _SYSTEM: Final = Actor(Actor.SYSTEM_ID, Role.system)

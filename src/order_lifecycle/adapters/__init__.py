@@ -1,0 +1,1 @@
+"""Adapters: storage, notifications, files and clocks around the pure core."""

@@ -1,0 +1,572 @@
+"""The PostgreSQL store (``postgresql://...``): many processes on many hosts.
+
+psycopg 3 with a :class:`psycopg_pool.ConnectionPool`. Connections run in autocommit
+mode; every command is one explicit transaction, sent in pipeline mode (its statements
+travel together, then one ``COMMIT``). Optimistic concurrency is on the order's version
+(``UPDATE ... WHERE id = %s AND version = %s``); timers are claimed with ``FOR UPDATE
+SKIP LOCKED`` so concurrent workers never fire the same one twice. The schema is created
+and migrated by the library under a transaction-scoped advisory lock, so first opens
+from several processes at once are safe. Driver errors become
+:class:`~order_lifecycle.errors.StorageError` (or
+:class:`~order_lifecycle.errors.ConcurrencyConflict` for a lost race).
+
+The URL is a libpq URL, ``postgresql://user[:password]@host[:port]/db``, with one extra
+query parameter, ``schema=NAME``: the store then keeps its tables in that schema (created
+if missing) by setting ``search_path`` on every pooled connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final, TypeAlias
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import pendulum
+
+from order_lifecycle import serde
+from order_lifecycle.adapters import rows
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import Attachment, Order, Role
+from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError, ValidationError
+from order_lifecycle.ports import IdempotencyRecord, Participant, Write
+
+try:
+    import psycopg
+    import psycopg_pool
+    from psycopg import errors as pg_errors
+    from psycopg import sql
+except ImportError as _missing:  # pragma: no cover - depends on the installed extras
+    _DRIVER_MISSING: ImportError | None = _missing
+else:
+    _DRIVER_MISSING = None
+
+__all__ = ["SCHEMA_VERSION", "PostgresBlobs", "PostgresStore"]
+
+#: Each migration brings the schema from the version before it to its own number.
+#: The same tables as SQLite's; instants are whole microseconds since the epoch (BIGINT),
+#: documents are the JSON text of ``serde``; key columns compare bytewise (``"C"``).
+MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
+    (
+        1,
+        """
+        CREATE TABLE orders (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            version BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            buyer TEXT NOT NULL,
+            seller TEXT NOT NULL,
+            title TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            next_timer_at BIGINT,
+            lifecycle TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX orders_next_timer ON orders (next_timer_at)
+            WHERE next_timer_at IS NOT NULL;
+        CREATE TABLE events (
+            order_id TEXT COLLATE "C" NOT NULL,
+            seq BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (order_id, seq)
+        );
+        CREATE TABLE outbox (
+            id BIGSERIAL PRIMARY KEY,
+            order_id TEXT COLLATE "C" NOT NULL,
+            seq BIGINT NOT NULL,
+            recipient TEXT NOT NULL,
+            role TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending';
+        CREATE TABLE idempotency (
+            key TEXT COLLATE "C" PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            version BIGINT NOT NULL
+        );
+        CREATE TABLE participants (
+            user_id TEXT COLLATE "C" NOT NULL,
+            order_id TEXT COLLATE "C" NOT NULL,
+            role TEXT NOT NULL,
+            last_read_seq BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, order_id)
+        );
+        CREATE INDEX participants_order ON participants (order_id);
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE TABLE blobs (
+            sha256 TEXT COLLATE "C" PRIMARY KEY,
+            size BIGINT NOT NULL,
+            data BYTEA NOT NULL
+        )
+        """,
+    ),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
+
+#: First key of the advisory lock held while migrating (the second is the schema's).
+_MIGRATION_LOCK: Final = 0x6F6C_6D67  # "olmg"
+
+_INSERT_ORDER: Final = (
+    "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
+    " lifecycle, doc) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_UPDATE_ORDER: Final = (
+    "UPDATE orders SET version = %s, state = %s, updated_at = %s, next_timer_at = %s, doc = %s"
+    " WHERE id = %s AND version = %s"
+)
+_MOVE_TIMER: Final = "UPDATE orders SET next_timer_at = %s WHERE id = %s AND version = %s"
+_INSERT_EVENT: Final = (
+    "INSERT INTO events (order_id, seq, kind, action, actor, at, doc)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+_INSERT_OUTBOX: Final = (
+    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_INSERT_PARTICIPANT: Final = (
+    "INSERT INTO participants (order_id, user_id, role) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+)
+_INSERT_KEY: Final = (
+    "INSERT INTO idempotency (key, fingerprint, order_id, version) VALUES (%s, %s, %s, %s)"
+)
+_CLAIM_DUE: Final = (
+    "SELECT doc FROM orders WHERE next_timer_at <= %s"
+    " ORDER BY next_timer_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
+
+_SCHEMES: Final = ("postgresql", "postgres")
+
+_Conn: TypeAlias = "psycopg.Connection[tuple[Any, ...]]"
+_Pool: TypeAlias = "psycopg_pool.ConnectionPool[_Conn]"
+
+
+class _Target:
+    """A URL taken apart: what libpq gets, the schema, and what may be shown or logged."""
+
+    def __init__(self, url: str) -> None:
+        if not isinstance(url, str):
+            raise StorageError(f"A PostgreSQL URL must be a text, not {type(url).__name__}.")
+        self.shown = _mask(url)
+        self.secrets = _secrets(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as error:
+            raise StorageError(f"Malformed PostgreSQL URL {self.shown}: {error}") from None
+        if parts.scheme not in _SCHEMES:
+            raise StorageError(
+                f"Not a PostgreSQL URL: {self.shown} (expected postgresql://user@host:port/db)."
+            )
+        kept: list[str] = []
+        schema: str | None = None
+        for item in parts.query.split("&"):
+            if not item:
+                continue
+            name, _, value = item.partition("=")
+            if unquote(name) == "schema":
+                schema = unquote(value)
+            else:
+                kept.append(item)
+        if schema is not None and not schema.strip():
+            raise StorageError(f"The schema parameter of {self.shown} must not be empty.")
+        self.schema = schema
+        self.conninfo = urlunsplit(parts._replace(query="&".join(kept)))
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret of the URL replaced by ``***``."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of ``url`` (in the user info or as a ``password=`` parameter), raw and
+    decoded, longest first."""
+    found: set[str] = set()
+    _, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    userinfo, at, _ = authority.rpartition("@")
+    if at and ":" in userinfo:
+        found.add(userinfo.split(":", 1)[1])
+    query = url.partition("?")[2].partition("#")[0]
+    for item in query.split("&"):
+        name, _, value = item.partition("=")
+        if unquote(name) == "password":
+            found.add(value)
+    found |= {unquote(s) for s in found}
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def _mask(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``: safe to show and log."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "<not a URL>"
+    cut = len(rest)
+    for mark in "/?#":
+        index = rest.find(mark)
+        if index != -1:
+            cut = min(cut, index)
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo, at, hosts = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
+    path, qmark, query = tail.partition("?")
+    if qmark:
+        items = []
+        for item in query.split("&"):
+            name, _, _ = item.partition("=")
+            items.append(f"{name}=***" if unquote(name) == "password" else item)
+        tail = f"{path}?{'&'.join(items)}"
+    return f"{scheme}://{authority}{tail}"
+
+
+def _lock_key(schema: str | None) -> int:
+    """The advisory lock's second key: the schema's CRC-32 as a signed 32-bit integer."""
+    crc = zlib.crc32((schema or "").encode())
+    return (crc ^ 0x8000_0000) - 0x8000_0000
+
+
+class PostgresStore:
+    """Orders in PostgreSQL, shared safely by threads, processes and hosts.
+
+    ``url`` is ``postgresql://user[:password]@host[:port]/db[?schema=NAME&...]``; the pool
+    keeps ``min_size`` to ``max_size`` connections. Opening connects once (at most
+    ``connect_timeout`` seconds), creates or migrates the schema, then fills the pool; an
+    unreachable server or a wrong URL is a ``StorageError`` naming the URL with its
+    password masked.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        connect_timeout: float = 5,
+    ) -> None:
+        target = _Target(url)
+        self.url = target.shown  #: the URL with its password masked: safe to log
+        self._target = target
+        if _DRIVER_MISSING is not None:
+            raise StorageError(
+                f"Cannot open {self.url}: the PostgreSQL driver is not installed "
+                f"({_DRIVER_MISSING}). Install it with: pip install 'order-lifecycle[postgres]'"
+            )
+        if not (isinstance(min_size, int) and 0 <= min_size <= max_size and max_size >= 1):
+            raise StorageError(
+                f"Pool sizes must satisfy 0 <= min_size <= max_size and max_size >= 1 "
+                f"(got min_size={min_size!r}, max_size={max_size!r})."
+            )
+        if not connect_timeout > 0:
+            raise StorageError(f"connect_timeout must be positive, not {connect_timeout!r}.")
+        self._min_size = min_size
+        self._max_size = max_size
+        self._connect_timeout = float(connect_timeout)
+        # libpq takes whole seconds (and treats 1 as 2).
+        self._kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(2, math.ceil(connect_timeout)),
+        }
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool: _Pool | None = None
+        self._pid = os.getpid()
+        #: Pools inherited through ``fork``: never used nor closed here (their sockets
+        #: belong to the parent process).
+        self._inherited: list[_Pool]
+        self._inherited = []
+        self._migrate()
+        self._pool = self._open_pool()
+
+    # -- connections ---------------------------------------------------------------
+
+    def _configure(self, conn: _Conn) -> None:
+        """Point a new connection at the store's schema (the pool calls this once each)."""
+        schema = self._target.schema
+        if schema is not None:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+
+    def _unreachable(self, error: BaseException) -> StorageError:
+        reason = self._target.scrub(str(error).strip()) or type(error).__name__
+        return StorageError(
+            f"Cannot connect to PostgreSQL at {self.url} (connect timeout "
+            f"{self._connect_timeout:g}s): {reason}"
+        )
+
+    def _connect(self) -> _Conn:
+        try:
+            conn = psycopg.connect(self._target.conninfo, **self._kwargs)
+        except psycopg.Error as error:
+            raise self._unreachable(error) from None
+        try:
+            self._configure(conn)
+        except psycopg.Error as error:
+            conn.close()
+            raise self._translate(error, "connection setup") from None
+        return conn
+
+    def _open_pool(self) -> _Pool:
+        pool: _Pool = psycopg_pool.ConnectionPool(
+            self._target.conninfo,
+            kwargs=self._kwargs,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            configure=self._configure,
+            open=False,
+            name="order-lifecycle",
+        )
+        try:
+            pool.open(wait=True, timeout=self._connect_timeout)
+        except psycopg.Error as error:
+            pool.close(timeout=0)
+            raise self._unreachable(error) from None
+        return pool
+
+    def _live_pool(self) -> _Pool:
+        with self._lock:
+            if self._closed or self._pool is None:
+                raise StorageError(f"This store ({self.url}) is closed.")
+            if self._pid != os.getpid():
+                # Forked: the parent's connections are not ours to use or to close.
+                self._inherited.append(self._pool)
+                self._pool = self._open_pool()
+                self._pid = os.getpid()
+            return self._pool
+
+    def _translate(self, error: psycopg.Error, what: str) -> StorageError:
+        text = self._target.scrub(str(error).strip()) or type(error).__name__
+        state = f" [SQLSTATE {error.sqlstate}]" if error.sqlstate else ""
+        if isinstance(error, psycopg_pool.PoolTimeout):
+            return StorageError(
+                f"PostgreSQL {what} failed at {self.url}: no connection became available "
+                f"({text}). The server may be down, or all {self._max_size} pooled "
+                f"connections are busy; raise max_size or retry."
+            )
+        if isinstance(error, psycopg.OperationalError) and not error.sqlstate:
+            return StorageError(
+                f"PostgreSQL {what} failed at {self.url}: the connection was lost ({text}). "
+                f"Retry; the command was applied entirely or not at all."
+            )
+        return StorageError(f"PostgreSQL {what} failed at {self.url}{state}: {text}")
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[_Conn]:
+        """One transaction, its statements pipelined; committed when the block ends."""
+        pool = self._live_pool()
+        try:
+            with pool.connection() as conn, conn.pipeline(), conn.transaction():
+                yield conn
+        except psycopg.Error as error:
+            raise self._translate(error, what) from error
+
+    def _read(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        pool = self._live_pool()
+        try:
+            with pool.connection() as conn:
+                return conn.execute(query, params).fetchall()
+        except psycopg.Error as error:
+            raise self._translate(error, "read") from error
+
+    def _migrate(self) -> None:
+        schema = self._target.schema
+        conn = self._connect()
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", (_MIGRATION_LOCK, _lock_key(schema))
+                )
+                if schema is not None:
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
+                    ).fetchone()
+                    if exists is None:
+                        conn.execute(
+                            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                        )
+                found = conn.execute("SELECT to_regclass('schema_version')").fetchone()
+                if found is None or found[0] is None:
+                    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+                current = int(row[0] or 0) if row else 0
+                for number, statements in rows.pending_migrations(MIGRATIONS, current, self.url):
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        except psycopg.Error as error:
+            raise self._translate(error, "schema migration") from error
+        finally:
+            conn.close()
+
+    def schema_version(self) -> int:
+        """The schema version the database is at."""
+        found = self._read("SELECT max(version) FROM schema_version", ())
+        return int(found[0][0])
+
+    # -- the port ------------------------------------------------------------------
+
+    def write(self, write: Write) -> None:
+        """Apply ``write`` in one transaction; ``ConcurrencyConflict`` if the version moved
+        on, or if the idempotency key or an event's sequence number is already taken."""
+        with self._transaction("write") as conn:
+            self._apply(conn, write)
+
+    def _apply(self, conn: _Conn, write: Write) -> None:
+        """Send every statement of ``write`` together, then check the version."""
+        order = write.order
+        try:
+            with conn.pipeline() as pipeline:
+                moved = self._send(conn, write)
+                pipeline.sync()
+            if moved.rowcount != 1:
+                raise ConcurrencyConflict(order.id, write.expected_version)
+        except (
+            pg_errors.UniqueViolation,
+            pg_errors.SerializationFailure,
+            pg_errors.DeadlockDetected,
+        ) as error:
+            raise ConcurrencyConflict(
+                order.id,
+                write.expected_version,
+                f"Order {order.id!r} was written concurrently "
+                f"({self._target.scrub(str(error).strip())}). Reload and retry.",
+            ) from error
+        except psycopg.Error as error:
+            raise self._translate(error, "write") from error
+
+    @staticmethod
+    def _send(conn: _Conn, write: Write) -> psycopg.Cursor[tuple[Any, ...]]:
+        """Queue the statements of ``write``; the cursor of the order's own statement."""
+        order = write.order
+        if not write.events:
+            return conn.execute(
+                _MOVE_TIMER, (rows.micros(write.next_timer_at), order.id, write.expected_version)
+            )
+        row = rows.order_row(write)
+        if write.expected_version == 0:
+            moved = conn.execute(_INSERT_ORDER, row)
+        else:
+            moved = conn.execute(
+                _UPDATE_ORDER,
+                (row[1], row[2], row[6], row[7], row[9], order.id, write.expected_version),
+            )
+        cur = conn.cursor()
+        cur.executemany(_INSERT_EVENT, rows.event_rows(write))
+        if write.notifications:
+            cur.executemany(
+                _INSERT_OUTBOX, rows.notification_rows(write.notifications, order.updated_at)
+            )
+        if write.participants:
+            cur.executemany(_INSERT_PARTICIPANT, rows.participant_rows(write.participants))
+        key = write.idempotency
+        if key is not None:
+            cur.execute(_INSERT_KEY, (key.key, key.fingerprint, key.order_id, key.version))
+        return moved
+
+    def load(self, order_id: str) -> Order:
+        """The order as last committed; ``OrderNotFound`` if there is none."""
+        found = self._read("SELECT doc FROM orders WHERE id = %s", (order_id,))
+        if not found:
+            raise OrderNotFound(order_id)
+        return serde.load_order(str(found[0][0]))
+
+    def history(self, order_id: str, since: int = 0) -> list[Event]:
+        """The order's events with ``seq > since``, oldest first."""
+        found = self._read(
+            "SELECT doc FROM events WHERE order_id = %s AND seq > %s ORDER BY seq",
+            (order_id, since),
+        )
+        if not found and not self._read("SELECT 1 FROM orders WHERE id = %s", (order_id,)):
+            raise OrderNotFound(order_id)
+        return [serde.load_event(str(r[0])) for r in found]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The record stored under ``key``, if any."""
+        found = self._read(
+            "SELECT key, fingerprint, order_id, version FROM idempotency WHERE key = %s", (key,)
+        )
+        if not found:
+            return None
+        k, fingerprint, order_id, version = found[0]
+        return IdempotencyRecord(str(k), str(fingerprint), str(order_id), int(version))
+
+    def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
+        """Claim the soonest due order no other worker holds (``FOR UPDATE SKIP LOCKED``),
+        apply ``fire(order)`` in the same transaction, commit, and return that write;
+        ``None`` when nothing is due."""
+        with self._transaction("timer") as conn:
+            try:
+                found = conn.execute(_CLAIM_DUE, (rows.micros(now),)).fetchone()
+            except psycopg.Error as error:
+                raise self._translate(error, "timer claim") from error
+            if found is None:
+                return None
+            write = fire(serde.load_order(str(found[0])))
+            self._apply(conn, write)
+            return write
+
+    def participants(self, order_id: str) -> Sequence[Participant]:
+        """Who takes part in the order's conversation."""
+        found = self._read(
+            "SELECT order_id, user_id, role FROM participants WHERE order_id = %s ORDER BY user_id",
+            (order_id,),
+        )
+        return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
+
+    def close(self) -> None:
+        """Close the connection pool; the store is not used again."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+            mine = self._pid == os.getpid()
+        if pool is not None and mine:
+            pool.close()
+
+
+class PostgresBlobs:
+    """Attached files in the database itself, so every host sees every file."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    def put(self, name: str, data: bytes, media_type: str) -> Attachment:
+        """Store ``data`` under its sha256 (a second identical file costs nothing)."""
+        digest = hashlib.sha256(data).hexdigest()
+        attachment = Attachment(name, len(data), media_type, digest, f"postgres:{digest}")
+        with self._store._transaction("file upload") as conn:
+            conn.execute(
+                "INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %s)"
+                " ON CONFLICT (sha256) DO NOTHING",
+                (digest, len(data), data),
+            )
+        return attachment
+
+    def get(self, sha256: str) -> bytes:
+        """The content stored under ``sha256``."""
+        if not (isinstance(sha256, str) and len(sha256) == 64 and set(sha256) <= _HEX):
+            raise ValidationError("sha256", "must be 64 lowercase hex digits")
+        found = self._store._read("SELECT data FROM blobs WHERE sha256 = %s", (sha256,))
+        if not found:
+            raise ValidationError("sha256", f"no file {sha256} is stored")
+        return bytes(found[0][0])
+
+
+_HEX: Final = frozenset("0123456789abcdef")

@@ -1,0 +1,326 @@
+"""The SQLite store (``sqlite:///path``): the embedded default.
+
+The standard library driver; WAL journal with ``synchronous=FULL`` (a committed command
+survives a power cut); one connection per thread; writes in ``BEGIN IMMEDIATE``
+transactions, so processes sharing the file serialise their writes on SQLite's lock;
+driver errors become :class:`~order_lifecycle.errors.StorageError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Final
+
+import pendulum
+
+from order_lifecycle import serde
+from order_lifecycle.adapters import rows
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import Order, Role
+from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError
+from order_lifecycle.ports import IdempotencyRecord, Participant, Write
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+#: Each migration brings the schema from the version before it to its own number.
+MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
+    (
+        1,
+        """
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            buyer TEXT NOT NULL,
+            seller TEXT NOT NULL,
+            title TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            next_timer_at INTEGER,
+            lifecycle TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX orders_next_timer ON orders (next_timer_at)
+            WHERE next_timer_at IS NOT NULL;
+        CREATE TABLE events (
+            order_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (order_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            order_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            recipient TEXT NOT NULL,
+            role TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending';
+        CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE participants (
+            user_id TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            last_read_seq INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, order_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX participants_order ON participants (order_id);
+        """,
+    ),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
+
+_INSERT_ORDER: Final = (
+    "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
+    " lifecycle, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_ORDER: Final = (
+    "UPDATE orders SET version = ?, state = ?, updated_at = ?, next_timer_at = ?, doc = ?"
+    " WHERE id = ? AND version = ?"
+)
+
+
+def _translate(error: sqlite3.Error, what: str) -> StorageError:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return StorageError(
+            f"SQLite {what} failed: the database stayed locked by another process beyond the "
+            f"busy timeout ({text}). Retry, or look for a long-running writer."
+        )
+    return StorageError(f"SQLite {what} failed: {text}")
+
+
+class SQLiteStore:
+    """Orders in one SQLite file, shared safely by threads and processes."""
+
+    def __init__(self, path: str, *, busy_timeout_ms: int = 5_000, synchronous: str = "FULL"):
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise StorageError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._closed = False
+        self._migrate()
+
+    # -- connections ---------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StorageError(f"SQLite at {self.path!r} cannot use WAL (got {mode}).")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as error:
+            raise StorageError(
+                f"Cannot open the SQLite database sqlite:///{self.path}: {error}"
+            ) from error
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError("This store is closed.")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        pid = os.getpid()
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = self._connect()
+            self._local.conn = conn
+            self._local.pid = pid
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise _translate(error, what) from error
+        try:
+            yield conn
+        except BaseException:
+            # The transaction may already be gone; the original error says why.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error):  # as above
+                conn.execute("ROLLBACK")
+            raise _translate(error, what) from error
+
+    def _migrate(self) -> None:
+        with self._transaction("schema migration") as conn:
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+                current = row[0] or 0
+                for number, statements in rows.pending_migrations(
+                    MIGRATIONS, current, repr(self.path)
+                ):
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+            except sqlite3.Error as error:
+                raise _translate(error, "schema migration") from error
+
+    def schema_version(self) -> int:
+        """The schema version the database is at."""
+        row = self._read("SELECT max(version) FROM schema_version", ())
+        return int(str(row[0][0]))
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[tuple[object, ...]]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise _translate(error, "read") from error
+
+    # -- the port ------------------------------------------------------------------
+
+    def write(self, write: Write) -> None:
+        """Apply ``write`` in one ``BEGIN IMMEDIATE`` transaction."""
+        with self._transaction("write") as conn:
+            self._apply(conn, write)
+
+    def _apply(self, conn: sqlite3.Connection, write: Write) -> None:
+        order = write.order
+        try:
+            if not write.events:
+                cur = conn.execute(
+                    "UPDATE orders SET next_timer_at = ? WHERE id = ? AND version = ?",
+                    (rows.micros(write.next_timer_at), order.id, write.expected_version),
+                )
+                if cur.rowcount != 1:
+                    raise ConcurrencyConflict(order.id, write.expected_version)
+                return
+            row = rows.order_row(write)
+            if write.expected_version == 0:
+                conn.execute(_INSERT_ORDER, row)
+            else:
+                cur = conn.execute(
+                    _UPDATE_ORDER,
+                    (row[1], row[2], row[6], row[7], row[9], order.id, write.expected_version),
+                )
+                if cur.rowcount != 1:
+                    raise ConcurrencyConflict(order.id, write.expected_version)
+            conn.executemany(
+                "INSERT INTO events (order_id, seq, kind, action, actor, at, doc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows.event_rows(write),
+            )
+            if write.notifications:
+                conn.executemany(
+                    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows.notification_rows(write.notifications, order.updated_at),
+                )
+            if write.participants:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO participants (order_id, user_id, role) VALUES (?, ?, ?)",
+                    rows.participant_rows(write.participants),
+                )
+            key = write.idempotency
+            if key is not None:
+                conn.execute(
+                    "INSERT INTO idempotency (key, fingerprint, order_id, version)"
+                    " VALUES (?, ?, ?, ?)",
+                    (key.key, key.fingerprint, key.order_id, key.version),
+                )
+        except sqlite3.IntegrityError as error:
+            raise ConcurrencyConflict(
+                order.id,
+                write.expected_version,
+                f"Order {order.id!r} was written concurrently ({error}). Reload and retry.",
+            ) from error
+        except sqlite3.Error as error:
+            raise _translate(error, "write") from error
+
+    def load(self, order_id: str) -> Order:
+        """The order as last committed."""
+        found = self._read("SELECT doc FROM orders WHERE id = ?", (order_id,))
+        if not found:
+            raise OrderNotFound(order_id)
+        return serde.load_order(str(found[0][0]))
+
+    def history(self, order_id: str, since: int = 0) -> list[Event]:
+        """Events after ``since``, oldest first."""
+        found = self._read(
+            "SELECT doc FROM events WHERE order_id = ? AND seq > ? ORDER BY seq", (order_id, since)
+        )
+        if not found and not self._read("SELECT 1 FROM orders WHERE id = ?", (order_id,)):
+            raise OrderNotFound(order_id)
+        return [serde.load_event(str(r[0])) for r in found]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The record stored under ``key``."""
+        found = self._read(
+            "SELECT key, fingerprint, order_id, version FROM idempotency WHERE key = ?", (key,)
+        )
+        if not found:
+            return None
+        k, fingerprint, order_id, version = found[0]
+        return IdempotencyRecord(str(k), str(fingerprint), str(order_id), int(str(version)))
+
+    def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
+        """Claim the soonest due order under the write lock, fire it, commit."""
+        with self._transaction("timer") as conn:
+            try:
+                found = conn.execute(
+                    "SELECT doc FROM orders WHERE next_timer_at <= ?"
+                    " ORDER BY next_timer_at LIMIT 1",
+                    (rows.micros(now),),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise _translate(error, "timer claim") from error
+            if not found:
+                return None
+            write = fire(serde.load_order(str(found[0][0])))
+            self._apply(conn, write)
+            return write
+
+    def participants(self, order_id: str) -> Sequence[Participant]:
+        """Who takes part in the conversation."""
+        found = self._read(
+            "SELECT order_id, user_id, role FROM participants WHERE order_id = ?", (order_id,)
+        )
+        return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        self._closed = True
+        with self._all_lock:
+            for conn in self._all:
+                with contextlib.suppress(sqlite3.Error):  # best effort: nothing left to protect
+                    conn.close()
+            self._all.clear()

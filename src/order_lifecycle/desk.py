@@ -1,0 +1,629 @@
+"""``OrderDesk``: the application service, the one entry point for host applications.
+
+Each command is load → ``core.decide`` → save, as one transaction; a conflicting
+concurrent write is retried a bounded number of times by deciding again on the fresh
+order (so a racing command that is no longer allowed ends as ``ActionNotAvailable``).
+
+>>> from order_lifecycle import OrderDesk, Listing, Money, ManualClock
+>>> import pendulum
+>>> desk = OrderDesk.open("memory://", clock=ManualClock(pendulum.datetime(2026, 12, 1, 10)))
+>>> listing = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
+>>> order = desk.place(buyer="alice", seller="bob", listing=listing)
+>>> desk.accept(order.id, by="bob").state
+<OrderState.accepted: 'accepted'>
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import pathlib
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import pendulum
+
+from order_lifecycle.clock import Clock, SystemClock
+from order_lifecycle.core import api, replay
+from order_lifecycle.core import commands as c
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import (
+    Action,
+    Actor,
+    Attachment,
+    Listing,
+    Money,
+    Order,
+    Policy,
+    Role,
+)
+from order_lifecycle.core.values import check_id, check_text, to_instant
+from order_lifecycle.errors import (
+    ActionNotAvailable,
+    ConcurrencyConflict,
+    ValidationError,
+)
+from order_lifecycle.ports import (
+    BlobStore,
+    IdempotencyRecord,
+    Notification,
+    OrderStore,
+    Participant,
+    Write,
+)
+
+__all__ = ["CX_TEAM", "OrderDesk", "open_store"]
+
+#: The recipient name of notifications addressed to the whole CX team.
+CX_TEAM: Final = "cx_team"
+#: How many times a command is decided again after a concurrent write.
+MAX_ATTEMPTS: Final = 8
+#: Events that alert the CX team.
+_ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled"})
+
+FileArg = pathlib.Path | str | tuple[str, bytes]
+
+
+def _mask(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def open_store(url: str) -> tuple[OrderStore, BlobStore]:
+    """The store and default blob store for a storage URL."""
+    if not isinstance(url, str):
+        raise ValidationError("url", "must be a storage URL such as sqlite:///orders.db")
+    from order_lifecycle.adapters.files import FileSystemBlobs, MemoryBlobs
+
+    scheme = url.split(":", 1)[0].lower()
+    if url in ("memory://", "memory:"):
+        from order_lifecycle.adapters.memory import MemoryStore
+
+        return MemoryStore(), MemoryBlobs()
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+            raise ValidationError(
+                "url", f"{url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+            )
+        from order_lifecycle.adapters.sqlite import SQLiteStore
+
+        path = url[len("sqlite:///") :]
+        return SQLiteStore(path), FileSystemBlobs(f"{path}.files")
+    if scheme in ("postgresql", "postgres"):
+        from order_lifecycle.adapters.postgres import PostgresStore
+
+        store = PostgresStore(url)
+        from order_lifecycle.adapters.postgres import PostgresBlobs
+
+        return store, PostgresBlobs(store)
+    raise ValidationError(
+        "url",
+        f"{_mask(url)!r} is not a storage URL: use memory://, sqlite:///path or postgresql://...",
+    )
+
+
+def _fingerprint(action: str, order_id: str, actor: str, args: Mapping[str, Any]) -> str:
+    text = json.dumps(
+        {"action": action, "order": order_id, "actor": actor, "args": args},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class OrderDesk:
+    """The application service: commands, queries and timers over one store."""
+
+    def __init__(
+        self,
+        store: OrderStore,
+        *,
+        policy: Policy | None = None,
+        clock: Clock | None = None,
+        blobs: BlobStore | None = None,
+        notifier: object = None,
+    ) -> None:
+        from order_lifecycle.adapters.files import MemoryBlobs
+
+        self.store = store
+        self.policy = Policy() if policy is None else policy
+        self.clock: Clock = SystemClock() if clock is None else clock
+        self.blobs: BlobStore = MemoryBlobs() if blobs is None else blobs
+        self.notifier = notifier
+        if not isinstance(self.policy, Policy):
+            raise ValidationError("policy", "must be a Policy")
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        policy: Policy | None = None,
+        clock: Clock | None = None,
+        notifier: object = None,
+        blobs: BlobStore | None = None,
+    ) -> OrderDesk:
+        """A desk on ``memory://``, ``sqlite:///path`` or ``postgresql://...``.
+
+        With ``blobs=None`` files go where they work out of the box: in memory, in a
+        folder beside the SQLite file (``orders.db.files/``), or in the PostgreSQL database.
+        """
+        store, default_blobs = open_store(url)
+        return cls(
+            store,
+            policy=policy,
+            clock=clock,
+            blobs=default_blobs if blobs is None else blobs,
+            notifier=notifier,
+        )
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+    def __enter__(self) -> OrderDesk:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _now(self) -> pendulum.DateTime:
+        return to_instant(self.clock.now(), "clock")
+
+    def _actor(self, order: Order, who: Actor | str) -> Actor:
+        if isinstance(who, Actor):
+            return who
+        return api.as_actor(order, who)
+
+    def _next_timer(self, order: Order) -> pendulum.DateTime | None:
+        timers = api.due_timers(order, self.policy)
+        return timers[0].due_at if timers else None
+
+    def _notifications(self, order: Order, events: Sequence[Event]) -> tuple[Notification, ...]:
+        result: list[Notification] = []
+        for event in events:
+            targets: list[tuple[str, Role]] = [
+                (order.buyer, Role.buyer),
+                (order.seller, Role.seller),
+            ]
+            targets += [(agent, Role.cx_agent) for agent in order.agents]
+            for user, role in targets:
+                if user != event.actor.id or role is not event.actor.role:
+                    result.append(Notification(order.id, event.seq, user, role, event.kind))
+            if event.kind in _ALERTS_CX:
+                result.append(Notification(order.id, event.seq, CX_TEAM, Role.cx_agent, event.kind))
+        return tuple(result)
+
+    def _write(
+        self,
+        before: int,
+        decision: api.Decision,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> Write:
+        order = decision.order
+        joined = tuple(
+            Participant(order.id, e.actor.id, Role.cx_agent)
+            for e in decision.events
+            if e.action is Action.join
+        )
+        if before == 0:
+            joined = (
+                Participant(order.id, order.buyer, Role.buyer),
+                Participant(order.id, order.seller, Role.seller),
+            )
+        return Write(
+            order=order,
+            events=decision.events,
+            expected_version=before,
+            next_timer_at=self._next_timer(order),
+            notifications=self._notifications(order, decision.events),
+            participants=joined,
+            idempotency=idempotency,
+        )
+
+    def _replayed(self, record: IdempotencyRecord) -> Order:
+        current = self.store.load(record.order_id)
+        if current.version == record.version:
+            return current
+        history = self.store.history(record.order_id)
+        return replay.replay(history, policy=self.policy, upto=record.version)
+
+    def _idempotent(self, key: str | None, fingerprint: str) -> Order | None:
+        if key is None:
+            return None
+        check_text("idempotency_key", key, max_chars=200, multiline=False)
+        record = self.store.idempotency(key)
+        if record is None:
+            return None
+        if record.fingerprint != fingerprint:
+            raise ValidationError(
+                "idempotency_key",
+                f"{key!r} was already used for a different command; use a new key",
+            )
+        return self._replayed(record)
+
+    def _run(
+        self,
+        order_id: str,
+        by: Actor | str,
+        command: c.Command,
+        args: Mapping[str, Any],
+        idempotency_key: str | None,
+    ) -> Order:
+        check_id("order_id", order_id)
+        who = by if isinstance(by, Actor) else check_id("by", by)
+        fingerprint = _fingerprint(str(command.action), order_id, str(who), args)
+        first = self._idempotent(idempotency_key, fingerprint)
+        if first is not None:
+            return first
+        for _ in range(MAX_ATTEMPTS):
+            order = self.store.load(order_id)
+            actor = self._actor(order, who)
+            decision = api.decide(order, command, actor=actor, now=self._now(), policy=self.policy)
+            record = (
+                None
+                if idempotency_key is None
+                else IdempotencyRecord(
+                    idempotency_key, fingerprint, order_id, decision.order.version
+                )
+            )
+            try:
+                self.store.write(self._write(order.version, decision, record))
+            except ConcurrencyConflict:
+                first = self._idempotent(idempotency_key, fingerprint)
+                if first is not None:
+                    return first
+                continue
+            return decision.order
+        raise ConcurrencyConflict(
+            order_id,
+            -1,
+            f"Order {order_id!r} kept changing under {MAX_ATTEMPTS} attempts; try again.",
+        )
+
+    def _files(self, files: object) -> tuple[Attachment, ...]:
+        if isinstance(files, (str, bytes, pathlib.Path)) or not isinstance(files, Iterable):
+            raise ValidationError("files", "must be a list of paths or (name, bytes) pairs")
+        items = list(files)
+        if len(items) > self.policy.max_files:
+            raise ValidationError(
+                "files", f"holds {len(items)} files; the limit is {self.policy.max_files}"
+            )
+        loaded: list[tuple[str, bytes]] = []
+        for item in items:
+            if isinstance(item, (str, pathlib.Path)):
+                path = pathlib.Path(item)
+                try:
+                    size = path.stat().st_size
+                except OSError as error:
+                    raise ValidationError("files", f"cannot read {str(path)!r}: {error}") from None
+                if size > self.policy.max_file_bytes:
+                    raise ValidationError(
+                        "files",
+                        f"{path.name!r} is {size:,} bytes; the limit is "
+                        f"{self.policy.max_file_bytes:,}",
+                    )
+                try:
+                    loaded.append((path.name, path.read_bytes()))
+                except OSError as error:
+                    raise ValidationError("files", f"cannot read {str(path)!r}: {error}") from None
+            elif (
+                isinstance(item, tuple)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and isinstance(item[1], (bytes, bytearray))
+            ):
+                loaded.append((item[0], bytes(item[1])))
+            else:
+                raise ValidationError("files", "each file is a path or a (name, bytes) pair")
+        result = []
+        for name, data in loaded:
+            check_text("file.name", name, max_chars=255, multiline=False)
+            if len(data) > self.policy.max_file_bytes:
+                raise ValidationError(
+                    "files",
+                    f"{name!r} is {len(data):,} bytes; the limit is {self.policy.max_file_bytes:,}",
+                )
+            media = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+            allowed = self.policy.allowed_media_types
+            if allowed is not None and media not in allowed:
+                raise ValidationError(
+                    "files", f"{name!r} is {media}, which this marketplace does not accept"
+                )
+        for name, data in loaded:
+            media = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+            result.append(self.blobs.put(name, data, media))
+        return tuple(result)
+
+    def _checked_files(
+        self, order_id: str, by: Actor | str, action: Action, files: object
+    ) -> tuple[Attachment, ...]:
+        """Store files only once the actor may take the action (nothing is written else)."""
+        if isinstance(files, (list, tuple)) and not files:
+            return ()
+        order = self.store.load(check_id("order_id", order_id))
+        actor = self._actor(order, by)
+        ctx_options = api.options(order, actor=actor, now=self._now(), policy=self.policy)
+        option = next(o for o in ctx_options if o.action is action)
+        if not option.available:
+            raise ActionNotAvailable(str(action), option.reason or "", order.id)
+        return self._files(files)
+
+    # -- commands ------------------------------------------------------------------
+
+    def place(
+        self,
+        *,
+        buyer: str,
+        seller: str,
+        listing: Listing,
+        answers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """A buyer buys a listing: a new ``pending`` order for the seller to accept."""
+        args = {
+            "buyer": buyer,
+            "seller": seller,
+            "listing": repr(listing),
+            "answers": dict(answers or {}) if isinstance(answers, Mapping) else repr(answers),
+        }
+        fingerprint = _fingerprint("place", "", str(buyer), args)
+        first = self._idempotent(idempotency_key, fingerprint)
+        if first is not None:
+            return first
+        decision = api.place(
+            buyer=buyer,
+            seller=seller,
+            listing=listing,
+            answers=answers,
+            now=self._now(),
+            policy=self.policy,
+        )
+        record = (
+            None
+            if idempotency_key is None
+            else IdempotencyRecord(idempotency_key, fingerprint, decision.order.id, 1)
+        )
+        try:
+            self.store.write(self._write(0, decision, record))
+        except ConcurrencyConflict:
+            first = self._idempotent(idempotency_key, fingerprint)
+            if first is not None:
+                return first
+            raise
+        return decision.order
+
+    def accept(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> Order:
+        """The seller accepts the order."""
+        return self._run(order_id, by, c.Accept(), {}, idempotency_key)
+
+    def decline(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """The seller declines the order."""
+        return self._run(
+            order_id, by, c.Decline(reason=reason), {"reason": reason}, idempotency_key
+        )
+
+    def withdraw(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """The buyer withdraws the order before it is accepted."""
+        return self._run(
+            order_id, by, c.Withdraw(reason=reason), {"reason": reason}, idempotency_key
+        )
+
+    def deliver(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        files: Iterable[FileArg] = (),
+        outside: bool = False,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """The seller delivers files (paths or ``(name, bytes)``), or ``outside=True``."""
+        files = list(files) if isinstance(files, (list, tuple)) else files
+        args = {"files": _file_key(files), "outside": outside, "note": note}
+        fingerprint = _fingerprint("deliver", order_id, str(by), args)
+        first = self._idempotent(idempotency_key, fingerprint)
+        if first is not None:
+            return first
+        stored = self._checked_files(order_id, by, Action.deliver, files)
+        command = c.Deliver(files=stored, outside=outside, note=note)
+        return self._run(order_id, by, command, args, idempotency_key)
+
+    def approve(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> Order:
+        """The buyer approves the delivery; the order completes."""
+        return self._run(order_id, by, c.Approve(), {}, idempotency_key)
+
+    def request_revision(
+        self, order_id: str, *, by: Actor | str, note: str, idempotency_key: str | None = None
+    ) -> Order:
+        """The buyer asks for a revision."""
+        return self._run(
+            order_id, by, c.RequestRevision(note=note), {"note": note}, idempotency_key
+        )
+
+    def propose_update(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        price: Money | str | int | Any = None,
+        due_at: object = None,
+        revisions: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """Propose new contract terms; a plain amount is in the contract's currency."""
+        if price is not None and not isinstance(price, Money):
+            order = self.store.load(check_id("order_id", order_id))
+            try:
+                price = Money(price, order.contract.price.currency)
+            except ValidationError as error:
+                raise ValidationError("price", error.message) from None
+        when = None if due_at is None else to_instant(due_at, "due_at")
+        command = c.ProposeUpdate(price=price, due_at=when, revisions=revisions)
+        args = {"price": repr(price), "due_at": repr(when), "revisions": repr(revisions)}
+        return self._run(order_id, by, command, args, idempotency_key)
+
+    def accept_update(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> Order:
+        """The other party accepts the open proposal."""
+        return self._run(order_id, by, c.AcceptUpdate(), {}, idempotency_key)
+
+    def reject_update(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> Order:
+        """The other party rejects the open proposal."""
+        return self._run(order_id, by, c.RejectUpdate(), {}, idempotency_key)
+
+    def withdraw_update(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> Order:
+        """The proposer withdraws the open proposal."""
+        return self._run(order_id, by, c.WithdrawUpdate(), {}, idempotency_key)
+
+    def dispute(
+        self, order_id: str, *, by: Actor | str, reason: str, idempotency_key: str | None = None
+    ) -> Order:
+        """A party disputes the order; the CX team is alerted."""
+        return self._run(
+            order_id, by, c.Dispute(reason=reason), {"reason": reason}, idempotency_key
+        )
+
+    def join(self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None) -> Order:
+        """A CX agent joins the conversation."""
+        return self._run(order_id, by, c.Join(), {}, idempotency_key)
+
+    def resolve(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        outcome: str,
+        note: str,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """The CX agent who joined resolves the dispute: resume, complete or cancel."""
+        command = c.Resolve(outcome=outcome, note=note)
+        return self._run(
+            order_id, by, command, {"outcome": str(outcome), "note": note}, idempotency_key
+        )
+
+    def cancel(
+        self, order_id: str, *, by: Actor | str, reason: str, idempotency_key: str | None = None
+    ) -> Order:
+        """A party cancels the order when the rules allow; the CX team is alerted."""
+        return self._run(order_id, by, c.Cancel(reason=reason), {"reason": reason}, idempotency_key)
+
+    def say(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        text: str = "",
+        files: Iterable[FileArg] = (),
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """Post a chat message, with optional files."""
+        files = list(files) if isinstance(files, (list, tuple)) else files
+        args = {"text": text, "files": _file_key(files)}
+        fingerprint = _fingerprint("say", order_id, str(by), args)
+        first = self._idempotent(idempotency_key, fingerprint)
+        if first is not None:
+            return first
+        stored = self._checked_files(order_id, by, Action.say, files)
+        return self._run(order_id, by, c.Say(text=text, files=stored), args, idempotency_key)
+
+    # -- queries -------------------------------------------------------------------
+
+    def get(self, order_id: str) -> Order:
+        """The order; ``OrderNotFound`` if there is none."""
+        return self.store.load(check_id("order_id", order_id))
+
+    def history(self, order_id: str) -> list[Event]:
+        """The order's events, oldest first."""
+        return self.store.history(check_id("order_id", order_id))
+
+    def actions(
+        self, order_id: str, *, viewer: Actor | str, tz: str = "UTC"
+    ) -> list[api.ActionOption]:
+        """Every action as ``viewer`` sees it now: available, or why not."""
+        order = self.get(order_id)
+        return api.options(
+            order, actor=self._actor(order, viewer), now=self._now(), policy=self.policy, tz=tz
+        )
+
+    def next_step(self, order_id: str, *, viewer: Actor | str, tz: str = "UTC") -> str:
+        """The chatbot's prompt for ``viewer`` now."""
+        from order_lifecycle.core.prompts import next_step
+
+        order = self.get(order_id)
+        return next_step(
+            order, actor=self._actor(order, viewer), now=self._now(), policy=self.policy, tz=tz
+        )
+
+    # -- timers --------------------------------------------------------------------
+
+    def tick(self, now: object = None, *, limit: int = 1000) -> list[Event]:
+        """Fire every timer due at ``now`` (default: the clock), one transaction per timer.
+
+        Safe to run in several workers at once: each timer fires once. Returns the events
+        fired, in the order they were fired.
+        """
+        instant = self._now() if now is None else to_instant(now, "now")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError("limit", "must be a whole number of at least 1")
+        fired: list[Event] = []
+        for _ in range(limit):
+            try:
+                write = self.store.fire_next_due(instant, lambda o: self._fire(o, instant))
+            except ConcurrencyConflict:
+                continue  # another worker moved that order first; look again
+            if write is None:
+                break
+            fired.extend(write.events)
+        return fired
+
+    def _fire(self, order: Order, now: pendulum.DateTime) -> Write:
+        due = [t for t in api.due_timers(order, self.policy) if t.due_at <= now]
+        if not due:
+            return Write(order, (), order.version, self._next_timer(order))
+        decision = api.fire(order, due[0].timer, now=now, policy=self.policy)
+        return self._write(order.version, decision)
+
+
+def _file_key(files: object) -> object:
+    if not isinstance(files, list):
+        return repr(files)
+    keys: list[object] = []
+    for item in files:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], (bytes, bytearray)):
+            keys.append([item[0], hashlib.sha256(bytes(item[1])).hexdigest()])
+        else:
+            keys.append(str(item))
+    return keys

@@ -1,0 +1,147 @@
+"""JSON documents for orders and events, with ``cattrs``.
+
+Instants are ISO 8601 strings in UTC with their offset, amounts are decimal strings,
+durations are whole microseconds, enums are their values. Events carry their ``kind``.
+
+>>> import pendulum
+>>> from order_lifecycle import Money
+>>> converter.unstructure(Money("150.00", "USD"))
+{'amount': '150.00', 'currency': 'USD'}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+import cattrs
+import pendulum
+from cattrs.preconf.json import make_converter
+
+from order_lifecycle.core.events import EVENT_TYPES, Event
+from order_lifecycle.core.model import Action, Order, Timer
+from order_lifecycle.errors import StorageError
+
+__all__ = [
+    "converter",
+    "dump_event",
+    "dump_order",
+    "event_from_dict",
+    "event_to_dict",
+    "load_event",
+    "load_order",
+    "order_from_dict",
+    "order_to_dict",
+]
+
+converter: Final = make_converter()
+
+_UTC: Final = pendulum.UTC
+
+
+def _instant(value: str, _: object) -> pendulum.DateTime:
+    parsed = _dt.datetime.fromisoformat(value)
+    return pendulum.DateTime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        tzinfo=_UTC,
+    )
+
+
+def _iso(value: _dt.datetime) -> str:
+    return _dt.datetime.isoformat(value)
+
+
+converter.register_unstructure_hook(pendulum.DateTime, _iso)
+converter.register_structure_hook(pendulum.DateTime, _instant)
+converter.register_unstructure_hook(
+    pendulum.Duration, lambda d: d.days * 86_400_000_000 + d.seconds * 1_000_000 + d.microseconds
+)
+converter.register_structure_hook(
+    pendulum.Duration, lambda v, _: pendulum.duration(microseconds=int(v))
+)
+converter.register_unstructure_hook(decimal.Decimal, str)
+converter.register_structure_hook(decimal.Decimal, lambda v, _: decimal.Decimal(v))
+converter.register_unstructure_hook(MappingProxyType, dict)
+converter.register_structure_hook_func(
+    lambda t: t == Mapping[str, str], lambda v, _: MappingProxyType(dict(v))
+)
+
+
+def _action(value: str, _: object) -> Action | Timer:
+    try:
+        return Action(value)
+    except ValueError:
+        return Timer(value)
+
+
+converter.register_structure_hook_func(lambda t: t == (Action | Timer), _action)
+
+_unstructure_order = converter.get_unstructure_hook(Order)
+_structure_order = converter.get_structure_hook(Order)
+_EVENT_HOOKS: Final = {
+    kind: (converter.get_unstructure_hook(cls), converter.get_structure_hook(cls))
+    for kind, cls in EVENT_TYPES.items()
+}
+
+
+def order_to_dict(order: Order) -> dict[str, Any]:
+    """The order as a JSON-ready dict."""
+    result: dict[str, Any] = _unstructure_order(order)
+    return result
+
+
+def order_from_dict(data: Mapping[str, Any]) -> Order:
+    """The order back from :func:`order_to_dict`'s output."""
+    try:
+        order: Order = _structure_order(data, Order)
+    except (cattrs.BaseValidationError, KeyError, ValueError, TypeError) as error:
+        raise StorageError(f"A stored order could not be read back: {error}") from error
+    return order
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The event as a JSON-ready dict with its ``kind``."""
+    data: dict[str, Any] = _EVENT_HOOKS[event.kind][0](event)
+    data["kind"] = event.kind
+    return data
+
+
+def event_from_dict(data: Mapping[str, Any]) -> Event:
+    """The event back from :func:`event_to_dict`'s output."""
+    try:
+        kind = data["kind"]
+        body = {k: v for k, v in data.items() if k != "kind"}
+        event: Event = _EVENT_HOOKS[kind][1](body, EVENT_TYPES[kind])
+    except (cattrs.BaseValidationError, KeyError, ValueError, TypeError) as error:
+        raise StorageError(f"A stored event could not be read back: {error}") from error
+    return event
+
+
+def dump_order(order: Order) -> str:
+    """The order as a compact JSON text."""
+    return json.dumps(order_to_dict(order), separators=(",", ":"), ensure_ascii=False)
+
+
+def load_order(text: str | bytes) -> Order:
+    """The order from :func:`dump_order`'s text."""
+    return order_from_dict(json.loads(text))
+
+
+def dump_event(event: Event) -> str:
+    """The event as a compact JSON text."""
+    return json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False)
+
+
+def load_event(text: str | bytes) -> Event:
+    """The event from :func:`dump_event`'s text."""
+    return event_from_dict(json.loads(text))

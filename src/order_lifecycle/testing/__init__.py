@@ -1,0 +1,1 @@
+"""Test kit for host applications: the adapter contract suites."""

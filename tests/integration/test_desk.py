@@ -1,0 +1,330 @@
+"""``OrderDesk`` on every storage backend: stories, idempotency, timers, races, refusals."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from order_lifecycle import (
+    Action,
+    ActionNotAvailable,
+    Actor,
+    ConcurrencyConflict,
+    Listing,
+    ManualClock,
+    Money,
+    NotAParticipant,
+    OrderDesk,
+    OrderNotFound,
+    OrderState,
+    StorageError,
+    ValidationError,
+)
+
+T0 = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
+LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
+CX = Actor.cx("carol")
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A storage URL per backend (PostgreSQL: a schema of its own)."""
+    if request.param == "memory":
+        yield "memory://"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'orders.db'}"
+    else:
+        yield request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Time starts at T0 and moves only when a test says so."""
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def desk(url: str, clock: ManualClock) -> Iterator[OrderDesk]:
+    """A desk on the backend under test."""
+    with OrderDesk.open(url, clock=clock) as opened:
+        yield opened
+
+
+def test_seed_story_accept_deliver_revise_approve(desk: OrderDesk, clock: ManualClock) -> None:
+    """The seed's main story, end to end, stored and read back."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    assert desk.get(order.id) == order
+    desk.accept(order.id, by="bob")
+    clock.advance(days=2)
+    delivered = desk.deliver(order.id, by="bob", files=[("post.png", b"\x89PNG...")])
+    assert delivered.deliveries[0].files[0].media_type == "image/png"
+    desk.request_revision(order.id, by="alice", note="Warmer colours please")
+    desk.deliver(order.id, by="bob", outside=True, note="Posted on the account")
+    done = desk.approve(order.id, by="alice")
+    assert done.state is OrderState.complete
+    assert desk.get(order.id) == done
+    history = desk.history(order.id)
+    assert [e.seq for e in history] == [1, 2, 3, 4, 5, 6]
+    assert [e.action for e in history] == [
+        Action.place,
+        Action.accept,
+        Action.deliver,
+        Action.request_revision,
+        Action.deliver,
+        Action.approve,
+    ]
+
+
+def test_dispute_join_resolve(desk: OrderDesk) -> None:
+    """A dispute, a CX agent joins and resumes the order."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    desk.dispute(order.id, by="alice", reason="No reply for days")
+    desk.join(order.id, by=CX)
+    resumed = desk.resolve(order.id, by=CX, outcome="resume", note="Seller is back")
+    assert resumed.state is OrderState.accepted
+    assert "carol" in desk.get(order.id).agents
+
+
+def test_contract_update_through_the_desk(desk: OrderDesk) -> None:
+    """A plain amount is read in the contract's currency."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    desk.propose_update(order.id, by="bob", price="180.00", revisions=3)
+    updated = desk.accept_update(order.id, by="alice")
+    assert updated.contract.price == Money("180.00", "USD")
+    assert updated.contract.version == 2
+
+
+def test_strangers_and_missing_orders(desk: OrderDesk) -> None:
+    """Plain ids resolve to the parties; anyone else is refused by name."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    with pytest.raises(NotAParticipant):
+        desk.accept(order.id, by="mallory")
+    with pytest.raises(NotAParticipant):
+        desk.actions(order.id, viewer="mallory")
+    with pytest.raises(OrderNotFound):
+        desk.get("ord_missing")
+    with pytest.raises(OrderNotFound):
+        desk.accept("ord_missing", by="bob")
+
+
+def test_actions_and_next_step(desk: OrderDesk) -> None:
+    """The viewer's options and prompt come from the core, at the clock's time."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    seller = {o.action: o for o in desk.actions(order.id, viewer="bob")}
+    assert seller[Action.accept].available
+    assert not seller[Action.deliver].available
+    assert desk.next_step(order.id, viewer="bob").startswith("New order for «Instagram post»")
+
+
+def test_idempotency_keys(desk: OrderDesk) -> None:
+    """The same key and command returns the first result; another command is refused."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING, idempotency_key="p1")
+    again = desk.place(buyer="alice", seller="bob", listing=LISTING, idempotency_key="p1")
+    assert again == order
+    accepted = desk.accept(order.id, by="bob", idempotency_key="a1")
+    desk.say(order.id, by="alice", text="Thanks!")
+    assert desk.accept(order.id, by="bob", idempotency_key="a1") == accepted
+    assert len(desk.history(order.id)) == 3
+    with pytest.raises(ValidationError) as raised:
+        desk.say(order.id, by="alice", text="other", idempotency_key="a1")
+    assert raised.value.field == "idempotency_key"
+    assert len(desk.history(order.id)) == 3
+
+
+def test_tick_fires_due_timers_once(desk: OrderDesk, clock: ManualClock) -> None:
+    """Review window and delivery date: each timer fires once, late ones record due_at."""
+    late = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(late.id, by="bob")
+    review = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(review.id, by="bob")
+    desk.deliver(review.id, by="bob", outside=True)
+    assert desk.tick() == []
+    clock.advance(days=9)
+    fired = desk.tick()
+    assert sorted(e.kind for e in fired) == ["delivery_date_passed", "order_auto_completed"]
+    for event in fired:
+        assert event.at == clock.now()
+        assert event.due_at < event.at  # type: ignore[attr-defined]
+    assert desk.tick() == []
+    assert desk.get(review.id).state is OrderState.complete
+    assert desk.get(late.id).state is OrderState.accepted
+    clock.advance(days=30)
+    assert desk.tick() == []
+
+
+def test_tick_with_an_earlier_clock_fires_nothing(desk: OrderDesk, clock: ManualClock) -> None:
+    """A clock that jumps backwards breaks nothing."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    assert desk.tick(now=T0.subtract(days=30)) == []
+    assert desk.get(order.id).version == 2
+
+
+def test_a_refused_command_changes_nothing(desk: OrderDesk, url: str) -> None:
+    """Bad input, an unavailable action or a stranger leaves storage as it was."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    before = _dump(desk, url)
+    refusals: list[Callable[[], object]] = [
+        lambda: desk.approve(order.id, by="alice"),
+        lambda: desk.accept(order.id, by="mallory"),
+        lambda: desk.deliver(order.id, by="bob"),
+        lambda: desk.deliver(order.id, by="alice", files=[("x.png", b"x")]),
+        lambda: desk.say(order.id, by="alice", text=""),
+        lambda: desk.say(order.id, by="alice", text="x" * 10_001),
+        lambda: desk.propose_update(order.id, by="alice", price=1.5),
+        lambda: desk.dispute(order.id, by="alice", reason="  "),
+        lambda: desk.cancel(order.id, by="alice", reason="too slow"),
+    ]
+    for refuse in refusals:
+        with pytest.raises((ValidationError, ActionNotAvailable, NotAParticipant)):
+            refuse()
+        assert _dump(desk, url) == before
+
+
+def _dump(desk: OrderDesk, url: str) -> object:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        with sqlite3.connect(path) as conn:
+            return list(conn.iterdump())
+    if url.startswith("postgresql"):
+        return _pg_dump(url)
+    store = desk.store
+    return (
+        dict(store._orders),  # type: ignore[attr-defined]
+        {k: list(v) for k, v in store._events.items()},  # type: ignore[attr-defined]
+        list(store.outbox),  # type: ignore[attr-defined]
+    )
+
+
+def _pg_dump(url: str) -> object:
+    """Every row of every table of the test schema, in a stable order."""
+    import psycopg
+    from psycopg import sql
+
+    base, _, query = url.partition("?")
+    schema = dict(p.split("=", 1) for p in query.split("&"))["schema"]
+    dump: dict[str, object] = {}
+    with psycopg.connect(base) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+            " ORDER BY table_name",
+            (schema,),
+        ).fetchall()
+        for (table,) in tables:
+            rows = conn.execute(
+                sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            ).fetchall()
+            dump[table] = sorted(rows, key=repr)
+    return dump
+
+
+def test_racing_threads_record_exactly_one_decision(desk: OrderDesk) -> None:
+    """Accept and decline race on each order: exactly one wins, no lost update."""
+    orders = [desk.place(buyer="alice", seller="bob", listing=LISTING) for _ in range(10)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            call()
+        except (ActionNotAvailable, ConcurrencyConflict) as error:
+            errors.append(error)
+
+    with ThreadPoolExecutor(2) as pool:
+        for order in orders:
+            futures = [
+                pool.submit(run, lambda o=order: desk.accept(o.id, by="bob")),  # type: ignore[misc]
+                pool.submit(run, lambda o=order: desk.withdraw(o.id, by="alice")),  # type: ignore[misc]
+            ]
+            for future in futures:
+                future.result()
+    for order in orders:
+        history = desk.history(order.id)
+        assert len(history) == 2, [e.kind for e in history]
+        assert history[1].kind in ("order_accepted", "order_withdrawn")
+        assert desk.get(order.id).version == 2
+    assert len(errors) == len(orders)
+
+
+def _race_worker(url: str, order_ids: list[str], who: str, start: float) -> list[str]:
+    import time
+
+    outcomes = []
+    with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
+        while time.time() < start:
+            time.sleep(0.001)
+        for order_id in order_ids:
+            try:
+                if who == "bob":
+                    desk.accept(order_id, by="bob")
+                else:
+                    desk.withdraw(order_id, by="alice")
+                outcomes.append("won")
+            except (ActionNotAvailable, ConcurrencyConflict):
+                outcomes.append("lost")
+    return outcomes
+
+
+def _tick_worker(url: str, now: str) -> list[str]:
+    with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
+        return [f"{e.order_id}:{e.seq}" for e in desk.tick(now=now)]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_racing_processes_and_tick_workers(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Processes race on the same orders; several tick workers fire each timer once."""
+    import time
+
+    url = (
+        f"sqlite:///{tmp_path / 'orders.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_schema_url")
+    )
+    with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
+        ids = [desk.place(buyer="alice", seller="bob", listing=LISTING).id for _ in range(20)]
+    ctx = multiprocessing.get_context("spawn")
+    start = time.time() + 1.5
+    with ctx.Pool(2) as pool:
+        results = pool.starmap(_race_worker, [(url, ids, "bob", start), (url, ids, "alice", start)])
+    assert [a == "won" or b == "won" for a, b in zip(*results, strict=True)] == [True] * 20
+    assert [a != b for a, b in zip(*results, strict=True)] == [True] * 20
+    with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
+        accepted = [i for i in ids if desk.get(i).state is OrderState.accepted]
+        for order_id in ids:
+            assert len(desk.history(order_id)) == 2
+        for order_id in accepted:
+            desk.deliver(order_id, by="bob", outside=True)
+    later = T0.add(days=30).isoformat()
+    with ctx.Pool(3) as pool:
+        fired = pool.starmap(_tick_worker, [(url, later)] * 3)
+    everything = [f for worker in fired for f in worker]
+    assert len(everything) == len(set(everything)) == len(accepted)
+    with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
+        for order_id in accepted:
+            assert desk.get(order_id).state is OrderState.complete
+
+
+def test_bad_urls_are_clear_errors(tmp_path: Path) -> None:
+    """Unknown schemes are validation errors; an unopenable file is a StorageError."""
+    with pytest.raises(ValidationError, match="not a storage URL"):
+        OrderDesk.open("mysql://root:hunter2@localhost/db")
+    with pytest.raises(ValidationError) as raised:
+        OrderDesk.open("mysql://root:hunter2@localhost/db")
+    assert "hunter2" not in str(raised.value)
+    with pytest.raises(StorageError):
+        OrderDesk.open(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'orders.db'}")
