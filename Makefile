@@ -31,6 +31,7 @@ docs: $(STAMP)
 	$(BIN)/python -m order_lifecycle.docgen docs/lifecycle.md
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:

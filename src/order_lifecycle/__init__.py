@@ -38,11 +38,13 @@ from order_lifecycle.errors import (
     ConcurrencyConflict,
     LifecycleDefinitionError,
     NotAParticipant,
+    NotificationError,
     OrderLifecycleError,
     OrderNotFound,
     StorageError,
     ValidationError,
 )
+from order_lifecycle.views import ChatEntry, Conversation, RelayReport
 
 __version__ = "0.1.0"
 
@@ -56,11 +58,13 @@ __all__ = [
     "BuyerRequest",
     "Cancellation",
     "CancellationReason",
+    "ChatEntry",
     "Clock",
     "CompletionReason",
     "ConcurrencyConflict",
     "Contract",
     "ContractProposal",
+    "Conversation",
     "Decision",
     "Delivery",
     "DisputeCase",
@@ -71,6 +75,7 @@ __all__ = [
     "ManualClock",
     "Money",
     "NotAParticipant",
+    "NotificationError",
     "Order",
     "OrderDesk",
     "OrderLifecycleError",
@@ -78,6 +83,7 @@ __all__ = [
     "OrderState",
     "Outcome",
     "Policy",
+    "RelayReport",
     "Role",
     "StorageError",
     "SystemClock",

@@ -25,8 +25,9 @@ from typing import Any, Final
 
 import pendulum
 
+from order_lifecycle import serde
 from order_lifecycle.clock import Clock, SystemClock
-from order_lifecycle.core import api, replay
+from order_lifecycle.core import api, replay, values
 from order_lifecycle.core import commands as c
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import (
@@ -36,23 +37,28 @@ from order_lifecycle.core.model import (
     Listing,
     Money,
     Order,
+    OrderState,
     Policy,
     Role,
 )
-from order_lifecycle.core.values import check_id, check_text, to_instant
+from order_lifecycle.core.values import check_count, check_id, check_text, to_instant
 from order_lifecycle.errors import (
     ActionNotAvailable,
     ConcurrencyConflict,
+    NotAParticipant,
     ValidationError,
 )
 from order_lifecycle.ports import (
     BlobStore,
+    Envelope,
     IdempotencyRecord,
     Notification,
-    OrderStore,
+    Notifier,
     Participant,
+    Store,
     Write,
 )
+from order_lifecycle.views import BOT, ChatEntry, Conversation, RelayReport, entry
 
 __all__ = ["CX_TEAM", "OrderDesk", "open_store"]
 
@@ -60,6 +66,8 @@ __all__ = ["CX_TEAM", "OrderDesk", "open_store"]
 CX_TEAM: Final = "cx_team"
 #: How many times a command is decided again after a concurrent write.
 MAX_ATTEMPTS: Final = 8
+#: How long a relay holds the notifications it claimed before another may take them.
+RELAY_LEASE: Final = pendulum.duration(minutes=2)
 #: Events that alert the CX team.
 _ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled"})
 
@@ -74,7 +82,7 @@ def _mask(url: str) -> str:
     return url
 
 
-def open_store(url: str) -> tuple[OrderStore, BlobStore]:
+def open_store(url: str) -> tuple[Store, BlobStore]:
     """The store and default blob store for a storage URL."""
     if not isinstance(url, str):
         raise ValidationError("url", "must be a storage URL such as sqlite:///orders.db")
@@ -121,12 +129,12 @@ class OrderDesk:
 
     def __init__(
         self,
-        store: OrderStore,
+        store: Store,
         *,
         policy: Policy | None = None,
         clock: Clock | None = None,
         blobs: BlobStore | None = None,
-        notifier: object = None,
+        notifier: Notifier | None = None,
     ) -> None:
         from order_lifecycle.adapters.files import MemoryBlobs
 
@@ -145,7 +153,7 @@ class OrderDesk:
         *,
         policy: Policy | None = None,
         clock: Clock | None = None,
-        notifier: object = None,
+        notifier: Notifier | None = None,
         blobs: BlobStore | None = None,
     ) -> OrderDesk:
         """A desk on ``memory://``, ``sqlite:///path`` or ``postgresql://...``.
@@ -586,6 +594,125 @@ class OrderDesk:
         return next_step(
             order, actor=self._actor(order, viewer), now=self._now(), policy=self.policy, tz=tz
         )
+
+    # -- chat and inbox ------------------------------------------------------------
+
+    def _reader(self, order: Order, viewer: Actor | str) -> Actor:
+        """The viewer, if they may read the order's chat: buyer, seller, a CX agent who joined."""
+        actor = self._actor(order, viewer)
+        api.check_participant(order, actor, self.policy)
+        if actor.role is Role.cx_agent and actor.id not in order.agents:
+            raise NotAParticipant(
+                order.id,
+                actor.id,
+                f"CX agent {actor.id} reads order {order.id}'s chat after joining it.",
+            )
+        if actor.role is Role.system:
+            raise NotAParticipant(order.id, actor.id, "The system does not read chats.")
+        return actor
+
+    def chat(
+        self,
+        order_id: str,
+        *,
+        viewer: Actor | str,
+        since: int | None = None,
+        tz: str = "UTC",
+        next_step: bool = False,
+    ) -> list[ChatEntry]:
+        """The order's chat for ``viewer``: messages and automated notices, oldest first.
+
+        ``since`` keeps only entries after that ``seq``; ``tz`` is the viewer's time zone;
+        ``next_step=True`` ends the list with the chatbot's prompt (``kind == "next_step"``,
+        not stored). Only the buyer, the seller and CX agents who joined may read it.
+        """
+        order = self.get(order_id)
+        actor = self._reader(order, viewer)
+        zone = api._zone(tz)
+        after = 0 if since is None else check_count("since", since, maximum=2**62)
+        entries = [entry(event, tz=zone) for event in self.store.history(order.id, after)]
+        if next_step:
+            prompt = self.next_step(order.id, viewer=actor, tz=zone)
+            entries.append(ChatEntry(0, self._now(), BOT, None, prompt))
+        return entries
+
+    def inbox(self, user: str, *, tz: str = "UTC") -> list[Conversation]:
+        """Every conversation ``user`` takes part in, newest activity first."""
+        user = check_id("user", user)
+        zone = api._zone(tz)
+        result: list[Conversation] = []
+        for row in self.store.conversations(user):
+            if row.role is Role.cx_agent:
+                counterpart = f"{row.buyer} / {row.seller}"
+            else:
+                counterpart = row.seller if row.role is Role.buyer else row.buyer
+            result.append(
+                Conversation(
+                    order_id=row.order_id,
+                    title=row.title,
+                    state=OrderState(row.state),
+                    counterpart=counterpart,
+                    unread=row.unread,
+                    action_waiting=user in row.waiting,
+                    last=None if row.last is None else entry(row.last, tz=zone),
+                )
+            )
+        return result
+
+    def mark_read(self, order_id: str, *, by: Actor | str) -> None:
+        """``by`` has read the order's chat up to its newest entry (records no event)."""
+        order = self.get(order_id)
+        actor = self._reader(order, by)
+        self.store.mark_read(order.id, actor.id, order.version)
+
+    # -- notifications -------------------------------------------------------------
+
+    def relay(self, limit: int = 100, *, now: object = None) -> RelayReport:
+        """Deliver pending notifications through the notifier: at least once, in order per
+        order and recipient, retried with exponential back-off, dead after
+        ``Policy.max_delivery_attempts`` failures. Safe to run in several workers."""
+        if self.notifier is None:
+            raise ValidationError(
+                "notifier", "this desk has no notifier; open it with notifier=..."
+            )
+        limit = check_count("limit", limit, minimum=1, maximum=1_000_000)
+        instant = self._now() if now is None else to_instant(now, "now")
+        sent = retried = dead = 0
+        while sent + retried + dead < limit:
+            batch = min(100, limit - (sent + retried + dead))
+            items = self.store.claim_outbox(instant, batch, RELAY_LEASE)
+            if not items:
+                break
+            for item in items:
+                envelope = Envelope(
+                    id=item.id,
+                    order_id=item.order_id,
+                    seq=item.seq,
+                    recipient=item.recipient,
+                    role=item.role,
+                    kind=item.kind,
+                    event=serde.event_to_dict(item.event),
+                    text=entry(item.event).text,
+                    attempt=item.attempts + 1,
+                )
+                try:
+                    self.notifier.send(envelope)
+                except Exception as error:
+                    attempts = item.attempts + 1
+                    reason = f"{type(error).__name__}: {error}"[:2000]
+                    if attempts >= self.policy.max_delivery_attempts:
+                        self.store.finish_outbox(item.id, sent=False, error=reason, retry_at=None)
+                        dead += 1
+                    else:
+                        retry_at = values.shift(instant, self.policy.retry_delay(attempts))
+                        self.store.finish_outbox(
+                            item.id, sent=False, error=reason, retry_at=retry_at
+                        )
+                        retried += 1
+                else:
+                    self.store.finish_outbox(item.id, sent=True, error=None, retry_at=None)
+                    sent += 1
+        return RelayReport(sent, retried, dead)
 
     # -- timers --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ __all__ = [
     "ConcurrencyConflict",
     "LifecycleDefinitionError",
     "NotAParticipant",
+    "NotificationError",
     "OrderLifecycleError",
     "OrderNotFound",
     "StorageError",
@@ -92,3 +93,18 @@ class StorageError(OrderLifecycleError):
 
 class LifecycleDefinitionError(OrderLifecycleError):
     """The transition table breaks a structural rule (checked when the machine is built)."""
+
+
+class NotificationError(OrderLifecycleError):
+    """A notifier could not deliver an envelope; the relay tries again later.
+
+    ``envelope_id`` is the outbox row's id; ``status`` is the HTTP status a webhook
+    answered with, when it answered at all.
+    """
+
+    def __init__(
+        self, message: str, *, envelope_id: int | None = None, status: int | None = None
+    ) -> None:
+        self.envelope_id = envelope_id
+        self.status = status
+        super().__init__(message)

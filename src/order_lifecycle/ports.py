@@ -6,8 +6,8 @@ A storage adapter implements :class:`OrderStore`; the contract test suite in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import pendulum
@@ -17,10 +17,17 @@ from order_lifecycle.core.model import Attachment, Order, Role
 
 __all__ = [
     "BlobStore",
+    "ChatStore",
+    "ConversationRow",
+    "Envelope",
     "IdempotencyRecord",
     "Notification",
+    "Notifier",
     "OrderStore",
+    "OutboxItem",
+    "OutboxRow",
     "Participant",
+    "Store",
     "Write",
 ]
 
@@ -120,3 +127,116 @@ class BlobStore(Protocol):
     def get(self, sha256: str) -> bytes:
         """The stored content; ``ValidationError`` if there is none."""
         ...
+
+
+@attrs.frozen
+class Envelope:
+    """One notification as a notifier sends it: an event, addressed to one recipient.
+
+    ``id`` is the outbox row's id: stable across retries, it is the idempotency key a
+    receiver uses to drop duplicates (delivery is at least once).
+    """
+
+    id: int
+    order_id: str
+    seq: int
+    recipient: str
+    role: Role
+    kind: str
+    #: The event as JSON-ready data (``serde.event_to_dict``).
+    event: Mapping[str, Any]
+    #: The automated notice for the event, as the chat shows it (UTC).
+    text: str
+    #: 1 for the first try, 2 for the first retry, ...
+    attempt: int
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers envelopes. Raising any exception means "not delivered, retry later"."""
+
+    def send(self, envelope: Envelope) -> None:
+        """Deliver ``envelope`` or raise."""
+        ...
+
+
+@attrs.frozen
+class OutboxItem:
+    """A claimed outbox row, with its event, ready to be sent."""
+
+    id: int
+    order_id: str
+    seq: int
+    recipient: str
+    role: Role
+    kind: str
+    attempts: int
+    event: Event
+
+
+@attrs.frozen
+class OutboxRow:
+    """An outbox row as stored: ``status`` is ``pending``, ``sent`` or ``dead``."""
+
+    id: int
+    order_id: str
+    seq: int
+    recipient: str
+    role: Role
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+@attrs.frozen
+class ConversationRow:
+    """What the inbox needs of one conversation, read in one query."""
+
+    order_id: str
+    title: str
+    state: str
+    buyer: str
+    seller: str
+    role: Role
+    updated_at: pendulum.DateTime
+    #: Who is expected to move the order next (user ids, or ``cx_team``).
+    waiting: frozenset[str]
+    unread: int
+    last: Event | None
+
+
+@runtime_checkable
+class ChatStore(Protocol):
+    """The outbox relay and the inbox: what chat and notifications need of storage."""
+
+    def claim_outbox(
+        self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
+    ) -> list[OutboxItem]:
+        """Claim up to ``limit`` due rows, the oldest pending one per (order, recipient),
+        that no other relay holds; the claim lapses after ``lease`` (a crashed relay's rows
+        are sent again: at least once)."""
+        ...
+
+    def finish_outbox(
+        self, item_id: int, *, sent: bool, error: str | None, retry_at: pendulum.DateTime | None
+    ) -> None:
+        """Record a send: ``sent``; or failed, retried at ``retry_at``, or dead when ``None``."""
+        ...
+
+    def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
+        """Outbox rows (of one order, or all), oldest first."""
+        ...
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        """Every conversation ``user_id`` takes part in, newest activity first."""
+        ...
+
+    def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
+        """``user_id`` has read the order's chat up to entry ``seq``."""
+        ...
+
+
+@runtime_checkable
+class Store(OrderStore, ChatStore, Protocol):
+    """Everything ``OrderDesk`` needs of storage: orders and history, outbox and inbox."""

@@ -9,28 +9,28 @@ import pytest
 
 from order_lifecycle.adapters.memory import MemoryStore
 from order_lifecycle.adapters.sqlite import SQLiteStore
-from order_lifecycle.ports import OrderStore
-from order_lifecycle.testing.contract import OrderStoreContract
+from order_lifecycle.ports import Store
+from order_lifecycle.testing.contract import ChatStoreContract, OrderStoreContract
 
 from pg import pg_url
 
 
-class TestMemoryStore(OrderStoreContract):
+class TestMemoryStore(OrderStoreContract, ChatStoreContract):
     """The in-memory store keeps the same promises."""
 
     @pytest.fixture
-    def store(self) -> Iterator[OrderStore]:
+    def store(self) -> Iterator[Store]:
         """A fresh memory store."""
         store = MemoryStore()
         yield store
         store.close()
 
 
-class TestSQLiteStore(OrderStoreContract):
+class TestSQLiteStore(OrderStoreContract, ChatStoreContract):
     """The embedded default."""
 
     @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[OrderStore]:
+    def store(self, tmp_path: Path) -> Iterator[Store]:
         """A fresh SQLite file."""
         store = SQLiteStore(str(tmp_path / "orders.db"))
         yield store
@@ -38,11 +38,11 @@ class TestSQLiteStore(OrderStoreContract):
 
 
 @pytest.mark.postgres
-class TestPostgresStore(OrderStoreContract):
+class TestPostgresStore(OrderStoreContract, ChatStoreContract):
     """Many processes, many hosts."""
 
     @pytest.fixture
-    def store(self, pg_schema_url: str) -> Iterator[OrderStore]:
+    def store(self, pg_schema_url: str) -> Iterator[Store]:
         """A fresh schema on the test server, dropped afterwards."""
         from order_lifecycle.adapters.postgres import PostgresStore
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,30 +31,6 @@ from order_lifecycle import (
 T0 = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
 LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
 CX = Actor.cx("carol")
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A storage URL per backend (PostgreSQL: a schema of its own)."""
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'orders.db'}"
-    else:
-        yield request.getfixturevalue("pg_schema_url")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """Time starts at T0 and moves only when a test says so."""
-    return ManualClock(T0)
-
-
-@pytest.fixture
-def desk(url: str, clock: ManualClock) -> Iterator[OrderDesk]:
-    """A desk on the backend under test."""
-    with OrderDesk.open(url, clock=clock) as opened:
-        yield opened
 
 
 def test_seed_story_accept_deliver_revise_approve(desk: OrderDesk, clock: ManualClock) -> None:
@@ -202,7 +178,7 @@ def _dump(desk: OrderDesk, url: str) -> object:
     return (
         dict(store._orders),  # type: ignore[attr-defined]
         {k: list(v) for k, v in store._events.items()},  # type: ignore[attr-defined]
-        list(store.outbox),  # type: ignore[attr-defined]
+        store.outbox_rows(),
     )
 
 

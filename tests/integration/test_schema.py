@@ -36,21 +36,44 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
         sqlite.SQLiteStore(path)
 
 
+def test_sqlite_upgrades_a_version_1_database(tmp_path: Path) -> None:
+    """A database made by the first schema is brought to the latest by the next open."""
+    path = str(tmp_path / "orders.db")
+    with sqlite3.connect(path) as conn:
+        conn.executescript(sqlite.MIGRATIONS[0][1])
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+    store = sqlite.SQLiteStore(path)
+    try:
+        assert store.schema_version() == sqlite.SCHEMA_VERSION > 1
+        assert store.conversations("alice") == []
+    finally:
+        store.close()
+
+
 @pytest.mark.postgres
 def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
     """A schema at version 1 is brought to the latest version by the next open."""
     store = postgres.PostgresStore(pg_schema_url)
-    assert store.schema_version() == postgres.SCHEMA_VERSION == 2
+    assert store.schema_version() == postgres.SCHEMA_VERSION == len(postgres.MIGRATIONS)
     store.close()
     base, _, query = pg_schema_url.partition("?")
     schema = query.split("schema=", 1)[1]
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
-        conn.execute("DROP TABLE blobs")
-        conn.execute("DELETE FROM schema_version WHERE version = 2")
+        for statement in (
+            "DROP TABLE blobs",
+            "DROP INDEX outbox_order_recipient",
+            "DROP INDEX participants_user",
+            "ALTER TABLE orders DROP COLUMN waiting",
+            "ALTER TABLE outbox DROP COLUMN claimed_until",
+            "DELETE FROM schema_version WHERE version > 1",
+        ):
+            conn.execute(statement)
     store = postgres.PostgresStore(pg_schema_url)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == postgres.SCHEMA_VERSION
+        assert store.conversations("alice") == []
         blobs = postgres.PostgresBlobs(store)
         stored = blobs.put("post.png", b"png", "image/png")
         assert blobs.get(stored.sha256) == b"png"

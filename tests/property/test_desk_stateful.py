@@ -184,7 +184,13 @@ class DeskMirrorsCore(RuleBasedStateMachine):
         """The stored order and history equal the pure core's."""
         for order_id, order in self.mirror.items():
             assert self.desk.get(order_id) == order
-            assert self.desk.history(order_id) == self.events[order_id]
+            history = self.desk.history(order_id)
+            assert history == self.events[order_id]
+            chat = self.desk.chat(order_id, viewer="alice")
+            assert [(e.seq, e.kind == "message") for e in chat] == [
+                (e.seq, e.kind == "message_posted") for e in history
+            ]
+            assert all(e.text for e in chat if e.kind == "notice")
 
 
 TestDeskMirrorsCore = DeskMirrorsCore.TestCase

@@ -8,15 +8,25 @@ behaves the same on SQLite and PostgreSQL; the contract suite checks it.
 from __future__ import annotations
 
 import heapq
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 
 import pendulum
 
+from order_lifecycle.core.api import waiting_on
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Order
+from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
-from order_lifecycle.ports import IdempotencyRecord, Notification, Participant, Write
+from order_lifecycle.ports import (
+    ConversationRow,
+    IdempotencyRecord,
+    Notification,
+    OutboxItem,
+    OutboxRow,
+    Participant,
+    Write,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -33,7 +43,9 @@ class MemoryStore:
         self._due: list[tuple[pendulum.DateTime, str]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
         self._participants: dict[str, list[Participant]] = {}
-        self.outbox: list[Notification] = []
+        self._read_marks: dict[tuple[str, str], int] = {}
+        self._outbox: dict[int, _Row] = {}
+        self._outbox_ids = itertools.count(1)
 
     def write(self, write: Write) -> None:
         """Apply ``write`` atomically, checking the version first."""
@@ -52,7 +64,9 @@ class MemoryStore:
             if write.events:
                 self._orders[order.id] = order
                 self._events.setdefault(order.id, []).extend(write.events)
-                self.outbox.extend(write.notifications)
+                for notification in write.notifications:
+                    row_id = next(self._outbox_ids)
+                    self._outbox[row_id] = _Row(row_id, notification)
                 if write.participants:
                     known = self._participants.setdefault(order.id, [])
                     for person in write.participants:
@@ -113,5 +127,135 @@ class MemoryStore:
         with self._lock:
             return tuple(self._participants.get(order_id, ()))
 
+    # -- outbox and inbox ------------------------------------------------------------
+
+    def claim_outbox(
+        self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
+    ) -> list[OutboxItem]:
+        """Claim the due head row of each (order, recipient)."""
+        with self._lock:
+            heads: dict[tuple[str, str], _Row] = {}
+            for row in self._outbox.values():  # in id order: dicts keep insertion order
+                key = (row.note.order_id, row.note.recipient)
+                if row.status == "pending" and key not in heads:
+                    heads[key] = row
+            claimed: list[OutboxItem] = []
+            for row in heads.values():
+                if len(claimed) >= limit:
+                    break
+                due = row.next_attempt_at is None or row.next_attempt_at <= now
+                free = row.claimed_until is None or row.claimed_until <= now
+                if due and free:
+                    row.claimed_until = now + lease
+                    note = row.note
+                    event = self._events[note.order_id][note.seq - 1]
+                    claimed.append(
+                        OutboxItem(
+                            row.id,
+                            note.order_id,
+                            note.seq,
+                            note.recipient,
+                            note.role,
+                            note.kind,
+                            row.attempts,
+                            event,
+                        )
+                    )
+            claimed.sort(key=lambda item: item.id)
+            return claimed
+
+    def finish_outbox(
+        self, item_id: int, *, sent: bool, error: str | None, retry_at: pendulum.DateTime | None
+    ) -> None:
+        """Record the outcome of one send."""
+        with self._lock:
+            row = self._outbox[item_id]
+            row.attempts += 1
+            row.claimed_until = None
+            if sent:
+                row.status, row.last_error = "sent", None
+            else:
+                row.status = "dead" if retry_at is None else "pending"
+                row.next_attempt_at, row.last_error = retry_at, error
+
+    def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
+        """Outbox rows, oldest first."""
+        with self._lock:
+            return [
+                OutboxRow(
+                    row.id,
+                    row.note.order_id,
+                    row.note.seq,
+                    row.note.recipient,
+                    row.note.role,
+                    row.note.kind,
+                    row.status,
+                    row.attempts,
+                    row.last_error,
+                )
+                for row in self._outbox.values()
+                if order_id is None or row.note.order_id == order_id
+            ]
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        """The user's conversations, newest activity first."""
+        with self._lock:
+            found: list[ConversationRow] = []
+            for order_id, people in self._participants.items():
+                for person in people:
+                    if person.user_id != user_id:
+                        continue
+                    order = self._orders[order_id]
+                    events = self._events[order_id]
+                    me = f"cx:{user_id}" if person.role is Role.cx_agent else user_id
+                    seen = self._read_marks.get((order_id, user_id), 0)
+                    unread = sum(1 for e in events if e.seq > seen and str(e.actor) != me)
+                    found.append(
+                        ConversationRow(
+                            order_id=order_id,
+                            title=order.listing.title,
+                            state=order.state.value,
+                            buyer=order.buyer,
+                            seller=order.seller,
+                            role=person.role,
+                            updated_at=order.updated_at,
+                            waiting=waiting_on(order),
+                            unread=unread,
+                            last=events[-1],
+                        )
+                    )
+            found.sort(key=lambda c: c.order_id)
+            found.sort(key=lambda c: c.updated_at, reverse=True)
+            return found
+
+    def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
+        """Move the user's read mark forward to ``seq`` (never back)."""
+        with self._lock:
+            key = (order_id, user_id)
+            self._read_marks[key] = max(self._read_marks.get(key, 0), seq)
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+class _Row:
+    """An outbox row's mutable delivery state."""
+
+    __slots__ = (
+        "attempts",
+        "claimed_until",
+        "id",
+        "last_error",
+        "next_attempt_at",
+        "note",
+        "status",
+    )
+
+    def __init__(self, row_id: int, note: Notification) -> None:
+        self.id = row_id
+        self.note = note
+        self.status = "pending"
+        self.attempts = 0
+        self.next_attempt_at: pendulum.DateTime | None = None
+        self.claimed_until: pendulum.DateTime | None = None
+        self.last_error: str | None = None

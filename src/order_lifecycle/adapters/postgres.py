@@ -34,7 +34,14 @@ from order_lifecycle.adapters import rows
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError, ValidationError
-from order_lifecycle.ports import IdempotencyRecord, Participant, Write
+from order_lifecycle.ports import (
+    ConversationRow,
+    IdempotencyRecord,
+    OutboxItem,
+    OutboxRow,
+    Participant,
+    Write,
+)
 
 try:
     import psycopg
@@ -119,35 +126,39 @@ MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
         )
         """,
     ),
+    (
+        3,
+        """
+        ALTER TABLE orders ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
+        CREATE INDEX outbox_order_recipient ON outbox (order_id, recipient, id)
+            WHERE status = 'pending';
+        CREATE INDEX participants_user ON participants (user_id, order_id)
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
 #: First key of the advisory lock held while migrating (the second is the schema's).
 _MIGRATION_LOCK: Final = 0x6F6C_6D67  # "olmg"
 
-_INSERT_ORDER: Final = (
-    "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
-    " lifecycle, doc) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_INSERT_ORDER: Final = rows.pg(rows.INSERT_ORDER)
+_UPDATE_ORDER: Final = rows.pg(rows.UPDATE_ORDER)
+_MOVE_TIMER: Final = rows.pg(rows.MOVE_TIMER)
+_INSERT_EVENT: Final = rows.pg(rows.INSERT_EVENT)
+_INSERT_OUTBOX: Final = rows.pg(rows.INSERT_OUTBOX)
+_INSERT_PARTICIPANT: Final = rows.pg(rows.INSERT_PARTICIPANT)
+_INSERT_KEY: Final = rows.pg(rows.INSERT_KEY)
+# Built from constant statements only, never from input.
+_CLAIM_OUTBOX: Final = (
+    "UPDATE outbox SET claimed_until = %s WHERE id IN ("  # noqa: S608
+    + rows.pg(rows.CLAIMABLE_OUTBOX)
+    + " FOR UPDATE SKIP LOCKED) RETURNING id"
 )
-_UPDATE_ORDER: Final = (
-    "UPDATE orders SET version = %s, state = %s, updated_at = %s, next_timer_at = %s, doc = %s"
-    " WHERE id = %s AND version = %s"
-)
-_MOVE_TIMER: Final = "UPDATE orders SET next_timer_at = %s WHERE id = %s AND version = %s"
-_INSERT_EVENT: Final = (
-    "INSERT INTO events (order_id, seq, kind, action, actor, at, doc)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-)
-_INSERT_OUTBOX: Final = (
-    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s)"
-)
-_INSERT_PARTICIPANT: Final = (
-    "INSERT INTO participants (order_id, user_id, role) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
-)
-_INSERT_KEY: Final = (
-    "INSERT INTO idempotency (key, fingerprint, order_id, version) VALUES (%s, %s, %s, %s)"
-)
+_CLAIMED_ITEMS: Final = rows.pg(rows.CLAIMED_ITEMS.replace("IN ({ids})", "= ANY(?)"))
+_FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
+_FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
+_CONVERSATIONS: Final = rows.pg(rows.CONVERSATIONS)
 _CLAIM_DUE: Final = (
     "SELECT doc FROM orders WHERE next_timer_at <= %s"
     " ORDER BY next_timer_at LIMIT 1 FOR UPDATE SKIP LOCKED"
@@ -464,10 +475,7 @@ class PostgresStore:
         if write.expected_version == 0:
             moved = conn.execute(_INSERT_ORDER, row)
         else:
-            moved = conn.execute(
-                _UPDATE_ORDER,
-                (row[1], row[2], row[6], row[7], row[9], order.id, write.expected_version),
-            )
+            moved = conn.execute(_UPDATE_ORDER, rows.order_update(row, write.expected_version))
         cur = conn.cursor()
         cur.executemany(_INSERT_EVENT, rows.event_rows(write))
         if write.notifications:
@@ -530,6 +538,58 @@ class PostgresStore:
             (order_id,),
         )
         return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
+
+    # -- outbox and inbox ------------------------------------------------------------
+
+    def claim_outbox(
+        self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
+    ) -> list[OutboxItem]:
+        """Claim the due head row of each (order, recipient) no other relay holds
+        (``FOR UPDATE SKIP LOCKED``)."""
+        at = rows.micros(now)
+        until = rows.micros(now + lease)
+        pool = self._live_pool()
+        try:
+            with pool.connection() as conn, conn.transaction():
+                ids = [r[0] for r in conn.execute(_CLAIM_OUTBOX, (until, at, at, limit))]
+                if not ids:
+                    return []
+                found = conn.execute(_CLAIMED_ITEMS, (until, ids)).fetchall()
+        except psycopg.Error as error:
+            raise self._translate(error, "outbox claim") from error
+        return [rows.outbox_item(f) for f in found]
+
+    def finish_outbox(
+        self, item_id: int, *, sent: bool, error: str | None, retry_at: pendulum.DateTime | None
+    ) -> None:
+        """Record the outcome of one send."""
+        with self._transaction("outbox update") as conn:
+            if sent:
+                conn.execute(_FINISH_SENT, (item_id,))
+            else:
+                status = "dead" if retry_at is None else "pending"
+                conn.execute(_FINISH_FAILED, (status, rows.micros(retry_at), error, item_id))
+
+    def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
+        """Outbox rows, oldest first."""
+        if order_id is None:
+            found = self._read(rows.OUTBOX_ROWS + " ORDER BY id", ())
+        else:
+            found = self._read(rows.OUTBOX_ROWS + " WHERE order_id = %s ORDER BY id", (order_id,))
+        return [rows.outbox_row(f) for f in found]
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        """The user's conversations, newest activity first, in one query."""
+        return [rows.conversation(f) for f in self._read(_CONVERSATIONS, (user_id,))]
+
+    def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
+        """Move the user's read mark forward to ``seq`` (never back)."""
+        with self._transaction("mark read") as conn:
+            conn.execute(
+                "UPDATE participants SET last_read_seq = GREATEST(last_read_seq, %s)"
+                " WHERE order_id = %s AND user_id = %s",
+                (seq, order_id, user_id),
+            )
 
     def close(self) -> None:
         """Close the connection pool; the store is not used again."""

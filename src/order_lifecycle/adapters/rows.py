@@ -12,8 +12,17 @@ from typing import Final
 import pendulum
 
 from order_lifecycle import serde
+from order_lifecycle.core.api import waiting_on
+from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import StorageError
-from order_lifecycle.ports import Notification, Participant, Write
+from order_lifecycle.ports import (
+    ConversationRow,
+    Notification,
+    OutboxItem,
+    OutboxRow,
+    Participant,
+    Write,
+)
 
 __all__ = [
     "OrderRow",
@@ -27,7 +36,130 @@ __all__ = [
 
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
-OrderRow = tuple[str, int, str, str, str, str, int, int | None, str, str]
+OrderRow = tuple[str, int, str, str, str, str, int, int | None, str, str, str]
+
+# Statements shared by the SQL stores, in qmark style; ``pg()`` turns them into psycopg's.
+INSERT_ORDER: Final = (
+    "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
+    " waiting, lifecycle, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE_ORDER: Final = (
+    "UPDATE orders SET version = ?, state = ?, updated_at = ?, next_timer_at = ?, waiting = ?,"
+    " doc = ? WHERE id = ? AND version = ?"
+)
+MOVE_TIMER: Final = "UPDATE orders SET next_timer_at = ? WHERE id = ? AND version = ?"
+INSERT_EVENT: Final = (
+    "INSERT INTO events (order_id, seq, kind, action, actor, at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_OUTBOX: Final = (
+    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+INSERT_PARTICIPANT: Final = (
+    "INSERT INTO participants (order_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+)
+INSERT_KEY: Final = (
+    "INSERT INTO idempotency (key, fingerprint, order_id, version) VALUES (?, ?, ?, ?)"
+)
+#: The oldest due, unclaimed pending row of each (order, recipient): later rows wait
+#: behind an earlier one that is failing, so each recipient gets an order's events in order.
+CLAIMABLE_OUTBOX: Final = (
+    "SELECT o.id FROM outbox o"
+    " WHERE o.status = 'pending'"
+    " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+    " AND (o.claimed_until IS NULL OR o.claimed_until <= ?)"
+    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending'"
+    " AND p.order_id = o.order_id AND p.recipient = o.recipient AND p.id < o.id)"
+    " ORDER BY o.id LIMIT ?"
+)
+CLAIMED_ITEMS: Final = (
+    "SELECT o.id, o.order_id, o.seq, o.recipient, o.role, o.kind, o.attempts, e.doc"
+    " FROM outbox o JOIN events e ON e.order_id = o.order_id AND e.seq = o.seq"
+    " WHERE o.claimed_until = ? AND o.status = 'pending' AND o.id IN ({ids}) ORDER BY o.id"
+)
+FINISH_SENT: Final = (
+    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, claimed_until = NULL,"
+    " last_error = NULL WHERE id = ?"
+)
+FINISH_FAILED: Final = (
+    "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
+    " next_attempt_at = ?, last_error = ? WHERE id = ?"
+)
+OUTBOX_ROWS: Final = (
+    "SELECT id, order_id, seq, recipient, role, kind, status, attempts, last_error FROM outbox"
+)
+CONVERSATIONS: Final = (
+    "SELECT o.id, o.title, o.state, o.buyer, o.seller, p.role, o.updated_at, o.waiting,"
+    " (SELECT count(*) FROM events e WHERE e.order_id = o.id AND e.seq > p.last_read_seq"
+    "  AND e.actor <> (CASE WHEN p.role = 'cx_agent' THEN 'cx:' || p.user_id"
+    "  ELSE p.user_id END)) AS unread,"
+    " (SELECT e.doc FROM events e WHERE e.order_id = o.id ORDER BY e.seq DESC LIMIT 1) AS last"
+    " FROM participants p JOIN orders o ON o.id = p.order_id"
+    " WHERE p.user_id = ? ORDER BY o.updated_at DESC, o.id"
+)
+
+
+def pg(statement: str) -> str:
+    """A qmark statement in psycopg's ``%s`` style."""
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+def order_update(row: OrderRow, expected: int) -> tuple[object, ...]:
+    """The parameters of ``UPDATE_ORDER`` for ``row``."""
+    return (row[1], row[2], row[6], row[7], row[8], row[10], row[0], expected)
+
+
+def waiting_text(order: Order) -> str:
+    """Who the order waits on, as stored: ids separated by spaces (ids hold none)."""
+    return " ".join(sorted(waiting_on(order)))
+
+
+def conversation(found: tuple[object, ...]) -> ConversationRow:
+    """A ``CONVERSATIONS`` row as a ``ConversationRow``."""
+    order_id, title, state, buyer, seller, role, updated, waiting, unread, last = found
+    return ConversationRow(
+        order_id=str(order_id),
+        title=str(title),
+        state=str(state),
+        buyer=str(buyer),
+        seller=str(seller),
+        role=Role(str(role)),
+        updated_at=from_micros(int(str(updated))),
+        waiting=frozenset(str(waiting).split()),
+        unread=int(str(unread)),
+        last=None if last is None else serde.load_event(str(last)),
+    )
+
+
+def outbox_item(found: tuple[object, ...]) -> OutboxItem:
+    """A ``CLAIMED_ITEMS`` row as an ``OutboxItem``."""
+    item_id, order_id, seq, recipient, role, kind, attempts, doc = found
+    return OutboxItem(
+        id=int(str(item_id)),
+        order_id=str(order_id),
+        seq=int(str(seq)),
+        recipient=str(recipient),
+        role=Role(str(role)),
+        kind=str(kind),
+        attempts=int(str(attempts)),
+        event=serde.load_event(str(doc)),
+    )
+
+
+def outbox_row(found: tuple[object, ...]) -> OutboxRow:
+    """An ``OUTBOX_ROWS`` row as an ``OutboxRow``."""
+    item_id, order_id, seq, recipient, role, kind, status, attempts, error = found
+    return OutboxRow(
+        id=int(str(item_id)),
+        order_id=str(order_id),
+        seq=int(str(seq)),
+        recipient=str(recipient),
+        role=Role(str(role)),
+        kind=str(kind),
+        status=str(status),
+        attempts=int(str(attempts)),
+        last_error=None if error is None else str(error),
+    )
 
 
 def micros(at: _dt.datetime | None) -> int | None:
@@ -44,7 +176,8 @@ def from_micros(value: int) -> pendulum.DateTime:
 
 
 def order_row(write: Write) -> OrderRow:
-    """(id, version, state, buyer, seller, title, updated_at, next_timer_at, lifecycle, doc)."""
+    """(id, version, state, buyer, seller, title, updated_at, next_timer_at, waiting, lifecycle,
+    doc)."""
     order = write.order
     updated = micros(order.updated_at)
     assert updated is not None
@@ -57,6 +190,7 @@ def order_row(write: Write) -> OrderRow:
         order.listing.title,
         updated,
         micros(write.next_timer_at),
+        waiting_text(order),
         order.lifecycle,
         serde.dump_order(order),
     )

@@ -23,7 +23,14 @@ from order_lifecycle.adapters import rows
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError
-from order_lifecycle.ports import IdempotencyRecord, Participant, Write
+from order_lifecycle.ports import (
+    ConversationRow,
+    IdempotencyRecord,
+    OutboxItem,
+    OutboxRow,
+    Participant,
+    Write,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -86,17 +93,18 @@ MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
         CREATE INDEX participants_order ON participants (order_id);
         """,
     ),
+    (
+        2,
+        """
+        ALTER TABLE orders ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+        CREATE INDEX outbox_order_recipient ON outbox (order_id, recipient, id)
+            WHERE status = 'pending';
+        CREATE INDEX participants_user ON participants (user_id, order_id)
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
-
-_INSERT_ORDER: Final = (
-    "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
-    " lifecycle, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPDATE_ORDER: Final = (
-    "UPDATE orders SET version = ?, state = ?, updated_at = ?, next_timer_at = ?, doc = ?"
-    " WHERE id = ? AND version = ?"
-)
 
 
 def _translate(error: sqlite3.Error, what: str) -> StorageError:
@@ -218,7 +226,7 @@ class SQLiteStore:
         try:
             if not write.events:
                 cur = conn.execute(
-                    "UPDATE orders SET next_timer_at = ? WHERE id = ? AND version = ?",
+                    rows.MOVE_TIMER,
                     (rows.micros(write.next_timer_at), order.id, write.expected_version),
                 )
                 if cur.rowcount != 1:
@@ -226,37 +234,24 @@ class SQLiteStore:
                 return
             row = rows.order_row(write)
             if write.expected_version == 0:
-                conn.execute(_INSERT_ORDER, row)
+                conn.execute(rows.INSERT_ORDER, row)
             else:
                 cur = conn.execute(
-                    _UPDATE_ORDER,
-                    (row[1], row[2], row[6], row[7], row[9], order.id, write.expected_version),
+                    rows.UPDATE_ORDER, rows.order_update(row, write.expected_version)
                 )
                 if cur.rowcount != 1:
                     raise ConcurrencyConflict(order.id, write.expected_version)
-            conn.executemany(
-                "INSERT INTO events (order_id, seq, kind, action, actor, at, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows.event_rows(write),
-            )
+            conn.executemany(rows.INSERT_EVENT, rows.event_rows(write))
             if write.notifications:
                 conn.executemany(
-                    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows.INSERT_OUTBOX,
                     rows.notification_rows(write.notifications, order.updated_at),
                 )
             if write.participants:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO participants (order_id, user_id, role) VALUES (?, ?, ?)",
-                    rows.participant_rows(write.participants),
-                )
+                conn.executemany(rows.INSERT_PARTICIPANT, rows.participant_rows(write.participants))
             key = write.idempotency
             if key is not None:
-                conn.execute(
-                    "INSERT INTO idempotency (key, fingerprint, order_id, version)"
-                    " VALUES (?, ?, ?, ?)",
-                    (key.key, key.fingerprint, key.order_id, key.version),
-                )
+                conn.execute(rows.INSERT_KEY, (key.key, key.fingerprint, key.order_id, key.version))
         except sqlite3.IntegrityError as error:
             raise ConcurrencyConflict(
                 order.id,
@@ -315,6 +310,69 @@ class SQLiteStore:
             "SELECT order_id, user_id, role FROM participants WHERE order_id = ?", (order_id,)
         )
         return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
+
+    # -- outbox and inbox ------------------------------------------------------------
+
+    def claim_outbox(
+        self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
+    ) -> list[OutboxItem]:
+        """Claim the due head row of each (order, recipient) under the write lock."""
+        at = rows.micros(now)
+        until = rows.micros(now + lease)
+        with self._transaction("outbox claim") as conn:
+            try:
+                ids = [r[0] for r in conn.execute(rows.CLAIMABLE_OUTBOX, (at, at, limit))]
+                if not ids:
+                    return []
+                marks = ", ".join("?" * len(ids))
+                conn.execute(
+                    f"UPDATE outbox SET claimed_until = ? WHERE id IN ({marks})",  # noqa: S608 - only placeholders
+                    (until, *ids),
+                )
+                found = conn.execute(rows.CLAIMED_ITEMS.format(ids=marks), (until, *ids)).fetchall()
+            except sqlite3.Error as error:
+                raise _translate(error, "outbox claim") from error
+        return [rows.outbox_item(f) for f in found]
+
+    def finish_outbox(
+        self, item_id: int, *, sent: bool, error: str | None, retry_at: pendulum.DateTime | None
+    ) -> None:
+        """Record the outcome of one send."""
+        with self._transaction("outbox update") as conn:
+            try:
+                if sent:
+                    conn.execute(rows.FINISH_SENT, (item_id,))
+                else:
+                    status = "dead" if retry_at is None else "pending"
+                    conn.execute(
+                        rows.FINISH_FAILED, (status, rows.micros(retry_at), error, item_id)
+                    )
+            except sqlite3.Error as failure:
+                raise _translate(failure, "outbox update") from failure
+
+    def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
+        """Outbox rows, oldest first."""
+        if order_id is None:
+            found = self._read(rows.OUTBOX_ROWS + " ORDER BY id", ())
+        else:
+            found = self._read(rows.OUTBOX_ROWS + " WHERE order_id = ? ORDER BY id", (order_id,))
+        return [rows.outbox_row(f) for f in found]
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        """The user's conversations, newest activity first, in one query."""
+        return [rows.conversation(f) for f in self._read(rows.CONVERSATIONS, (user_id,))]
+
+    def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
+        """Move the user's read mark forward to ``seq`` (never back)."""
+        with self._transaction("mark read") as conn:
+            try:
+                conn.execute(
+                    "UPDATE participants SET last_read_seq = max(last_read_seq, ?)"
+                    " WHERE order_id = ? AND user_id = ?",
+                    (seq, order_id, user_id),
+                )
+            except sqlite3.Error as error:
+                raise _translate(error, "mark read") from error
 
     def close(self) -> None:
         """Close every connection this store opened."""

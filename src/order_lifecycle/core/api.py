@@ -48,7 +48,11 @@ __all__ = [
     "fire",
     "options",
     "place",
+    "waiting_on",
 ]
+
+#: Who ``waiting_on`` names when the whole CX team is expected to act.
+CX_TEAM: Final = "cx_team"
 
 DEFAULT_POLICY: Final = Policy()
 
@@ -318,3 +322,32 @@ def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_PO
     state = move(order.state, timer)
     new, event = delivery_due(ctx, state)
     return Decision(new, (event,))
+
+
+def waiting_on(order: Order) -> frozenset[str]:
+    """Who is expected to move the order next: user ids, or ``cx_team``.
+
+    The seller to accept or decline, then to deliver; the buyer to approve or ask for a
+    revision; the other party of an open contract proposal; the CX agent who joined a
+    dispute (the CX team until one joins, and after a party cancelled the order). The
+    always-open options (dispute, propose an update, say) wait on nobody.
+    """
+    state = order.state
+    waiting: set[str] = set()
+    if state in (OrderState.pending, OrderState.accepted, OrderState.revision):
+        waiting.add(order.seller)
+    elif state is OrderState.delivered:
+        waiting.add(order.buyer)
+    elif state is OrderState.disputed and order.dispute is not None:
+        waiting.add(order.dispute.agent or CX_TEAM)
+    elif (
+        state is OrderState.cancelled
+        and order.cancellation is not None
+        and order.cancellation.reason.value == "cancelled"
+        and order.cancellation.agent is None
+    ):
+        waiting.add(CX_TEAM)
+    proposal = order.proposal
+    if proposal is not None:
+        waiting.add(order.seller if proposal.role is Role.buyer else order.buyer)
+    return frozenset(waiting)

@@ -212,6 +212,14 @@ def _max_delivery_attempts(v: object) -> int:
     return values.check_count("policy.max_delivery_attempts", v, minimum=1, maximum=100)
 
 
+def _retry_base(v: object) -> pendulum.Duration:
+    return values.to_duration(v, "policy.retry_base")
+
+
+def _retry_cap(v: object) -> pendulum.Duration:
+    return values.to_duration(v, "policy.retry_cap")
+
+
 @attrs.frozen
 class Actor:
     """Someone acting on an order: its buyer, its seller, a CX agent, or the system (timers).
@@ -541,6 +549,19 @@ class Policy:
         default=8,
         converter=_max_delivery_attempts,
     )
+    #: The first retry of a failed notification waits this long; each next one twice as
+    #: long, up to ``retry_cap``.
+    retry_base: pendulum.Duration = attrs.field(
+        default=pendulum.duration(seconds=30), converter=_retry_base
+    )
+    retry_cap: pendulum.Duration = attrs.field(
+        default=pendulum.duration(hours=6), converter=_retry_cap
+    )
+
+    def retry_delay(self, attempts: int) -> pendulum.Duration:
+        """How long to wait after the ``attempts``-th failed try (exponential, capped)."""
+        delay = self.retry_base * (2 ** max(attempts - 1, 0))
+        return min(delay, self.retry_cap)  # type: ignore[no-any-return]
 
     def is_cx_member(self, user_id: str) -> bool:
         """Whether ``user_id`` may act as a CX agent under this policy."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+import attrs
 import pendulum
 import pytest
 
@@ -35,9 +36,22 @@ from order_lifecycle.core.model import (
     Timer,
 )
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
-from order_lifecycle.ports import IdempotencyRecord, Notification, OrderStore, Participant, Write
+from order_lifecycle.ports import (
+    IdempotencyRecord,
+    Notification,
+    OrderStore,
+    Participant,
+    Store,
+    Write,
+)
 
-__all__ = ["T0", "OrderStoreContract", "placed_write", "step_write"]
+__all__ = [
+    "T0",
+    "ChatStoreContract",
+    "OrderStoreContract",
+    "placed_write",
+    "step_write",
+]
 
 T0 = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
 
@@ -222,3 +236,107 @@ class OrderStoreContract:
         assert len(store.history("o1")) == 1
         with pytest.raises(ConcurrencyConflict):
             store.write(Write(order, (), order.version + 5, T0))
+
+
+def _story(store: Store) -> Order:
+    """o1 placed, accepted, said; with notifications for the other party of each event."""
+    write = placed_write()
+    store.write(write)
+    order = store.load("o1")
+    for command, actor, recipient, role in [
+        (c.Accept(), "bob", "alice", Role.buyer),
+        (c.Say(text="hi"), "alice", "bob", Role.seller),
+    ]:
+        step = step_write(order, command, actor, T0.add(hours=1))
+        note = Notification(order.id, step.events[0].seq, recipient, role, step.events[0].kind)
+        store.write(attrs.evolve(step, notifications=(note,)))
+        order = store.load("o1")
+    return order
+
+
+class ChatStoreContract:
+    """The outbox and inbox half of a store. Provide a ``store`` fixture in a subclass."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        """The adapter under test, empty."""
+        raise NotImplementedError("subclasses provide the store fixture")
+
+    def test_is_a_full_store(self, store: Store) -> None:
+        """The adapter implements the whole port the desk needs."""
+        assert isinstance(store, Store)
+
+    def test_outbox_rows_are_written_with_their_command(self, store: Store) -> None:
+        """Each notification of a write becomes a pending row, in order."""
+        _story(store)
+        rows = store.outbox_rows("o1")
+        assert [(r.seq, r.recipient, r.status, r.attempts) for r in rows] == [
+            (1, "bob", "pending", 0),
+            (2, "alice", "pending", 0),
+            (3, "bob", "pending", 0),
+        ]
+        assert store.outbox_rows() == rows
+
+    def test_claims_hold_the_head_row_per_recipient(self, store: Store) -> None:
+        """A recipient's later row waits until the earlier one is sent; claims exclude."""
+        _story(store)
+        lease = pendulum.duration(minutes=1)
+        first = store.claim_outbox(T0, 10, lease)
+        assert [(i.seq, i.recipient) for i in first] == [(1, "bob"), (2, "alice")]
+        assert first[0].event.kind == "order_placed"
+        assert store.claim_outbox(T0, 10, lease) == []  # claimed by the first relay
+        store.finish_outbox(first[0].id, sent=True, error=None, retry_at=None)
+        second = store.claim_outbox(T0, 10, lease)
+        assert [(i.seq, i.recipient) for i in second] == [(3, "bob")]
+
+    def test_an_expired_claim_is_claimed_again(self, store: Store) -> None:
+        """A relay that died mid-way loses its claim when the lease ends: at least once."""
+        _story(store)
+        lease = pendulum.duration(minutes=1)
+        first = store.claim_outbox(T0, 1, lease)
+        assert len(first) == 1
+        again = store.claim_outbox(T0.add(minutes=2), 1, lease)
+        assert [i.id for i in again] == [first[0].id]
+
+    def test_failed_rows_wait_for_their_retry_and_die(self, store: Store) -> None:
+        """A failure is retried at its time; a final failure makes the row dead."""
+        _story(store)
+        lease = pendulum.duration(minutes=1)
+        item = store.claim_outbox(T0, 1, lease)[0]
+        store.finish_outbox(item.id, sent=False, error="HTTP 500", retry_at=T0.add(minutes=5))
+        assert [i.id for i in store.claim_outbox(T0.add(minutes=1), 10, lease)] == [
+            r.id for r in store.outbox_rows() if r.recipient == "alice"
+        ]
+        retried = store.claim_outbox(T0.add(minutes=5), 10, lease)
+        assert item.id in [i.id for i in retried]
+        assert next(i for i in retried if i.id == item.id).attempts == 1
+        store.finish_outbox(item.id, sent=False, error="HTTP 500", retry_at=None)
+        row = next(r for r in store.outbox_rows() if r.id == item.id)
+        assert (row.status, row.attempts, row.last_error) == ("dead", 2, "HTTP 500")
+
+    def test_conversations_count_unread_entries_of_others(self, store: Store) -> None:
+        """Unread: entries after the read mark that the user did not cause."""
+        _story(store)
+        rows = {r.order_id: r for r in store.conversations("bob")}
+        assert rows["o1"].unread == 2  # placed by alice, her message; not bob's accept
+        assert rows["o1"].role is Role.seller
+        assert rows["o1"].title == "Instagram post"
+        assert rows["o1"].last is not None
+        assert rows["o1"].last.seq == 3
+        assert store.conversations("alice")[0].unread == 1
+        store.mark_read("o1", "bob", 3)
+        assert store.conversations("bob")[0].unread == 0
+        store.mark_read("o1", "bob", 1)  # never moves back
+        assert store.conversations("bob")[0].unread == 0
+        assert store.conversations("mallory") == []
+
+    def test_conversations_are_newest_first_and_know_who_waits(self, store: Store) -> None:
+        """Ordered by latest activity; ``waiting`` names who moves next."""
+        store.write(placed_write("o1"))
+        store.write(attrs.evolve(placed_write("o2"), order=_later(placed_write("o2").order)))
+        assert [r.order_id for r in store.conversations("alice")] == ["o2", "o1"]
+        assert store.conversations("bob")[0].waiting == frozenset({"bob"})
+
+
+def _later(order: Order) -> Order:
+    return attrs.evolve(order, updated_at=order.updated_at.add(minutes=5))

@@ -1,0 +1,320 @@
+"""Automated chat notices: one human sentence (or a few) for every kind of history event.
+
+The order chat shows every event exactly once (spec section 4): a ``message_posted``
+event as the message itself, every other event as an automated notice written here.
+
+>>> import pendulum
+>>> from order_lifecycle import core, Listing, Money
+>>> from order_lifecycle.core.notices import notice
+>>> now = pendulum.datetime(2026, 12, 1, 9)
+>>> listing = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
+>>> placed = core.place(buyer="alice", seller="bob", listing=listing, now=now, order_id="o1")
+>>> notice(placed.events[0])
+'alice bought «Instagram post» for 150.00 USD. bob, review the order and accept or decline it.'
+>>> accepted = core.decide(placed.order, core.Accept(), actor="bob", now=now)
+>>> notice(accepted.events[0], tz="Europe/Paris")
+'bob accepted the order. Delivery is due Tue 8 Dec 2026 10:00 CET.'
+
+Conventions:
+
+- People are named by their user id; timer events (fired by the system) speak
+  impersonally, and the word "system" never appears as a name. Where an event does not
+  carry a party's id, the notice names the party by role ("the buyer", "the seller").
+- Instants are shown in the viewer's zone ``tz`` with :func:`values.human_instant`.
+- Texts a person typed (reasons, notes, answers) are quoted in “curly quotes” and their
+  white space is folded to single spaces, so a notice is always one paragraph.
+- A notice is pure and cheap: no clock, no I/O, no parsing of dates.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import pendulum
+
+from order_lifecycle.core import values
+from order_lifecycle.core.events import (
+    EVENT_TYPES,
+    AgentJoined,
+    ContentDelivered,
+    DeliveryApproved,
+    DeliveryDatePassed,
+    DisputeResolved,
+    Event,
+    MessagePosted,
+    OrderAccepted,
+    OrderAutoCompleted,
+    OrderCancelled,
+    OrderDeclined,
+    OrderDisputed,
+    OrderExpired,
+    OrderPlaced,
+    OrderWithdrawn,
+    RevisionRequested,
+    UpdateAccepted,
+    UpdateProposed,
+    UpdateRejected,
+    UpdateWithdrawn,
+)
+from order_lifecycle.core.model import Actor, Contract, Money, OrderState, Outcome, Role
+from order_lifecycle.errors import ValidationError
+
+__all__ = ["VOIDED_PROPOSAL", "notice"]
+
+#: Appended to the notice of any event that voided an open contract proposal.
+VOIDED_PROPOSAL: Final = "The open contract update was withdrawn."
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(tz: str) -> str:
+    """``tz`` if it names a time zone, else ``ValidationError`` (checked once per name)."""
+    if tz == "UTC":
+        return tz
+    try:
+        pendulum.timezone(tz)
+    except Exception:
+        raise ValidationError("tz", f"{tz!r} is not a known IANA time zone") from None
+    return tz
+
+
+def _name(actor: Actor) -> str:
+    # Timer events never name their actor; this only guards against a stray system actor.
+    return "The marketplace" if actor.role is Role.system else actor.id
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _quote(text: str) -> str:
+    return f"“{_flat(text)}”"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _other_party(actor: Actor) -> str:
+    return "The seller" if actor.role is Role.buyer else "The buyer"
+
+
+def _terms(
+    price: Money | None, due_at: pendulum.DateTime | None, revisions: int | None, tz: str
+) -> str:
+    parts: list[str] = []
+    if price is not None:
+        parts.append(f"price {price}")
+    if due_at is not None:
+        parts.append(f"delivery due {values.human_instant(due_at, tz)}")
+    if revisions is not None:
+        parts.append(_plural(revisions, "revision"))
+    return ", ".join(parts)
+
+
+# One renderer per event kind. Each returns the notice without the voided-proposal line.
+
+
+def _order_placed(event: OrderPlaced, tz: str) -> str:
+    bought = f"{event.buyer} bought «{event.listing.title}» for {event.listing.price}."
+    answers = [
+        f"{_flat(question)} {_quote(answer)}"
+        for question, answer in event.answers.items()
+        if answer.strip()
+    ]
+    if not answers:
+        return f"{bought} {event.seller}, review the order and accept or decline it."
+    return (
+        f"{bought} Answers: {'; '.join(answers)}. "
+        f"{event.seller}, review the answers and accept or decline the order."
+    )
+
+
+def _order_accepted(event: OrderAccepted, tz: str) -> str:
+    due = values.human_instant(event.due_at, tz)
+    return f"{_name(event.actor)} accepted the order. Delivery is due {due}."
+
+
+def _with_reason(sentence: str, reason: str) -> str:
+    return f"{sentence}: {_quote(reason)}." if reason.strip() else f"{sentence}."
+
+
+def _order_declined(event: OrderDeclined, tz: str) -> str:
+    return _with_reason(f"{_name(event.actor)} declined the order", event.reason)
+
+
+def _order_withdrawn(event: OrderWithdrawn, tz: str) -> str:
+    return _with_reason(f"{_name(event.actor)} withdrew the order", event.reason)
+
+
+def _order_expired(event: OrderExpired, tz: str) -> str:
+    due = values.human_instant(event.due_at, tz)
+    return f"The order expired: it was not accepted or declined by {due}."
+
+
+def _content_delivered(event: ContentDelivered, tz: str) -> str:
+    who = _name(event.actor)
+    names = ", ".join(f.name for f in event.files)
+    if event.files and event.outside:
+        what = (
+            f"{who} delivered {_plural(len(event.files), 'file')}: {names}, and marked the "
+            "content as delivered outside the platform."
+        )
+    elif event.files:
+        what = f"{who} delivered {_plural(len(event.files), 'file')}: {names}."
+    else:
+        what = f"{who} marked the content as delivered outside the platform."
+    note = f" Note from {who}: {_quote(event.note)}." if event.note.strip() else ""
+    review = values.human_instant(event.review_due_at, tz)
+    return (
+        f"{what}{note} The buyer has until {review} to review it; after that the order "
+        "completes automatically."
+    )
+
+
+def _delivery_approved(event: DeliveryApproved, tz: str) -> str:
+    return f"{_name(event.actor)} approved the delivery. The order is complete."
+
+
+def _revision_requested(event: RevisionRequested, tz: str) -> str:
+    count = f"{event.revisions_used} of {event.revisions_allowed}"
+    return f"{_name(event.actor)} asked for a revision ({count}): {_quote(event.note)}"
+
+
+def _order_auto_completed(event: OrderAutoCompleted, tz: str) -> str:
+    ended = values.human_instant(event.due_at, tz)
+    return f"The review window ended on {ended}; the order completed automatically."
+
+
+def _update_proposed(event: UpdateProposed, tz: str) -> str:
+    terms = _terms(event.price, event.due_at, event.revisions, tz)
+    return (
+        f"{_name(event.actor)} proposed a contract update: {terms}. "
+        f"{_other_party(event.actor)} can accept or reject it."
+    )
+
+
+def _contract(contract: Contract, tz: str) -> str:
+    terms = _terms(contract.price, contract.due_at, contract.revisions, tz)
+    return f"Contract version {contract.version} is now in force: {terms}."
+
+
+def _update_accepted(event: UpdateAccepted, tz: str) -> str:
+    accepted = f"{_name(event.actor)} accepted the contract update."
+    return f"{accepted} {_contract(event.contract, tz)}"
+
+
+def _update_rejected(event: UpdateRejected, tz: str) -> str:
+    return f"{_name(event.actor)} rejected the contract update; the contract stays as it was."
+
+
+def _update_withdrawn(event: UpdateWithdrawn, tz: str) -> str:
+    return f"{_name(event.actor)} withdrew the contract update; the contract stays as it was."
+
+
+def _order_disputed(event: OrderDisputed, tz: str) -> str:
+    return (
+        f"{_name(event.actor)} disputed the order: {_quote(event.reason)}. A customer "
+        "experience agent has been alerted and will join the chat."
+    )
+
+
+def _agent_joined(event: AgentJoined, tz: str) -> str:
+    joined = f"{event.agent} from the customer experience team joined the chat"
+    if event.state is OrderState.disputed:
+        return f"{joined} to resolve the dispute."
+    return f"{joined} to settle the money of the cancelled order."
+
+
+_RESUMED: Final[Mapping[OrderState, str]] = {
+    OrderState.accepted: "The seller continues the work.",
+    OrderState.revision: "The seller continues the revision.",
+    OrderState.delivered: "The buyer reviews the delivery again.",
+}
+
+
+def _dispute_resolved(event: DisputeResolved, tz: str) -> str:
+    who = _name(event.actor)
+    note = _quote(event.note)
+    if event.outcome is Outcome.complete:
+        return f"{who} resolved the dispute and completed the order: {note}."
+    if event.outcome is Outcome.cancel:
+        return f"{who} resolved the dispute and cancelled the order: {note}."
+    text = f"{who} resolved the dispute and resumed the order: {note}."
+    if event.state is OrderState.delivered and event.review_due_at is not None:
+        review = values.human_instant(event.review_due_at, tz)
+        return (
+            f"{text} The buyer's review window restarts: it ends {review}, and then the "
+            "order completes automatically."
+        )
+    then = _RESUMED.get(event.state)
+    return text if then is None else f"{text} {then}"
+
+
+def _order_cancelled(event: OrderCancelled, tz: str) -> str:
+    return (
+        f"{_name(event.actor)} cancelled the order: {_quote(event.reason)}. A customer "
+        "experience agent will join to settle the money."
+    )
+
+
+def _message_posted(event: MessagePosted, tz: str) -> str:
+    return event.text
+
+
+def _delivery_date_passed(event: DeliveryDatePassed, tz: str) -> str:
+    due = values.human_instant(event.due_at, tz)
+    return (
+        f"The delivery date, {due}, passed without a delivery. The buyer may now cancel "
+        "the order; either party can propose a new date."
+    )
+
+
+_RENDERERS: Final[Mapping[str, Callable[[Any, str], str]]] = {
+    OrderPlaced.kind: _order_placed,
+    OrderAccepted.kind: _order_accepted,
+    OrderDeclined.kind: _order_declined,
+    OrderWithdrawn.kind: _order_withdrawn,
+    OrderExpired.kind: _order_expired,
+    ContentDelivered.kind: _content_delivered,
+    DeliveryApproved.kind: _delivery_approved,
+    RevisionRequested.kind: _revision_requested,
+    OrderAutoCompleted.kind: _order_auto_completed,
+    UpdateProposed.kind: _update_proposed,
+    UpdateAccepted.kind: _update_accepted,
+    UpdateRejected.kind: _update_rejected,
+    UpdateWithdrawn.kind: _update_withdrawn,
+    OrderDisputed.kind: _order_disputed,
+    AgentJoined.kind: _agent_joined,
+    DisputeResolved.kind: _dispute_resolved,
+    OrderCancelled.kind: _order_cancelled,
+    MessagePosted.kind: _message_posted,
+    DeliveryDatePassed.kind: _delivery_date_passed,
+}
+
+
+def notice(event: Event, *, tz: str = "UTC") -> str:
+    """The chat text of ``event``: the automated notice a marketplace user reads.
+
+    Instants show in the IANA zone ``tz`` (``ValidationError`` if it is unknown). A
+    ``message_posted`` event is not a notice: the chat shows it as the message itself,
+    so its text is returned unchanged (empty for a message of files only; the files
+    travel beside it). When the event voided an open contract proposal the notice ends
+    with :data:`VOIDED_PROPOSAL`. An event of a kind this module does not know raises
+    ``ValidationError`` naming the kind; every kind of ``EVENT_TYPES`` has a notice.
+    """
+    if not isinstance(event, Event):
+        raise ValidationError("event", f"must be a history event, not {type(event).__name__}")
+    renderer = _RENDERERS.get(event.kind)
+    cls = EVENT_TYPES.get(event.kind)
+    if renderer is None or cls is None or not isinstance(event, cls):
+        raise ValidationError(
+            "event",
+            f"{event.kind!r} is not an event kind with a notice; "
+            f"known kinds: {', '.join(sorted(_RENDERERS))}",
+        )
+    text = renderer(event, _zone(tz))
+    if event.voided_proposal:
+        return f"{text} {VOIDED_PROPOSAL}"
+    return text

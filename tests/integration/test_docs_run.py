@@ -1,0 +1,46 @@
+"""Docs cannot drift: their runnable Python blocks run, generated parts are current."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from order_lifecycle.stories import seed_transcript
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+CHAT_DOC = DOCS / "chat-and-notifications.md"
+
+
+def _blocks(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+RUNNABLE = [
+    (path.name, i, block)
+    for path in sorted(DOCS.glob("*.md"))
+    for i, block in enumerate(_blocks(path))
+    if "desk." not in block.split("\n", 1)[0]  # fragments on an existing desk are shown only
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "index", "block"), RUNNABLE, ids=[f"{n}-{i}" for n, i, _ in RUNNABLE]
+)
+def test_doc_block_runs(name: str, index: int, block: str) -> None:
+    """A self-contained Python block of the docs runs as it is."""
+    exec(compile(block, f"{name}#{index}", "exec"), {"__name__": "docs"})
+
+
+def test_chat_transcript_is_current() -> None:
+    """The transcript in the chat docs is what the code renders today."""
+    text = CHAT_DOC.read_text(encoding="utf-8")
+    found = re.search(
+        r"<!-- transcript:start -->\n```text\n(.*?)\n```\n<!-- transcript:end -->", text, re.S
+    )
+    assert found is not None
+    assert found.group(1) == seed_transcript(), (
+        "regenerate with order_lifecycle.stories.seed_transcript()"
+    )
