@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/order-lifecycle demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
@@ -29,6 +29,7 @@ test: lint typecheck pytest
 
 docs: $(STAMP)
 	$(BIN)/python -m order_lifecycle.docgen docs/lifecycle.md
+	$(BIN)/python -m order_lifecycle.docgen --page cli docs/cli.md
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

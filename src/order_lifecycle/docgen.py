@@ -16,6 +16,7 @@ docs/lifecycle.md``); ``--check`` tells whether it is stale.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -318,16 +319,73 @@ def lifecycle_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def cli_markdown() -> str:
+    """``docs/cli.md``: the command-line reference, generated from the CLI's own parser."""
+    from order_lifecycle.cli import build_parser
+
+    parser = build_parser()
+    # argparse wraps help to the terminal (read from $COLUMNS); the page must not vary.
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "88"
+    try:
+        return _cli_page(parser)
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+def _cli_page(parser: argparse.ArgumentParser) -> str:
+    lines = [
+        "# Command-line reference",
+        "",
+        "<!-- Generated from src/order_lifecycle/cli.py by `make docs`. Do not edit. -->",
+        "",
+        "`order-lifecycle` (also `python -m order_lifecycle`) runs orders from a shell, on",
+        "the same storage URLs as `OrderDesk.open`. Exit codes: 0 success; 2 usage error",
+        "(malformed option values included); 3 action not available, not a participant or",
+        "invalid input; 4 not found; 1 anything else. Errors go to stderr as one sentence.",
+        "With `--json` every command prints one JSON document on stdout.",
+        "",
+        "```text",
+        _plain(parser.format_help()).rstrip(),
+        "```",
+    ]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                lines += [
+                    "",
+                    f"## `{name}`",
+                    "",
+                    "```text",
+                    _plain(sub.format_help()).rstrip(),
+                    "```",
+                ]
+    return "\n".join(lines) + "\n"
+
+
+def _plain(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+PAGES: Final = {"lifecycle": lifecycle_markdown, "cli": cli_markdown}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write the lifecycle page to PATH, or with ``--check`` exit 1 when PATH is stale.
+    """Write a generated page to PATH, or with ``--check`` exit 1 when PATH is stale.
 
     Without PATH the page is printed on standard output.
     """
     parser = argparse.ArgumentParser(
         prog="python -m order_lifecycle.docgen",
-        description="Generate docs/lifecycle.md from the order lifecycle's transition table.",
+        description="Generate docs pages (the lifecycle, the CLI reference) from the code.",
     )
     parser.add_argument("path", nargs="?", type=Path, help="where to write the page")
+    parser.add_argument(
+        "--page", choices=sorted(PAGES), default="lifecycle", help="which page (lifecycle)"
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -335,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     path: Path | None = args.path
-    text = lifecycle_markdown()
+    text = PAGES[args.page]()
     if path is None:
         if args.check:
             parser.error("--check needs the PATH of the page to check")

@@ -111,6 +111,10 @@ class OrderStore(Protocol):
         """Who takes part in the order's conversation."""
         ...
 
+    def is_empty(self) -> bool:
+        """Whether the store holds no order at all."""
+        ...
+
     def close(self) -> None:
         """Release connections; the store is not used again."""
         ...

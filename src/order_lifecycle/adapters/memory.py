@@ -127,6 +127,11 @@ class MemoryStore:
         with self._lock:
             return tuple(self._participants.get(order_id, ()))
 
+    def is_empty(self) -> bool:
+        """Whether the store holds no order at all."""
+        with self._lock:
+            return not self._orders
+
     # -- outbox and inbox ------------------------------------------------------------
 
     def claim_outbox(

@@ -311,6 +311,10 @@ class SQLiteStore:
         )
         return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
 
+    def is_empty(self) -> bool:
+        """Whether the store holds no order at all."""
+        return not self._read("SELECT 1 FROM orders LIMIT 1", ())
+
     # -- outbox and inbox ------------------------------------------------------------
 
     def claim_outbox(

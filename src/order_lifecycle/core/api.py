@@ -155,7 +155,11 @@ def place(
         raise ValidationError("listing", f"must be a Listing, not {type(listing).__name__}")
     if not isinstance(policy, Policy):
         raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
-    oid = f"ord_{uuid.uuid4().hex}" if order_id is None else values.check_id("order_id", order_id)
+    oid = (
+        f"ord_{uuid.uuid4().hex[:24]}"
+        if order_id is None
+        else values.check_id("order_id", order_id)
+    )
     given = _answers(listing, answers, policy)
     order = Order(
         id=oid,

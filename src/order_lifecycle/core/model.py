@@ -291,6 +291,12 @@ class Money:
                 "amount", f"{self.currency} has {places} decimal places; {self.amount} has more"
             )
 
+    @property
+    def minor(self) -> str:
+        """The amount with exactly the currency's decimals: ``"175.00"`` for 175 USD."""
+        places = values.CURRENCY_MINOR_UNITS[self.currency]
+        return str(self.amount.quantize(decimal.Decimal(1).scaleb(-places)))
+
     def __str__(self) -> str:
         places = values.CURRENCY_MINOR_UNITS[self.currency]
         return f"{self.amount.quantize(decimal.Decimal(1).scaleb(-places)):,} {self.currency}"

@@ -118,6 +118,12 @@ class OrderStoreContract:
         """The adapter implements the port."""
         assert isinstance(store, OrderStore)
 
+    def test_knows_whether_it_is_empty(self, store: OrderStore) -> None:
+        """A fresh store is empty; one order makes it not."""
+        assert store.is_empty()
+        store.write(placed_write())
+        assert not store.is_empty()
+
     def test_written_order_loads_back_equal(self, store: OrderStore) -> None:
         """An order and its events read back exactly as written."""
         write = placed_write()

@@ -1,0 +1,735 @@
+"""The ``order-lifecycle`` command line: thin over :class:`~order_lifecycle.desk.OrderDesk`.
+
+Exit codes: 0 success; 2 usage error (malformed options included); 3 action not
+available, not a participant, or invalid input; 4 not found; 1 anything else. Errors go
+to stderr as one sentence. ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import decimal
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, Final, NoReturn
+
+__all__ = ["main"]
+
+DEFAULT_DB: Final = "sqlite:///orders.sqlite3"
+
+
+class UsageError(Exception):
+    """A malformed command line: exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+# -- option values -------------------------------------------------------------------
+
+
+def _instant(text: str) -> Any:
+    from order_lifecycle.core.values import to_instant
+    from order_lifecycle.errors import ValidationError
+
+    try:
+        return to_instant(text, "--now")
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 instant with a UTC offset "
+            "(e.g. 2026-12-01T10:00:00+00:00)"
+        ) from error
+
+
+def _decimal(text: str) -> decimal.Decimal:
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal amount") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite amount")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+class _Request(argparse.Action):
+    """``--request`` / ``--required-request``: kept in command-line order, with the flag."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        asked = list(getattr(namespace, "requests", None) or [])
+        asked.append((str(values), option_string == "--required-request"))
+        namespace.requests = asked
+
+
+# -- the parser ----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement per option
+    """The full command-line parser (also what the CLI reference is checked against)."""
+    parser = _Parser(
+        prog="order-lifecycle",
+        description="Run service orders through their lifecycle from the command line.",
+    )
+    parser.add_argument(
+        "--db",
+        default=None,
+        help=f"storage URL (default: $ORDER_LIFECYCLE_DB, else {DEFAULT_DB})",
+    )
+    parser.add_argument(
+        "--now", type=_instant, default=None, help="act at this ISO 8601 instant (with offset)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def command(name: str, help_text: str, *, who: bool = False) -> argparse.ArgumentParser:
+        made = sub.add_parser(name, help=help_text, description=help_text)
+        if who:
+            made.add_argument(
+                "--as", dest="actor", required=True, metavar="USER", help="USER or cx:USER"
+            )
+        return made
+
+    def with_id(name: str, help_text: str, *, who: bool = True) -> argparse.ArgumentParser:
+        made = command(name, help_text, who=who)
+        made.add_argument("id", metavar="ID", help="the order id")
+        return made
+
+    demo = command("demo", "play the seed stories on a fresh database, with time travel")
+    demo.add_argument("--tz", default="UTC", help="show times in this zone")
+
+    place = command("place", "a buyer buys a listing: prints the new order (id first)")
+    place.add_argument("--buyer", required=True)
+    place.add_argument("--seller", required=True)
+    place.add_argument("--title", required=True)
+    place.add_argument("--price", required=True, type=_decimal)
+    place.add_argument("--currency", default="USD")
+    place.add_argument("--delivery-days", required=True, type=_count)
+    place.add_argument("--revisions", required=True, type=_count)
+    place.add_argument("--request", action=_Request, metavar="Q", help="an optional question")
+    place.add_argument("--required-request", action=_Request, metavar="Q", help="a required one")
+    place.add_argument(
+        "--answer", action="append", default=[], metavar="A", help="answers, in question order"
+    )
+
+    with_id("accept", "the seller accepts the order")
+    decline = with_id("decline", "the seller declines the order")
+    decline.add_argument("--reason", default="")
+    withdraw = with_id("withdraw", "the buyer withdraws the order")
+    withdraw.add_argument("--reason", default="")
+    deliver = with_id("deliver", "the seller delivers files, or content delivered outside")
+    what = deliver.add_mutually_exclusive_group(required=True)
+    what.add_argument("--file", action="append", type=Path, metavar="PATH", dest="files")
+    what.add_argument("--outside", action="store_true")
+    deliver.add_argument("--note", default="")
+    with_id("approve", "the buyer approves the delivery")
+    revise = with_id("revise", "the buyer requests a revision")
+    revise.add_argument("--note", required=True)
+    propose = with_id("propose", "propose a contract update")
+    propose.add_argument("--price", type=_decimal)
+    due = propose.add_mutually_exclusive_group()
+    due.add_argument("--due", type=_instant, metavar="ISO")
+    due.add_argument("--extend-days", type=_count, metavar="N")
+    propose.add_argument("--revisions", type=_count)
+    respond = with_id("respond", "accept or reject the open contract update")
+    respond.add_argument("answer", choices=["accept", "reject"])
+    with_id("unpropose", "withdraw your open contract update")
+    dispute = with_id("dispute", "dispute the order: a CX agent is alerted")
+    dispute.add_argument("--reason", required=True)
+    with_id("join", "a CX agent joins the chat")
+    resolve = with_id("resolve", "the CX agent resolves the dispute")
+    resolve.add_argument("--outcome", required=True, choices=["resume", "complete", "cancel"])
+    resolve.add_argument("--note", required=True)
+    cancel = with_id("cancel", "cancel the order when the rules allow")
+    cancel.add_argument("--reason", required=True)
+    say = with_id("say", "post a message in the order chat")
+    say.add_argument("text", nargs="?", default="", metavar="TEXT")
+    say.add_argument("--file", action="append", type=Path, metavar="PATH", dest="files")
+
+    with_id("show", "show the order", who=False)
+    actions = with_id("actions", "what you may do now, and why not")
+    actions.add_argument("--tz", default="UTC")
+    nxt = with_id("next", "the chatbot's next step for you")
+    nxt.add_argument("--tz", default="UTC")
+    chat = with_id("chat", "the order chat, ending with your next step")
+    chat.add_argument("--tz", default="UTC")
+    chat.add_argument("--since", type=_count, default=None)
+    inbox = command("inbox", "your conversations, newest first", who=True)
+    inbox.add_argument("--tz", default="UTC")
+    with_id("history", "the order's events, oldest first", who=False)
+    tick = command("tick", "fire the timers that are due")
+    tick.add_argument("--limit", type=_count, default=1000)
+    relay = command("relay", "deliver pending notifications")
+    relay.add_argument("--limit", type=_count, default=100)
+    relay.add_argument("--webhook", metavar="URL", help="POST them here (default: print them)")
+    relay.add_argument(
+        "--secret",
+        default=None,
+        help="the webhook's shared secret (default: $ORDER_LIFECYCLE_WEBHOOK_SECRET)",
+    )
+    diagram = command("diagram", "the lifecycle diagram, generated from the table")
+    diagram.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    return parser
+
+
+# -- output --------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def order_json(order: Any) -> dict[str, Any]:
+    """The order document of ``--json``."""
+    contract = order.contract
+    proposal = order.proposal
+    dispute = order.dispute
+    cancellation = order.cancellation
+    return {
+        "id": order.id,
+        "state": order.state.value,
+        "buyer": order.buyer,
+        "seller": order.seller,
+        "title": order.listing.title,
+        "price": contract.price.minor,
+        "currency": contract.price.currency,
+        "revisions_used": order.revisions_used,
+        "revisions_allowed": contract.revisions,
+        "due_at": _iso(contract.due_at),
+        "review_due_at": _iso(order.review_due_at),
+        "version": order.version,
+        "contract_version": contract.version,
+        "placed_at": _iso(order.placed_at),
+        "accepted_at": _iso(order.accepted_at),
+        "delivered_at": _iso(order.delivered_at),
+        "completed_at": _iso(order.completed_at),
+        "answers": dict(order.answers),
+        "deliveries": [
+            {
+                "at": _iso(d.at),
+                "files": [_file_json(f) for f in d.files],
+                "outside": d.outside,
+                "note": d.note,
+            }
+            for d in order.deliveries
+        ],
+        "proposal": None
+        if proposal is None
+        else {
+            "by": proposal.by,
+            "price": None if proposal.price is None else proposal.price.minor,
+            "due_at": _iso(proposal.due_at),
+            "revisions": proposal.revisions,
+        },
+        "dispute": None
+        if dispute is None
+        else {
+            "opened_by": str(dispute.opened_by),
+            "reason": dispute.reason,
+            "from_state": dispute.from_state.value,
+            "agent": dispute.agent,
+            "outcome": None if dispute.outcome is None else dispute.outcome.value,
+        },
+        "cancellation": None
+        if cancellation is None
+        else {
+            "by": str(cancellation.by),
+            "reason": cancellation.reason.value,
+            "note": cancellation.note,
+            "agent": cancellation.agent,
+        },
+    }
+
+
+def _file_json(item: Any) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "size": item.size,
+        "media_type": item.media_type,
+        "sha256": item.sha256,
+        "uri": item.uri,
+    }
+
+
+def entry_json(item: Any) -> dict[str, Any]:
+    """A chat entry of ``--json``."""
+    return {
+        "seq": item.seq,
+        "at": _iso(item.at),
+        "kind": item.kind,
+        "author": item.author,
+        "text": item.text,
+        "files": [_file_json(f) for f in item.files],
+    }
+
+
+def event_json(event: Any) -> dict[str, Any]:
+    """A history event of ``--json``: the event's fields, ``actor`` as ``USER``/``cx:USER``."""
+    from order_lifecycle import serde
+
+    data = serde.event_to_dict(event)
+    data["actor"] = str(event.actor)
+    data["actor_role"] = event.actor.role.value
+    return data
+
+
+class _Out:
+    """Where results go: JSON on stdout, or rich text for people (colour on a terminal)."""
+
+    def __init__(self, as_json: bool, stream: IO[str]) -> None:
+        self.as_json = as_json
+        self.stream = stream
+        self._console: Any = None
+
+    @property
+    def console(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        return self._console
+
+    def json(self, document: object) -> None:
+        self.stream.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+    def order(self, order: Any) -> None:
+        if self.as_json:
+            self.json(order_json(order))
+            return
+        from rich.table import Table
+
+        contract = order.contract
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        rows = [
+            ("state", order.state.value),
+            ("listing", order.listing.title),
+            ("buyer", order.buyer),
+            ("seller", order.seller),
+            ("price", str(contract.price)),
+            ("revisions", f"{order.revisions_used} of {contract.revisions} used"),
+            ("due", _iso(contract.due_at) or "—"),
+            ("review until", _iso(order.review_due_at) or "—"),
+            ("version", str(order.version)),
+        ]
+        for question, answer in order.answers.items():
+            rows.append((f"answer: {question}", answer))
+        if order.proposal is not None:
+            rows.append(("proposal", f"by {order.proposal.by} (open)"))
+        self.console.print(order.id, style="bold")
+        for key, value in rows:
+            table.add_row(key, value)
+        self.console.print(table)
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def _actor(text: str) -> Any:
+    from order_lifecycle.core.model import Actor
+    from order_lifecycle.core.values import check_id
+
+    if text.startswith("cx:"):
+        return Actor.cx(check_id("--as", text[3:]))
+    return check_id("--as", text)
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    url: str = args.db or os.environ.get("ORDER_LIFECYCLE_DB") or DEFAULT_DB
+    return url
+
+
+def _open(args: argparse.Namespace, **extra: Any) -> Any:
+    from order_lifecycle.clock import ManualClock, SystemClock
+    from order_lifecycle.desk import OrderDesk
+
+    clock = SystemClock() if args.now is None else ManualClock(args.now)
+    return OrderDesk.open(_db_url(args), clock=clock, **extra)
+
+
+def _place(args: argparse.Namespace, out: _Out) -> None:
+    import pendulum
+
+    from order_lifecycle.core.model import BuyerRequest, Listing, Money
+
+    asked: list[tuple[str, bool]] = getattr(args, "requests", None) or []
+    if len(args.answer) > len(asked):
+        raise UsageError("place: there are more --answer options than questions")
+    requests = tuple(BuyerRequest(q, required=r) for q, r in asked)
+    answers = {q: a for (q, _), a in zip(asked, args.answer, strict=False)}
+    listing = Listing(
+        title=args.title,
+        price=Money(args.price, args.currency),
+        delivery=pendulum.duration(days=args.delivery_days),
+        revisions=args.revisions,
+        requests=requests,
+    )
+    with _open(args) as desk:
+        order = desk.place(buyer=args.buyer, seller=args.seller, listing=listing, answers=answers)
+    out.order(order)
+
+
+def _act(args: argparse.Namespace, out: _Out) -> None:
+    by = _actor(args.actor)
+    name = args.command
+    with _open(args) as desk:
+        calls: dict[str, Callable[[], Any]] = {
+            "accept": lambda: desk.accept(args.id, by=by),
+            "decline": lambda: desk.decline(args.id, by=by, reason=args.reason),
+            "withdraw": lambda: desk.withdraw(args.id, by=by, reason=args.reason),
+            "deliver": lambda: desk.deliver(
+                args.id, by=by, files=args.files or (), outside=args.outside, note=args.note
+            ),
+            "approve": lambda: desk.approve(args.id, by=by),
+            "revise": lambda: desk.request_revision(args.id, by=by, note=args.note),
+            "unpropose": lambda: desk.withdraw_update(args.id, by=by),
+            "dispute": lambda: desk.dispute(args.id, by=by, reason=args.reason),
+            "join": lambda: desk.join(args.id, by=by),
+            "resolve": lambda: desk.resolve(args.id, by=by, outcome=args.outcome, note=args.note),
+            "cancel": lambda: desk.cancel(args.id, by=by, reason=args.reason),
+            "say": lambda: desk.say(args.id, by=by, text=args.text, files=args.files or ()),
+            "respond": lambda: (
+                desk.accept_update(args.id, by=by)
+                if args.answer == "accept"
+                else desk.reject_update(args.id, by=by)
+            ),
+            "propose": lambda: _propose(desk, args, by),
+        }
+        order = calls[name]()
+    out.order(order)
+
+
+def _propose(desk: Any, args: argparse.Namespace, by: Any) -> Any:
+    due = args.due
+    if args.extend_days is not None:
+        current = desk.get(args.id).contract.due_at
+        if current is None:
+            raise UsageError("propose: --extend-days needs an accepted order with a due date")
+        due = current.add(days=args.extend_days)
+    return desk.propose_update(
+        args.id,
+        by=by,
+        price=None if args.price is None else str(args.price),
+        due_at=due,
+        revisions=args.revisions,
+    )
+
+
+def _show(args: argparse.Namespace, out: _Out) -> None:
+    with _open(args) as desk:
+        out.order(desk.get(args.id))
+
+
+def _actions(args: argparse.Namespace, out: _Out) -> None:
+    with _open(args) as desk:
+        options = desk.actions(args.id, viewer=_actor(args.actor), tz=args.tz)
+    if out.as_json:
+        out.json(
+            [
+                {"action": o.action.value, "available": o.available, "reason": o.reason}
+                for o in options
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"actions on {args.id} for {args.actor}")
+    table.add_column("action")
+    table.add_column("available")
+    table.add_column("why not")
+    for option in options:
+        mark = "[green]yes[/green]" if option.available else "[red]no[/red]"
+        table.add_row(option.action.value, mark, option.reason or "")
+    out.console.print(table)
+
+
+def _next(args: argparse.Namespace, out: _Out) -> None:
+    with _open(args) as desk:
+        text = desk.next_step(args.id, viewer=_actor(args.actor), tz=args.tz)
+    if out.as_json:
+        out.json({"order_id": args.id, "next_step": text})
+    else:
+        out.stream.write(text + "\n")
+
+
+def _chat(args: argparse.Namespace, out: _Out) -> None:
+    with _open(args) as desk:
+        entries = desk.chat(
+            args.id, viewer=_actor(args.actor), since=args.since, tz=args.tz, next_step=True
+        )
+    if out.as_json:
+        out.json([entry_json(e) for e in entries[:-1]])
+        return
+    _print_chat(out, entries, args.tz)
+
+
+def _print_chat(out: _Out, entries: Sequence[Any], tz: str, states: Sequence[str] = ()) -> None:
+    from rich.markup import escape
+
+    from order_lifecycle.core.values import human_instant
+
+    for index, item in enumerate(entries):
+        if item.kind == "next_step":
+            out.console.print(f"  [bold cyan]» next:[/bold cyan] {escape(item.text)}")
+            continue
+        when = human_instant(item.at, tz)
+        state = f" [magenta]→ {states[index]}[/magenta]" if index < len(states) else ""
+        if item.kind == "message":
+            files = f" [dim]📎 {', '.join(f.name for f in item.files)}[/dim]" if item.files else ""
+            out.console.print(
+                f"  [dim]{when}[/dim]  [bold]{escape(item.author or '')}[/bold]: "
+                f"{escape(item.text)}{files}{state}"
+            )
+        else:
+            out.console.print(f"  [dim]{when}  · {escape(item.text)}[/dim]{state}")
+
+
+def _inbox(args: argparse.Namespace, out: _Out) -> None:
+    user = args.actor[3:] if args.actor.startswith("cx:") else args.actor
+    with _open(args) as desk:
+        conversations = desk.inbox(user, tz=args.tz)
+    if out.as_json:
+        out.json(
+            [
+                {
+                    "order_id": c.order_id,
+                    "title": c.title,
+                    "state": c.state.value,
+                    "counterpart": c.counterpart,
+                    "unread": c.unread,
+                    "action_waiting": c.action_waiting,
+                    "last": None if c.last is None else entry_json(c.last),
+                }
+                for c in conversations
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"inbox of {user}")
+    table.add_column("order", no_wrap=True)
+    for column in ("listing", "with", "state", "unread", "your move"):
+        table.add_column(column)
+    table.add_column("last", no_wrap=True, overflow="ellipsis", max_width=48)
+    for c in conversations:
+        last = "" if c.last is None else c.last.text
+        table.add_row(
+            c.order_id,
+            c.title,
+            c.counterpart,
+            c.state.value,
+            f"[bold]{c.unread}[/bold]" if c.unread else "0",
+            "[yellow]yes[/yellow]" if c.action_waiting else "",
+            last,
+        )
+    out.console.print(table)
+
+
+def _events(out: _Out, events: Sequence[Any], title: str) -> None:
+    if out.as_json:
+        out.json([event_json(e) for e in events])
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("order", no_wrap=True)
+    for column in ("seq", "at", "event", "by", "state"):
+        table.add_column(column)
+    for event in events:
+        table.add_row(
+            event.order_id,
+            str(event.seq),
+            event.at.isoformat(),
+            event.kind,
+            str(event.actor),
+            event.state.value,
+        )
+    out.console.print(table)
+
+
+def _history(args: argparse.Namespace, out: _Out) -> None:
+    with _open(args) as desk:
+        events = desk.history(args.id)
+    _events(out, events, f"history of {args.id}")
+
+
+def _tick(args: argparse.Namespace, out: _Out) -> None:
+    if args.limit < 1:
+        raise UsageError("tick: --limit must be at least 1")
+    with _open(args) as desk:
+        events = desk.tick(limit=args.limit)
+    _events(out, events, f"{len(events)} timer(s) fired")
+
+
+class _PrintNotifier:
+    """The CLI's default notifier: each notification becomes one JSON line on stdout."""
+
+    def __init__(self, out: _Out) -> None:
+        self.out = out
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, envelope: Any) -> None:
+        document = {
+            "id": envelope.id,
+            "order_id": envelope.order_id,
+            "seq": envelope.seq,
+            "recipient": envelope.recipient,
+            "kind": envelope.kind,
+            "text": envelope.text,
+            "attempt": envelope.attempt,
+        }
+        self.sent.append(document)
+        if not self.out.as_json:
+            self.out.stream.write(f"→ {envelope.recipient}: {envelope.text}\n")
+
+
+def _relay(args: argparse.Namespace, out: _Out) -> None:
+    if args.limit < 1:
+        raise UsageError("relay: --limit must be at least 1")
+    printer = _PrintNotifier(out)
+    notifier: Any = printer
+    if args.webhook:
+        from order_lifecycle.adapters.notifiers import WebhookNotifier
+
+        secret = args.secret or os.environ.get("ORDER_LIFECYCLE_WEBHOOK_SECRET")
+        if not secret:
+            raise UsageError("relay: --webhook needs --secret or $ORDER_LIFECYCLE_WEBHOOK_SECRET")
+        notifier = WebhookNotifier(args.webhook, secret)
+    with _open(args, notifier=notifier) as desk:
+        report = desk.relay(limit=args.limit)
+    summary = {"sent": report.sent, "retried": report.retried, "dead": report.dead}
+    if out.as_json:
+        out.json({**summary, "notifications": printer.sent})
+    else:
+        out.stream.write(f"sent {report.sent}, retried {report.retried}, dead {report.dead}\n")
+
+
+def _diagram(args: argparse.Namespace, out: _Out) -> None:
+    from order_lifecycle.docgen import diagram
+
+    text = diagram(args.format)
+    if out.as_json:
+        out.json({"format": args.format, "diagram": text})
+    else:
+        out.stream.write(text if text.endswith("\n") else text + "\n")
+
+
+def _demo(args: argparse.Namespace, out: _Out) -> None:
+    from order_lifecycle.demo import run_demo
+
+    if args.db:
+        url = args.db
+    else:
+        folder = tempfile.mkdtemp(prefix="order-lifecycle-demo-")
+        url = f"sqlite:///{Path(folder) / 'demo.sqlite3'}"
+    run_demo(url, out=out, tz=args.tz, print_chat=_print_chat, order_json=order_json)
+
+
+HANDLERS: Final[dict[str, Callable[[argparse.Namespace, _Out], None]]] = {
+    "demo": _demo,
+    "place": _place,
+    "show": _show,
+    "actions": _actions,
+    "next": _next,
+    "chat": _chat,
+    "inbox": _inbox,
+    "history": _history,
+    "tick": _tick,
+    "relay": _relay,
+    "diagram": _diagram,
+    **dict.fromkeys(
+        [
+            "accept",
+            "decline",
+            "withdraw",
+            "deliver",
+            "approve",
+            "revise",
+            "propose",
+            "respond",
+            "unpropose",
+            "dispute",
+            "join",
+            "resolve",
+            "cancel",
+            "say",
+        ],
+        _act,
+    ),
+}
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; ``say ID --as U TEXT`` puts TEXT after the options, which argparse cannot
+    match to a positional that came before them, so it is taken from the leftovers."""
+    args, extra = build_parser().parse_known_args(argv)
+    if extra and args.command == "say" and not args.text and not extra[0].startswith("-"):
+        args.text, extra = extra[0], extra[1:]
+    if extra:
+        raise UsageError(f"order-lifecycle: unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    out_stream = sys.stdout if stdout is None else stdout
+    try:
+        args = _parse(argv)
+    except UsageError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    except SystemExit as done:  # --help and --version print and stop
+        return int(done.code or 0)
+    out = _Out(args.json, out_stream)
+    from order_lifecycle.errors import (
+        ActionNotAvailable,
+        NotAParticipant,
+        OrderLifecycleError,
+        OrderNotFound,
+        ValidationError,
+    )
+
+    try:
+        HANDLERS[args.command](args, out)
+    except UsageError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    except (ActionNotAvailable, NotAParticipant) as error:
+        sys.stderr.write(f"{error}\n")
+        return 3
+    except ValidationError as error:
+        sys.stderr.write(f"Invalid {error.field}: {error.message}.\n")
+        return 3
+    except OrderNotFound as error:
+        sys.stderr.write(f"{error}\n")
+        return 4
+    except OrderLifecycleError as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
