@@ -7,6 +7,8 @@ contract, dispute the order or cancel it when the rules allow.
 The pure core lives in :mod:`order_lifecycle.core`; value objects and enums are here.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from order_lifecycle.clock import Clock, ManualClock, SystemClock
 from order_lifecycle.core.api import ActionOption, Decision, DueTimer
 from order_lifecycle.core.events import Event
@@ -32,7 +34,6 @@ from order_lifecycle.core.model import (
     Role,
     Timer,
 )
-from order_lifecycle.desk import OrderDesk
 from order_lifecycle.errors import (
     ActionNotAvailable,
     ConcurrencyConflict,
@@ -44,9 +45,31 @@ from order_lifecycle.errors import (
     StorageError,
     ValidationError,
 )
-from order_lifecycle.views import ChatEntry, Conversation, RelayReport
+
+if TYPE_CHECKING:  # imported on first use below: `import order_lifecycle` stays fast
+    from order_lifecycle.desk import OrderDesk
+    from order_lifecycle.views import ChatEntry, Conversation, RelayReport
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "OrderDesk": "order_lifecycle.desk",
+    "ChatEntry": "order_lifecycle.views",
+    "Conversation": "order_lifecycle.views",
+    "RelayReport": "order_lifecycle.views",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The application-service names, imported when first asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'order_lifecycle' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "LIFECYCLE_VERSION",

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -86,24 +87,30 @@ def _action(value: str, _: object) -> Action | Timer:
 
 converter.register_structure_hook_func(lambda t: t == (Action | Timer), _action)
 
-_unstructure_order = converter.get_unstructure_hook(Order)
-_structure_order = converter.get_structure_hook(Order)
-_EVENT_HOOKS: Final = {
-    kind: (converter.get_unstructure_hook(cls), converter.get_structure_hook(cls))
-    for kind, cls in EVENT_TYPES.items()
-}
+
+
+# cattrs generates a function per class; doing it on first use keeps the import fast.
+@functools.cache
+def _order_hooks() -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
+    return converter.get_unstructure_hook(Order), converter.get_structure_hook(Order)
+
+
+@functools.cache
+def _event_hooks(kind: str) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
+    cls = EVENT_TYPES[kind]
+    return converter.get_unstructure_hook(cls), converter.get_structure_hook(cls)
 
 
 def order_to_dict(order: Order) -> dict[str, Any]:
     """The order as a JSON-ready dict."""
-    result: dict[str, Any] = _unstructure_order(order)
+    result: dict[str, Any] = _order_hooks()[0](order)
     return result
 
 
 def order_from_dict(data: Mapping[str, Any]) -> Order:
     """The order back from :func:`order_to_dict`'s output."""
     try:
-        order: Order = _structure_order(data, Order)
+        order: Order = _order_hooks()[1](data, Order)
     except (cattrs.BaseValidationError, KeyError, ValueError, TypeError) as error:
         raise StorageError(f"A stored order could not be read back: {error}") from error
     return order
@@ -111,7 +118,7 @@ def order_from_dict(data: Mapping[str, Any]) -> Order:
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """The event as a JSON-ready dict with its ``kind``."""
-    data: dict[str, Any] = _EVENT_HOOKS[event.kind][0](event)
+    data: dict[str, Any] = _event_hooks(event.kind)[0](event)
     data["kind"] = event.kind
     return data
 
@@ -121,7 +128,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
     try:
         kind = data["kind"]
         body = {k: v for k, v in data.items() if k != "kind"}
-        event: Event = _EVENT_HOOKS[kind][1](body, EVENT_TYPES[kind])
+        event: Event = _event_hooks(kind)[1](body, EVENT_TYPES[kind])
     except (cattrs.BaseValidationError, KeyError, ValueError, TypeError) as error:
         raise StorageError(f"A stored event could not be read back: {error}") from error
     return event

@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any, Final
-
-from transitions import Machine, MachineError
+from typing import TYPE_CHECKING, Any, Final
 
 from order_lifecycle.core.model import Action, OrderState, Role, Timer
 from order_lifecycle.core.table import RULES, TIMERS, Rule, TimerRule
 from order_lifecycle.errors import ActionNotAvailable, LifecycleDefinitionError
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 __all__ = ["check_table", "compile_machine", "machine", "move"]
 
@@ -108,6 +109,8 @@ def check_table(rules: Iterable[Rule], timers: Iterable[TimerRule] = TIMERS) -> 
 
 def compile_machine(rules: Iterable[Rule] = RULES, timers: Iterable[TimerRule] = TIMERS) -> Machine:
     """Check the table, then build the one ``transitions`` machine it describes."""
+    from transitions import Machine  # the engine loads with the first machine, not the package
+
     rules = tuple(rules)
     timers = tuple(timers)
     check_table(rules, timers)
@@ -156,6 +159,8 @@ def move(
 
     ``target`` picks the destination of an action that has several (``resolve``).
     """
+    from transitions import MachineError
+
     cursor = _Cursor(state.value)
     events = machine().events
     try:
