@@ -71,6 +71,7 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
 __all__ = [
     "LIFECYCLE_VERSION",
     "Action",

@@ -60,7 +60,7 @@ from order_lifecycle.ports import (
 )
 from order_lifecycle.views import BOT, ChatEntry, Conversation, RelayReport, entry
 
-__all__ = ["CX_TEAM", "OrderDesk", "open_store"]
+__all__ = ["CX_TEAM", "OrderDesk", "notifications_for", "open_store"]
 
 #: The recipient name of notifications addressed to the whole CX team.
 CX_TEAM: Final = "cx_team"
@@ -113,6 +113,24 @@ def open_store(url: str) -> tuple[Store, BlobStore]:
         "url",
         f"{_mask(url)!r} is not a storage URL: use memory://, sqlite:///path or postgresql://...",
     )
+
+
+def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notification, ...]:
+    """The outbox rows of ``events``, given the order as they left it.
+
+    Each event goes to every participant but the one who caused it (the buyer, the seller
+    and the CX agents who joined), and disputes and cancellations also to ``cx_team``.
+    """
+    result: list[Notification] = []
+    for event in events:
+        targets: list[tuple[str, Role]] = [(order.buyer, Role.buyer), (order.seller, Role.seller)]
+        targets += [(agent, Role.cx_agent) for agent in order.agents]
+        for user, role in targets:
+            if user != event.actor.id or role is not event.actor.role:
+                result.append(Notification(order.id, event.seq, user, role, event.kind))
+        if event.kind in _ALERTS_CX:
+            result.append(Notification(order.id, event.seq, CX_TEAM, Role.cx_agent, event.kind))
+    return tuple(result)
 
 
 def _fingerprint(action: str, order_id: str, actor: str, args: Mapping[str, Any]) -> str:
@@ -194,21 +212,6 @@ class OrderDesk:
         timers = api.due_timers(order, self.policy)
         return timers[0].due_at if timers else None
 
-    def _notifications(self, order: Order, events: Sequence[Event]) -> tuple[Notification, ...]:
-        result: list[Notification] = []
-        for event in events:
-            targets: list[tuple[str, Role]] = [
-                (order.buyer, Role.buyer),
-                (order.seller, Role.seller),
-            ]
-            targets += [(agent, Role.cx_agent) for agent in order.agents]
-            for user, role in targets:
-                if user != event.actor.id or role is not event.actor.role:
-                    result.append(Notification(order.id, event.seq, user, role, event.kind))
-            if event.kind in _ALERTS_CX:
-                result.append(Notification(order.id, event.seq, CX_TEAM, Role.cx_agent, event.kind))
-        return tuple(result)
-
     def _write(
         self,
         before: int,
@@ -231,7 +234,7 @@ class OrderDesk:
             events=decision.events,
             expected_version=before,
             next_timer_at=self._next_timer(order),
-            notifications=self._notifications(order, decision.events),
+            notifications=notifications_for(order, decision.events),
             participants=joined,
             idempotency=idempotency,
         )

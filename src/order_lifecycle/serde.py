@@ -88,7 +88,6 @@ def _action(value: str, _: object) -> Action | Timer:
 converter.register_structure_hook_func(lambda t: t == (Action | Timer), _action)
 
 
-
 # cattrs generates a function per class; doing it on first use keeps the import fast.
 @functools.cache
 def _order_hooks() -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:

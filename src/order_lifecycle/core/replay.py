@@ -7,7 +7,7 @@ how an idempotent command's first result is recovered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
@@ -15,7 +15,7 @@ from order_lifecycle.core.api import DEFAULT_POLICY, decide, fire, place
 from order_lifecycle.core.model import Order, Policy, Timer
 from order_lifecycle.errors import ValidationError
 
-__all__ = ["command_of", "replay"]
+__all__ = ["command_of", "replay", "replay_steps"]
 
 
 def command_of(event: e.Event) -> c.Command:
@@ -58,16 +58,19 @@ def command_of(event: e.Event) -> c.Command:
     raise ValidationError("event", f"{event.kind} events are not replayed by a command")
 
 
-def replay(
-    history: Iterable[e.Event], *, policy: Policy = DEFAULT_POLICY, upto: int | None = None
-) -> Order:
-    """The order that ``history`` implies (up to version ``upto``), under ``policy``."""
+def replay_steps(
+    history: Iterable[e.Event], *, policy: Policy = DEFAULT_POLICY
+) -> Iterator[tuple[e.Event, Order]]:
+    """Each event of ``history`` with the order it implies once that event is applied.
+
+    Raises ``ValidationError`` when the history does not start with the placement or an
+    event does not follow from the order before it (its command would be refused, or it
+    would record a different event).
+    """
     order: Order | None = None
     for event in history:
-        if upto is not None and event.seq > upto:
-            break
         if isinstance(event, e.OrderPlaced):
-            order = place(
+            decision = place(
                 buyer=event.buyer,
                 seller=event.seller,
                 listing=event.listing,
@@ -75,16 +78,32 @@ def replay(
                 now=event.at,
                 policy=policy,
                 order_id=event.order_id,
-            ).order
-            continue
-        if order is None:
+            )
+        elif order is None:
             raise ValidationError("history", "does not start with the order's placement")
-        if isinstance(event, e.DeliveryDatePassed):
-            order = fire(order, Timer.delivery_due, now=event.at, policy=policy).order
+        elif isinstance(event, e.DeliveryDatePassed):
+            decision = fire(order, Timer.delivery_due, now=event.at, policy=policy)
         else:
-            order = decide(
+            decision = decide(
                 order, command_of(event), actor=event.actor, now=event.at, policy=policy
-            ).order
+            )
+        if decision.events != (event,):
+            raise ValidationError(
+                "history", f"event {event.seq} ({event.kind}) is not what its command records"
+            )
+        order = decision.order
+        yield event, order
+
+
+def replay(
+    history: Iterable[e.Event], *, policy: Policy = DEFAULT_POLICY, upto: int | None = None
+) -> Order:
+    """The order that ``history`` implies (up to version ``upto``), under ``policy``."""
+    order: Order | None = None
+    for event, after in replay_steps(history, policy=policy):
+        if upto is not None and event.seq > upto:
+            break
+        order = after
     if order is None:
         raise ValidationError("history", "is empty")
     return order
