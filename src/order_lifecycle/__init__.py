@@ -47,12 +47,17 @@ from order_lifecycle.errors import (
 )
 
 if TYPE_CHECKING:  # imported on first use below: `import order_lifecycle` stays fast
-    from order_lifecycle.desk import OrderDesk
-    from order_lifecycle.views import ChatEntry, Conversation, RelayReport
+    from order_lifecycle.desk import CX_TEAM, OrderDesk
+    from order_lifecycle.ports import Envelope, Notifier
+    from order_lifecycle.views import ChatEntry, Conversation, OrderView, RelayReport
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "CX_TEAM": "order_lifecycle.desk",
+    "Envelope": "order_lifecycle.ports",
+    "Notifier": "order_lifecycle.ports",
+    "OrderView": "order_lifecycle.views",
     "OrderDesk": "order_lifecycle.desk",
     "ChatEntry": "order_lifecycle.views",
     "Conversation": "order_lifecycle.views",
@@ -73,6 +78,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CX_TEAM",
     "LIFECYCLE_VERSION",
     "Action",
     "ActionNotAvailable",
@@ -93,6 +99,7 @@ __all__ = [
     "Delivery",
     "DisputeCase",
     "DueTimer",
+    "Envelope",
     "Event",
     "LifecycleDefinitionError",
     "Listing",
@@ -100,11 +107,13 @@ __all__ = [
     "Money",
     "NotAParticipant",
     "NotificationError",
+    "Notifier",
     "Order",
     "OrderDesk",
     "OrderLifecycleError",
     "OrderNotFound",
     "OrderState",
+    "OrderView",
     "Outcome",
     "Policy",
     "RelayReport",

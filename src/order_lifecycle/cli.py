@@ -17,6 +17,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
+from order_lifecycle.jsonview import (
+    conversation_json,
+    entry_json,
+    event_json,
+    option_json,
+    order_json,
+)
+
 __all__ = ["main"]
 
 DEFAULT_DB: Final = "sqlite:///orders.sqlite3"
@@ -196,102 +204,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
 # -- output --------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
+def _when(at: Any) -> str:
+    from order_lifecycle.core.values import human_instant
 
-
-def order_json(order: Any) -> dict[str, Any]:
-    """The order document of ``--json``."""
-    contract = order.contract
-    proposal = order.proposal
-    dispute = order.dispute
-    cancellation = order.cancellation
-    return {
-        "id": order.id,
-        "state": order.state.value,
-        "buyer": order.buyer,
-        "seller": order.seller,
-        "title": order.listing.title,
-        "price": contract.price.minor,
-        "currency": contract.price.currency,
-        "revisions_used": order.revisions_used,
-        "revisions_allowed": contract.revisions,
-        "due_at": _iso(contract.due_at),
-        "review_due_at": _iso(order.review_due_at),
-        "version": order.version,
-        "contract_version": contract.version,
-        "placed_at": _iso(order.placed_at),
-        "accepted_at": _iso(order.accepted_at),
-        "delivered_at": _iso(order.delivered_at),
-        "completed_at": _iso(order.completed_at),
-        "answers": dict(order.answers),
-        "deliveries": [
-            {
-                "at": _iso(d.at),
-                "files": [_file_json(f) for f in d.files],
-                "outside": d.outside,
-                "note": d.note,
-            }
-            for d in order.deliveries
-        ],
-        "proposal": None
-        if proposal is None
-        else {
-            "by": proposal.by,
-            "price": None if proposal.price is None else proposal.price.minor,
-            "due_at": _iso(proposal.due_at),
-            "revisions": proposal.revisions,
-        },
-        "dispute": None
-        if dispute is None
-        else {
-            "opened_by": str(dispute.opened_by),
-            "reason": dispute.reason,
-            "from_state": dispute.from_state.value,
-            "agent": dispute.agent,
-            "outcome": None if dispute.outcome is None else dispute.outcome.value,
-        },
-        "cancellation": None
-        if cancellation is None
-        else {
-            "by": str(cancellation.by),
-            "reason": cancellation.reason.value,
-            "note": cancellation.note,
-            "agent": cancellation.agent,
-        },
-    }
-
-
-def _file_json(item: Any) -> dict[str, Any]:
-    return {
-        "name": item.name,
-        "size": item.size,
-        "media_type": item.media_type,
-        "sha256": item.sha256,
-        "uri": item.uri,
-    }
-
-
-def entry_json(item: Any) -> dict[str, Any]:
-    """A chat entry of ``--json``."""
-    return {
-        "seq": item.seq,
-        "at": _iso(item.at),
-        "kind": item.kind,
-        "author": item.author,
-        "text": item.text,
-        "files": [_file_json(f) for f in item.files],
-    }
-
-
-def event_json(event: Any) -> dict[str, Any]:
-    """A history event of ``--json``: the event's fields, ``actor`` as ``USER``/``cx:USER``."""
-    from order_lifecycle import serde
-
-    data = serde.event_to_dict(event)
-    data["actor"] = str(event.actor)
-    data["actor_role"] = event.actor.role.value
-    return data
+    return "—" if at is None else human_instant(at)
 
 
 class _Out:
@@ -330,8 +246,8 @@ class _Out:
             ("seller", order.seller),
             ("price", str(contract.price)),
             ("revisions", f"{order.revisions_used} of {contract.revisions} used"),
-            ("due", _iso(contract.due_at) or "—"),
-            ("review until", _iso(order.review_due_at) or "—"),
+            ("due", _when(contract.due_at)),
+            ("review until", _when(order.review_due_at)),
             ("version", str(order.version)),
         ]
         for question, answer in order.answers.items():
@@ -446,12 +362,7 @@ def _actions(args: argparse.Namespace, out: _Out) -> None:
     with _open(args) as desk:
         options = desk.actions(args.id, viewer=_actor(args.actor), tz=args.tz)
     if out.as_json:
-        out.json(
-            [
-                {"action": o.action.value, "available": o.available, "reason": o.reason}
-                for o in options
-            ]
-        )
+        out.json([option_json(o) for o in options])
         return
     from rich.table import Table
 
@@ -511,20 +422,7 @@ def _inbox(args: argparse.Namespace, out: _Out) -> None:
     with _open(args) as desk:
         conversations = desk.inbox(user, tz=args.tz)
     if out.as_json:
-        out.json(
-            [
-                {
-                    "order_id": c.order_id,
-                    "title": c.title,
-                    "state": c.state.value,
-                    "counterpart": c.counterpart,
-                    "unread": c.unread,
-                    "action_waiting": c.action_waiting,
-                    "last": None if c.last is None else entry_json(c.last),
-                }
-                for c in conversations
-            ]
-        )
+        out.json([conversation_json(c) for c in conversations])
         return
     from rich.table import Table
 

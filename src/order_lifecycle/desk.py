@@ -58,7 +58,7 @@ from order_lifecycle.ports import (
     Store,
     Write,
 )
-from order_lifecycle.views import BOT, ChatEntry, Conversation, RelayReport, entry
+from order_lifecycle.views import BOT, ChatEntry, Conversation, OrderView, RelayReport, entry
 
 __all__ = ["CX_TEAM", "OrderDesk", "notifications_for", "open_store"]
 
@@ -377,13 +377,19 @@ class OrderDesk:
         listing: Listing,
         answers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        order_id: str | None = None,
     ) -> Order:
-        """A buyer buys a listing: a new ``pending`` order for the seller to accept."""
+        """A buyer buys a listing: a new ``pending`` order for the seller to accept.
+
+        ``order_id`` lets the host use its own id (e.g. its checkout's); by default a
+        random ``ord_...`` id is drawn.
+        """
         args = {
             "buyer": buyer,
             "seller": seller,
             "listing": repr(listing),
             "answers": dict(answers or {}) if isinstance(answers, Mapping) else repr(answers),
+            "order_id": order_id,
         }
         fingerprint = _fingerprint("place", "", str(buyer), args)
         first = self._idempotent(idempotency_key, fingerprint)
@@ -396,6 +402,7 @@ class OrderDesk:
             answers=answers,
             now=self._now(),
             policy=self.policy,
+            order_id=order_id,
         )
         record = (
             None
@@ -638,6 +645,25 @@ class OrderDesk:
             prompt = self.next_step(order.id, viewer=actor, tz=zone)
             entries.append(ChatEntry(0, self._now(), BOT, None, prompt))
         return entries
+
+    def view(self, order_id: str, *, viewer: Actor | str, tz: str = "UTC") -> OrderView:
+        """Everything a page about one order shows its viewer, from one read of the order:
+        the order, the viewer's actions, the chatbot's prompt and the chat (``None`` for a
+        CX agent who has not joined yet and so may not read it)."""
+        order = self.get(order_id)
+        actor = self._actor(order, viewer)
+        zone = api._zone(tz)
+        now = self._now()
+        options = api.options(order, actor=actor, now=now, policy=self.policy, tz=zone)
+        from order_lifecycle.core.prompts import next_step
+
+        prompt = next_step(order, actor=actor, now=now, policy=self.policy, tz=zone)
+        chat: list[ChatEntry] | None = None
+        if actor.role is not Role.cx_agent or actor.id in order.agents:
+            self._reader(order, actor)
+            history = self.store.history(order.id)
+            chat = [entry(e, tz=zone) for e in history if e.seq <= order.version]
+        return OrderView(order, actor, options, prompt, chat)
 
     def inbox(self, user: str, *, tz: str = "UTC") -> list[Conversation]:
         """Every conversation ``user`` takes part in, newest activity first."""

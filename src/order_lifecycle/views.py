@@ -12,11 +12,12 @@ from typing import Final
 import attrs
 import pendulum
 
+from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event, MessagePosted
-from order_lifecycle.core.model import Attachment, OrderState
+from order_lifecycle.core.model import Actor, Attachment, Order, OrderState
 from order_lifecycle.core.notices import notice
 
-__all__ = ["BOT", "ChatEntry", "Conversation", "RelayReport", "entry"]
+__all__ = ["BOT", "ChatEntry", "Conversation", "OrderView", "RelayReport", "entry"]
 
 #: The ``kind`` of the chatbot's prompt when a chat view includes it (it is not stored).
 BOT: Final = "next_step"
@@ -53,6 +54,18 @@ class Conversation:
     #: The user is the one expected to move the order next.
     action_waiting: bool
     last: ChatEntry | None
+
+
+@attrs.frozen
+class OrderView:
+    """One order as one viewer sees it now (``OrderDesk.view``), from a single read."""
+
+    order: Order
+    viewer: Actor
+    actions: list[ActionOption]
+    next_step: str
+    #: ``None`` when the viewer may not read the chat (a CX agent who has not joined).
+    chat: list[ChatEntry] | None
 
 
 @attrs.frozen

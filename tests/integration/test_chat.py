@@ -284,3 +284,30 @@ def test_files_from_paths(tmp_path: Path, url: str, clock: ManualClock) -> None:
         len(path.read_bytes()),
         "video/mp4",
     )
+
+
+def test_view_reads_everything_a_page_needs_at_once(chat_desk: OrderDesk) -> None:
+    """``view``: the order, the viewer's actions, the prompt and the chat, consistently."""
+    order = chat_desk.place(buyer="alice", seller="bob", listing=LISTING, order_id="ord_host_1")
+    assert order.id == "ord_host_1"
+    chat_desk.accept(order.id, by="bob")
+    chat_desk.dispute(order.id, by="alice", reason="Not what we agreed on.")
+    seen = chat_desk.view(order.id, viewer="alice")
+    assert seen.order == chat_desk.get(order.id)
+    assert seen.viewer == Actor.buyer("alice")
+    assert [e.seq for e in seen.chat or []] == [1, 2, 3]
+    assert seen.next_step == chat_desk.next_step(order.id, viewer="alice")
+    assert {o.action for o in seen.actions} == {
+        o.action for o in chat_desk.actions(order.id, viewer="alice")
+    }
+    assert (seen.chat or [])[2].text.startswith(
+        "alice disputed the order: “Not what we agreed on.” A"
+    )
+    unjoined = chat_desk.view(order.id, viewer="cx:carol")
+    assert unjoined.viewer == CX
+    assert unjoined.chat is None
+    assert {o.action for o in unjoined.actions if o.available} == {"join"}
+    chat_desk.join(order.id, by="cx:carol")
+    assert chat_desk.view(order.id, viewer="cx:carol").chat is not None
+    with pytest.raises(NotAParticipant):
+        chat_desk.view(order.id, viewer="mallory")

@@ -26,6 +26,6 @@ def test_story_plays_to_its_end(name: str, url: str) -> None:
         assert order.state is ENDS[name]
         history = desk.history(order_id)
         chat = desk.chat(order_id, viewer=order.seller)
-        assert [e.seq for e in chat] == [e.seq for e in history] == list(
-            range(1, order.version + 1)
+        assert (
+            [e.seq for e in chat] == [e.seq for e in history] == list(range(1, order.version + 1))
         )

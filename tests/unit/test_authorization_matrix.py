@@ -7,7 +7,6 @@ core's table or guards, so a mistake in the table cannot hide behind itself.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import pendulum
 import pytest
@@ -16,7 +15,6 @@ from order_lifecycle import (
     Action,
     ActionNotAvailable,
     Actor,
-    Money,
     NotAParticipant,
     Order,
     OrderState,
@@ -26,107 +24,8 @@ from order_lifecycle import (
     core,
 )
 
-from support import AGENT, BUYER, SCENARIOS, SELLER, Walk, attachment
-
-ACTORS: dict[str, Actor] = {
-    "buyer": Actor.buyer(BUYER),
-    "seller": Actor.seller(SELLER),
-    "stranger": Actor.buyer("mallory"),
-    "cx_joined": Actor.cx(AGENT),
-    "cx_other": Actor.cx("dave"),
-    "system": Actor.system(),
-}
-
-VALID: dict[Action, Callable[[], core.Command]] = {
-    Action.accept: core.Accept,
-    Action.decline: lambda: core.Decline(reason="Fully booked"),
-    Action.withdraw: core.Withdraw,
-    Action.expire: core.Expire,
-    Action.deliver: lambda: core.Deliver(files=[attachment()]),
-    Action.approve: core.Approve,
-    Action.request_revision: lambda: core.RequestRevision(note="Warmer colours"),
-    Action.auto_complete: core.AutoComplete,
-    Action.propose_update: lambda: core.ProposeUpdate(price=Money("175.00", "USD")),
-    Action.accept_update: core.AcceptUpdate,
-    Action.reject_update: core.RejectUpdate,
-    Action.withdraw_update: core.WithdrawUpdate,
-    Action.dispute: lambda: core.Dispute(reason="Something is wrong"),
-    Action.join: core.Join,
-    Action.resolve: lambda: core.Resolve(outcome="complete", note="Settled"),
-    Action.cancel: lambda: core.Cancel(reason="Too late"),
-    Action.say: lambda: core.Say(text="Hello"),
-}
-
-ACTIVE = {"accepted", "delivered", "revision"}
-
-
-def expected(
-    action: Action, order: Order, who: str, now: pendulum.DateTime, policy: Policy
-) -> bool:
-    """The spec's table, read by hand: may ``who`` take ``action`` on ``order`` at ``now``?"""
-    state = order.state.value
-    party = who in ("buyer", "seller")
-    proposal = order.proposal
-    if action is Action.accept or action is Action.decline:
-        return state == "pending" and who == "seller"
-    if action is Action.withdraw:
-        return state == "pending" and who == "buyer"
-    if action is Action.expire:
-        window = policy.acceptance_window
-        return (
-            state == "pending"
-            and who == "system"
-            and window is not None
-            and now >= order.placed_at + window
-        )
-    if action is Action.deliver:
-        return state in ("accepted", "revision") and who == "seller"
-    if action is Action.approve:
-        return state == "delivered" and who == "buyer"
-    if action is Action.request_revision:
-        return (
-            state == "delivered"
-            and who == "buyer"
-            and order.revisions_used < order.contract.revisions
-        )
-    if action is Action.auto_complete:
-        due = order.review_due_at
-        return state == "delivered" and who == "system" and due is not None and now >= due
-    if action is Action.propose_update:
-        return state in ACTIVE and party and proposal is None
-    if action in (Action.accept_update, Action.reject_update):
-        return state in ACTIVE and party and proposal is not None and proposal.role.value != who
-    if action is Action.withdraw_update:
-        return state in ACTIVE and party and proposal is not None and proposal.role.value == who
-    if action is Action.dispute:
-        return state in ACTIVE and party
-    if action is Action.join:
-        if not who.startswith("cx"):
-            return False
-        if state == "disputed":
-            return order.dispute is not None and order.dispute.agent is None
-        cancellation = order.cancellation
-        return (
-            state == "cancelled"
-            and cancellation is not None
-            and cancellation.reason.value == "cancelled"
-            and cancellation.agent is None
-        )
-    if action is Action.resolve:
-        return (
-            state == "disputed"
-            and order.dispute is not None
-            and order.dispute.agent == ACTORS[who].id
-            and who.startswith("cx")
-        )
-    if action is Action.cancel:
-        due = order.contract.due_at
-        past_due = state in ("accepted", "revision") and due is not None and now >= due
-        exhausted = state == "delivered" and order.revisions_used >= order.contract.revisions
-        return state in ACTIVE and party and (past_due or exhausted)
-    if action is Action.say:
-        return party or (who.startswith("cx") and ACTORS[who].id in order.agents)
-    raise AssertionError(f"no oracle for {action}")
+from oracle import ACTORS, VALID, expected
+from support import BUYER, SCENARIOS, SELLER, Walk
 
 
 def _scenario_orders() -> list[tuple[str, Order, pendulum.DateTime]]:

@@ -374,3 +374,22 @@ def test_every_event_kind_names_its_action_and_sequence() -> None:
         walk.order = decision.order
         seen.append(event.seq)
     assert seen == [1, 2, 3, 4, 5]
+
+
+def test_one_revision_reads_in_the_singular() -> None:
+    """Reasons speak of "the one revision", not "all 1 revisions"."""
+    walk = Walk(revisions=1)
+    walk.do(core.Accept(), SELLER, hours=0)
+    reason = {o.action: o for o in core.options(walk.order, actor=BUYER, now=walk.now)}[
+        Action.cancel
+    ].reason
+    assert reason is not None
+    assert reason.endswith("or when the one revision is used.")
+    walk.do(core.Deliver(outside=True), SELLER)
+    walk.do(core.RequestRevision(note="again"), BUYER)
+    walk.do(core.Deliver(outside=True), SELLER)
+    revise = {o.action: o for o in core.options(walk.order, actor=BUYER, now=walk.now)}[
+        Action.request_revision
+    ].reason
+    assert revise is not None
+    assert revise.startswith("The one revision in the contract is used;")

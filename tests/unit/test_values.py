@@ -155,3 +155,14 @@ def test_clocks() -> None:
     now = SystemClock().now()
     assert now.tzinfo is not None
     assert now.utcoffset() == dt.timedelta(0)
+
+
+def test_relative_times_are_never_rounded_up() -> None:
+    """A deadline 6 days 23 hours away is not "in 7 days"; past instants read "ago"."""
+    from order_lifecycle.core.values import human_relative
+
+    now = pendulum.datetime(2026, 12, 1, 10)
+    assert human_relative(now.add(days=6, hours=23, minutes=59), now) == "in 6 days 23 hours"
+    assert human_relative(now.add(days=7), now) == "in 1 week"
+    assert human_relative(now.subtract(hours=2, minutes=5), now) == "2 hours 5 minutes ago"
+    assert human_relative(now.add(seconds=20), now) == "now"

@@ -84,11 +84,14 @@ class DueTimer:
 
 
 def as_actor(order: Order, who: Actor | str) -> Actor:
-    """An ``Actor``; a plain user id is the buyer or seller of ``order`` with that id."""
+    """An ``Actor``; a plain user id is the buyer or seller of ``order`` with that id, and
+    ``"cx:USER"`` (as the CLI writes it) is the CX agent ``USER``."""
     if isinstance(who, Actor):
         return who
     user = values.check_id("by", who)
     role = order.party(user)
+    if role is None and user.startswith("cx:") and len(user) > 3:
+        return Actor.cx(user[3:])
     if role is None:
         raise NotAParticipant(
             order.id, user, f"{user} is neither the buyer nor the seller of order {order.id}."

@@ -157,9 +157,12 @@ def _revisions_left(ctx: Context) -> str | None:
             "The contract includes no revisions; approve the delivery, or propose a contract "
             "update that adds revisions."
         )
+    count = order.contract.revisions
+    used = "The one revision" if count == 1 else f"All {count} revisions"
+    verb = "is" if count == 1 else "are"
     return (
-        f"All {order.contract.revisions} revisions in the contract are used; approve the "
-        "delivery, or propose a contract update that adds revisions."
+        f"{used} in the contract {verb} used; approve the delivery, or propose a contract "
+        "update that adds revisions."
     )
 
 
@@ -277,11 +280,12 @@ def _cancel_allowed(ctx: Context) -> str | None:
     if state is OrderState.delivered and order.revisions_exhausted:
         return None
     revisions = order.contract.revisions
-    used = (
-        f"all {revisions} revisions are used"
-        if revisions
-        else "the delivery is in review (the contract includes no revisions)"
-    )
+    if revisions == 0:
+        used = "the delivery is in review (the contract includes no revisions)"
+    elif revisions == 1:
+        used = "the one revision is used"
+    else:
+        used = f"all {revisions} revisions are used"
     if state is OrderState.delivered:
         return (
             f"Cancel becomes available when {used} ({order.revisions_used} used so far); "

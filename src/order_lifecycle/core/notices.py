@@ -315,6 +315,8 @@ def notice(event: Event, *, tz: str = "UTC") -> str:
             f"known kinds: {', '.join(sorted(_RENDERERS))}",
         )
     text = renderer(event, _zone(tz))
+    for mark in ".!?":  # a quote that ends its own sentence needs no second full stop
+        text = text.replace(f"{mark}”.", f"{mark}”")
     if event.voided_proposal:
         return f"{text} {VOIDED_PROPOSAL}"
     return text

@@ -205,9 +205,18 @@ def human_instant(at: _dt.datetime, tz: str = "UTC", *, year: bool = True) -> st
 
 
 def human_relative(at: _dt.datetime, now: _dt.datetime) -> str:
-    """``in 3 days`` / ``2 hours ago``: ``at`` relative to ``now``, in words."""
-    words = pendulum.instance(at).diff_for_humans(pendulum.instance(now), absolute=True)
-    return f"in {words}" if at >= now else f"{words} ago"
+    """``in 6 days 23 hours`` / ``2 hours ago``: ``at`` relative to ``now``, in words.
+
+    The two largest units, never rounded up: a deadline in 6 days 23 hours is not "in 7
+    days".
+    """
+    delta = at - now if at >= now else now - at
+    if delta < _dt.timedelta(minutes=1):
+        return "now"
+    whole = _dt.timedelta(seconds=int(delta.total_seconds()) // 60 * 60)
+    words = pendulum.duration(seconds=whole.total_seconds()).in_words(locale="en").split(" ")
+    short = " ".join(words[:4])
+    return f"in {short}" if at >= now else f"{short} ago"
 
 
 def shift(at: pendulum.DateTime, by: _dt.timedelta) -> pendulum.DateTime:
