@@ -31,6 +31,10 @@ docs: $(STAMP)
 	$(BIN)/python -m order_lifecycle.docgen docs/lifecycle.md
 	$(BIN)/python -m order_lifecycle.docgen --page cli docs/cli.md
 
+# The long versions of the crash, load and hostile-input tests (minutes, not seconds).
+stress: $(STAMP)
+	ORDER_LIFECYCLE_STRESS=1 HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/reliability
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py

@@ -44,3 +44,35 @@ def test_chat_transcript_is_current() -> None:
     assert found.group(1) == seed_transcript(), (
         "regenerate with order_lifecycle.stories.seed_transcript()"
     )
+
+
+def _shell_commands() -> list[tuple[str, list[str]]]:
+    import shlex
+
+    found: list[tuple[str, list[str]]] = []
+    for path in [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+            joined = block.replace("\\\n", " ")
+            for line in joined.splitlines():
+                words = shlex.split(line, comments=True)
+                if words and words[0] == "order-lifecycle":
+                    found.append((path.name, words[1:]))
+    return found
+
+
+SHELL = _shell_commands()
+
+
+@pytest.mark.parametrize(("name", "argv"), SHELL, ids=[" ".join(a[:3]) for _, a in SHELL])
+def test_doc_command_lines_parse(name: str, argv: list[str]) -> None:
+    """Every ``order-lifecycle`` line in the README and docs is a valid command line."""
+    from order_lifecycle.cli import _parse
+
+    args = _parse(argv)
+    assert args.command
+
+
+def test_docs_show_command_lines() -> None:
+    """The README shows the command line (so the check above checks something)."""
+    assert len(SHELL) >= 5
