@@ -6,6 +6,7 @@ order and its events come out. Nothing reads a clock, a file or a network.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Final
@@ -88,6 +89,10 @@ def as_actor(order: Order, who: Actor | str) -> Actor:
     ``"cx:USER"`` (as the CLI writes it) is the CX agent ``USER``."""
     if isinstance(who, Actor):
         return who
+    if who == order.buyer:
+        return _party(who, Role.buyer)
+    if who == order.seller:
+        return _party(who, Role.seller)
     user = values.check_id("by", who)
     role = order.party(user)
     if role is None and user.startswith("cx:") and len(user) > 3:
@@ -96,6 +101,13 @@ def as_actor(order: Order, who: Actor | str) -> Actor:
         raise NotAParticipant(
             order.id, user, f"{user} is neither the buyer nor the seller of order {order.id}."
         )
+    return Actor(user, role)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _party(user: str, role: Role) -> Actor:
+    # Parties' ids were checked when the order was placed; actors are immutable, so one
+    # object per (id, role) serves every command.
     return Actor(user, role)
 
 

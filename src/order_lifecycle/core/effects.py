@@ -28,6 +28,7 @@ from order_lifecycle.core.model import (
     OrderState,
     Outcome,
     Timer,
+    replace_order,
 )
 from order_lifecycle.core.values import shift
 
@@ -46,7 +47,10 @@ def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[
     if voided:
         changes["proposal"] = None
     seq = order.version + 1
-    new = attrs.evolve(order, state=state, version=seq, updated_at=ctx.now, **changes)
+    changes["state"] = state
+    changes["version"] = seq
+    changes["updated_at"] = ctx.now
+    new = replace_order(order, changes)
     common = {
         "order_id": order.id,
         "seq": seq,

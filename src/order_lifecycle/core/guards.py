@@ -9,6 +9,7 @@ one rule behind both ``options`` (what may I do, and why not) and ``decide`` (do
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
@@ -88,6 +89,7 @@ def _or(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
+@functools.cache  # static per rule: computed once
 def role_sentence(rule: Rule) -> str:
     """``Only the seller can accept the order.``"""
     names = [_ROLE_NAMES[r] for r in Role if r in rule.roles]
@@ -97,6 +99,7 @@ def role_sentence(rule: Rule) -> str:
     return sentence + "."
 
 
+@functools.cache  # static per rule and state: computed once
 def state_sentence(rule: Rule, state: OrderState) -> str:
     """Why the order's state does not allow the action."""
     if rule.action is Action.place:

@@ -152,27 +152,53 @@ def machine() -> Machine:
     return compile_machine()
 
 
+@functools.cache
+def _routes() -> dict[tuple[str, str, str | None], tuple[Any, Any]]:
+    """Each (trigger, source, chosen destination) of the machine, with its ``Event`` and
+    ``Transition``: firing one is a dictionary lookup and ``Transition.execute``."""
+    routes: dict[tuple[str, str, str | None], tuple[Any, Any]] = {}
+    for name, event in machine().events.items():
+        for source, transitions in event.transitions.items():
+            for transition in transitions:
+                chosen = transition.dest if len(transitions) > 1 else None
+                routes[(name, source, chosen)] = (event, transition)
+    return routes
+
+
+_STATES: Final = {s.value: s for s in OrderState}
+
+
 def move(
     state: OrderState, trigger: Action | Timer, target: OrderState | None = None
 ) -> OrderState:
     """Fire ``trigger`` from ``state`` on the shared machine; return the state it reached.
 
-    ``target`` picks the destination of an action that has several (``resolve``).
+    ``target`` picks the destination of an action that has several (``resolve``). The
+    machine's own ``Transition.execute`` runs (conditions, callbacks, the state change on
+    the cursor); the event's dispatch is a precomputed lookup, and a trigger the machine
+    has no transition for is ``ActionNotAvailable`` (where ``transitions`` would raise
+    ``MachineError``).
     """
-    from transitions import MachineError
+    from transitions.core import EventData
 
-    cursor = _Cursor(state.value)
-    events = machine().events
-    try:
-        moved = events[trigger.value].trigger(
-            cursor, target=None if target is None else target.value
-        )
-    except MachineError as error:
+    route = _routes().get((trigger.value, state.value, None if target is None else target.value))
+    if route is None:
         raise ActionNotAvailable(
             str(trigger), f"The order is {state}; {trigger} cannot start from there."
-        ) from error
-    if not moved:
+        )
+    event, transition = route
+    engine = event.machine
+    cursor = _Cursor(state.value)
+    data = EventData(
+        engine.get_state(state.value),
+        event,
+        engine,
+        cursor,
+        (),
+        {"target": None if target is None else target.value},
+    )
+    if not transition.execute(data):
         raise ActionNotAvailable(
             str(trigger), f"The order cannot go from {state} to {target} by {trigger}."
         )
-    return OrderState(cursor.state)
+    return _STATES[cursor.state]

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 import pendulum
@@ -572,3 +572,32 @@ class Policy:
     def is_cx_member(self, user_id: str) -> bool:
         """Whether ``user_id`` may act as a CX agent under this policy."""
         return self.cx_team is None or user_id in self.cx_team
+
+
+def _compile_replace() -> Callable[[Order, dict[str, Any]], Order]:
+    # ``attrs.evolve`` walks the fields and re-runs ``__init__`` (converters included) on
+    # each change; an order is changed on every command, by the core's own effects, from
+    # values already checked. This copies the slots directly: half the cost.
+    names = [a.name for a in attrs.fields(Order)]
+    lines = ["def replace(order, changes):", "    new = _new(Order)"]
+    lines += [f"    _set(new, {name!r}, order.{name})" for name in names]
+    lines += [
+        "    for name, value in changes.items():",
+        "        if name not in _NAMES:",
+        "            raise TypeError(f'Order has no field {name!r}')",
+        "        _set(new, name, value)",
+        "    return new",
+    ]
+    scope: dict[str, Any] = {
+        "_new": object.__new__,
+        "_set": object.__setattr__,
+        "Order": Order,
+        "_NAMES": frozenset(names),
+    }
+    exec("\n".join(lines), scope)  # noqa: S102 - code generated from the class's own fields
+    replace: Callable[[Order, dict[str, Any]], Order] = scope["replace"]
+    return replace
+
+
+#: ``replace_order(order, {"state": ..., ...})``: ``attrs.evolve`` for the core's effects.
+replace_order: Final = _compile_replace()

@@ -27,7 +27,7 @@ _PARTIES: Final = frozenset({R.buyer, R.seller})
 _ACTIVE: Final = (S.accepted, S.delivered, S.revision)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # rules are compared and hashed by identity: they are singletons
 class Rule:
     """One row of the table: an action, where it goes, who may take it, and when."""
 
