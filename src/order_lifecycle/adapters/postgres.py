@@ -160,7 +160,7 @@ _FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
 _FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
 _CONVERSATIONS: Final = rows.pg(rows.CONVERSATIONS)
 _CLAIM_DUE: Final = (
-    "SELECT doc FROM orders WHERE next_timer_at <= %s"
+    "SELECT id, version, doc FROM orders WHERE next_timer_at <= %s"
     " ORDER BY next_timer_at LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
 
@@ -299,6 +299,7 @@ class PostgresStore:
         }
         self._lock = threading.Lock()
         self._closed = False
+        self._cache = rows.OrderCache()
         self._pool: _Pool | None = None
         self._pid = os.getpid()
         #: Pools inherited through ``fork``: never used nor closed here (their sockets
@@ -439,6 +440,8 @@ class PostgresStore:
         on, or if the idempotency key or an event's sequence number is already taken."""
         with self._transaction("write") as conn:
             self._apply(conn, write)
+        if write.events:
+            self._cache.put(write.order)
 
     def _apply(self, conn: _Conn, write: Write) -> None:
         """Send every statement of ``write`` together, then check the version."""
@@ -491,10 +494,20 @@ class PostgresStore:
 
     def load(self, order_id: str) -> Order:
         """The order as last committed; ``OrderNotFound`` if there is none."""
-        found = self._read("SELECT doc FROM orders WHERE id = %s", (order_id,))
+        found = self._read("SELECT version, doc FROM orders WHERE id = %s", (order_id,))
         if not found:
             raise OrderNotFound(order_id)
-        return serde.load_order(str(found[0][0]))
+        version, doc = found[0]
+        return self._order(order_id, int(version), str(doc))
+
+    def _order(self, order_id: str, version: int, doc: str) -> Order:
+        """The order of a row: the cached object when it is at that version."""
+        cached = self._cache.get(order_id, version)
+        if cached is not None:
+            return cached
+        order = serde.load_order(doc)
+        self._cache.put(order)
+        return order
 
     def history(self, order_id: str, since: int = 0) -> list[Event]:
         """The order's events with ``seq > since``, oldest first."""
@@ -527,9 +540,11 @@ class PostgresStore:
                 raise self._translate(error, "timer claim") from error
             if found is None:
                 return None
-            write = fire(serde.load_order(str(found[0])))
+            write = fire(self._order(str(found[0]), int(found[1]), str(found[2])))
             self._apply(conn, write)
-            return write
+        if write.events:
+            self._cache.put(write.order)
+        return write
 
     def participants(self, order_id: str) -> Sequence[Participant]:
         """Who takes part in the order's conversation."""

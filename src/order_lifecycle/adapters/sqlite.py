@@ -130,6 +130,7 @@ class SQLiteStore:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._cache = rows.OrderCache()
         self._migrate()
 
     # -- connections ---------------------------------------------------------------
@@ -220,6 +221,8 @@ class SQLiteStore:
         """Apply ``write`` in one ``BEGIN IMMEDIATE`` transaction."""
         with self._transaction("write") as conn:
             self._apply(conn, write)
+        if write.events:
+            self._cache.put(write.order)
 
     def _apply(self, conn: sqlite3.Connection, write: Write) -> None:
         order = write.order
@@ -263,10 +266,20 @@ class SQLiteStore:
 
     def load(self, order_id: str) -> Order:
         """The order as last committed."""
-        found = self._read("SELECT doc FROM orders WHERE id = ?", (order_id,))
+        found = self._read("SELECT version, doc FROM orders WHERE id = ?", (order_id,))
         if not found:
             raise OrderNotFound(order_id)
-        return serde.load_order(str(found[0][0]))
+        version, doc = found[0]
+        return self._order(order_id, int(str(version)), str(doc))
+
+    def _order(self, order_id: str, version: int, doc: str) -> Order:
+        """The order of a row: the cached object when it is at that version."""
+        cached = self._cache.get(order_id, version)
+        if cached is not None:
+            return cached
+        order = serde.load_order(doc)
+        self._cache.put(order)
+        return order
 
     def history(self, order_id: str, since: int = 0) -> list[Event]:
         """Events after ``since``, oldest first."""
@@ -292,7 +305,7 @@ class SQLiteStore:
         with self._transaction("timer") as conn:
             try:
                 found = conn.execute(
-                    "SELECT doc FROM orders WHERE next_timer_at <= ?"
+                    "SELECT id, version, doc FROM orders WHERE next_timer_at <= ?"
                     " ORDER BY next_timer_at LIMIT 1",
                     (rows.micros(now),),
                 ).fetchall()
@@ -300,9 +313,11 @@ class SQLiteStore:
                 raise _translate(error, "timer claim") from error
             if not found:
                 return None
-            write = fire(serde.load_order(str(found[0][0])))
+            write = fire(self._order(str(found[0][0]), int(found[0][1]), str(found[0][2])))
             self._apply(conn, write)
-            return write
+        if write.events:
+            self._cache.put(write.order)
+        return write
 
     def participants(self, order_id: str) -> Sequence[Participant]:
         """Who takes part in the conversation."""
