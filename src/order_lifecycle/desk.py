@@ -50,6 +50,7 @@ from order_lifecycle.errors import (
 )
 from order_lifecycle.ports import (
     BlobStore,
+    ConversationRow,
     Envelope,
     IdempotencyRecord,
     Notification,
@@ -683,7 +684,7 @@ class OrderDesk:
                     counterpart=counterpart,
                     unread=row.unread,
                     action_waiting=user in row.waiting,
-                    last=None if row.last is None else entry(row.last, tz=zone),
+                    last=_last(row, zone),
                 )
             )
         return result
@@ -771,6 +772,13 @@ class OrderDesk:
             return Write(order, (), order.version, self._next_timer(order))
         decision = api.fire(order, due[0].timer, now=now, policy=self.policy)
         return self._write(order.version, decision)
+
+
+def _last(row: ConversationRow, tz: str) -> ChatEntry | None:
+    if row.last_entry is not None and tz == "UTC":
+        return row.last_entry
+    event = row.last_event()
+    return None if event is None else entry(event, tz=tz)
 
 
 def _file_key(files: object) -> object:

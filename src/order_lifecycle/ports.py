@@ -14,6 +14,7 @@ import pendulum
 
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Order, Role
+from order_lifecycle.views import ChatEntry
 
 __all__ = [
     "BlobStore",
@@ -207,7 +208,11 @@ class ConversationRow:
     #: Who is expected to move the order next (user ids, or ``cx_team``).
     waiting: frozenset[str]
     unread: int
-    last: Event | None
+    #: The newest chat entry, rendered in UTC when it was written (``None`` for rows an
+    #: older schema wrote: then ``last_event`` is read and rendered).
+    last_entry: ChatEntry | None
+    #: Reads the newest event (only when ``last_entry`` does not serve).
+    last_event: Callable[[], Event | None] = attrs.field(eq=False, repr=False)
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ import pendulum
 from cattrs.preconf.json import make_converter
 
 from order_lifecycle.core.events import EVENT_TYPES, Event
-from order_lifecycle.core.model import Action, Order, Timer
+from order_lifecycle.core.model import Action, Actor, Order, Role, Timer
 from order_lifecycle.errors import StorageError
 
 __all__ = [
@@ -76,6 +76,15 @@ converter.register_unstructure_hook(MappingProxyType, dict)
 converter.register_structure_hook_func(
     lambda t: t == Mapping[str, str], lambda v, _: MappingProxyType(dict(v))
 )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _actor(user: str, role: str) -> Actor:
+    # Stored actors were checked when they acted; one object per (id, role) is enough.
+    return Actor(user, Role(role))
+
+
+converter.register_structure_hook(Actor, lambda data, _: _actor(data["id"], data["role"]))
 
 
 def _action(value: str, _: object) -> Action | Timer:

@@ -66,6 +66,7 @@ def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
             "DROP INDEX outbox_order_recipient",
             "DROP INDEX participants_user",
             "ALTER TABLE orders DROP COLUMN waiting",
+            "ALTER TABLE orders DROP COLUMN last_entry",
             "ALTER TABLE outbox DROP COLUMN claimed_until",
             "DELETE FROM schema_version WHERE version > 1",
         ):

@@ -7,6 +7,7 @@ behaves the same on SQLite and PostgreSQL; the contract suite checks it.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import threading
@@ -226,7 +227,8 @@ class MemoryStore:
                             updated_at=order.updated_at,
                             waiting=waiting_on(order),
                             unread=unread,
-                            last=events[-1],
+                            last_entry=None,
+                            last_event=functools.partial(_last, events),
                         )
                     )
             found.sort(key=lambda c: c.order_id)
@@ -241,6 +243,10 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _last(events: list[Event]) -> Event | None:
+    return events[-1] if events else None
 
 
 class _Row:

@@ -7,14 +7,17 @@ and compare as integers on every database. Documents are the JSON of ``serde``.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import threading
+from collections.abc import Callable
 from typing import Final
 
 import pendulum
 
 from order_lifecycle import serde
 from order_lifecycle.core.api import waiting_on
-from order_lifecycle.core.model import Order, Role
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import Attachment, Order, Role
 from order_lifecycle.errors import StorageError
 from order_lifecycle.ports import (
     ConversationRow,
@@ -24,6 +27,7 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
+from order_lifecycle.views import ChatEntry, entry
 
 __all__ = [
     "OrderCache",
@@ -37,17 +41,18 @@ __all__ = [
 ]
 
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_EPOCH_PENDULUM: Final = pendulum.DateTime(1970, 1, 1, tzinfo=pendulum.UTC)
 
-OrderRow = tuple[str, int, str, str, str, str, int, int | None, str, str, str]
+OrderRow = tuple[str, int, str, str, str, str, int, int | None, str, str, str, str | None]
 
 # Statements shared by the SQL stores, in qmark style; ``pg()`` turns them into psycopg's.
 INSERT_ORDER: Final = (
     "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
-    " waiting, lifecycle, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " waiting, lifecycle, doc, last_entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_ORDER: Final = (
     "UPDATE orders SET version = ?, state = ?, updated_at = ?, next_timer_at = ?, waiting = ?,"
-    " doc = ? WHERE id = ? AND version = ?"
+    " doc = ?, last_entry = ? WHERE id = ? AND version = ?"
 )
 MOVE_TIMER: Final = "UPDATE orders SET next_timer_at = ? WHERE id = ? AND version = ?"
 INSERT_EVENT: Final = (
@@ -95,7 +100,7 @@ CONVERSATIONS: Final = (
     " (SELECT count(*) FROM events e WHERE e.order_id = o.id AND e.seq > p.last_read_seq"
     "  AND e.actor <> (CASE WHEN p.role = 'cx_agent' THEN 'cx:' || p.user_id"
     "  ELSE p.user_id END)) AS unread,"
-    " (SELECT e.doc FROM events e WHERE e.order_id = o.id ORDER BY e.seq DESC LIMIT 1) AS last"
+    " o.last_entry, o.version"
     " FROM participants p JOIN orders o ON o.id = p.order_id"
     " WHERE p.user_id = ? ORDER BY o.updated_at DESC, o.id"
 )
@@ -108,7 +113,7 @@ def pg(statement: str) -> str:
 
 def order_update(row: OrderRow, expected: int) -> tuple[object, ...]:
     """The parameters of ``UPDATE_ORDER`` for ``row``."""
-    return (row[1], row[2], row[6], row[7], row[8], row[10], row[0], expected)
+    return (row[1], row[2], row[6], row[7], row[8], row[10], row[11], row[0], expected)
 
 
 def waiting_text(order: Order) -> str:
@@ -116,9 +121,13 @@ def waiting_text(order: Order) -> str:
     return " ".join(sorted(waiting_on(order)))
 
 
-def conversation(found: tuple[object, ...]) -> ConversationRow:
-    """A ``CONVERSATIONS`` row as a ``ConversationRow``."""
-    order_id, title, state, buyer, seller, role, updated, waiting, unread, last = found
+def conversation(
+    found: tuple[object, ...], read_event: Callable[[str, int], Event | None]
+) -> ConversationRow:
+    """A ``CONVERSATIONS`` row as a ``ConversationRow``; ``read_event(order_id, seq)``
+    reads the newest event when the pre-rendered entry does not serve."""
+    order_id, title, state, buyer, seller, role, updated, waiting, unread, last, version = found
+    order_key, seq = str(order_id), int(str(version))
     return ConversationRow(
         order_id=str(order_id),
         title=str(title),
@@ -129,7 +138,36 @@ def conversation(found: tuple[object, ...]) -> ConversationRow:
         updated_at=from_micros(int(str(updated))),
         waiting=frozenset(str(waiting).split()),
         unread=int(str(unread)),
-        last=None if last is None else serde.load_event(str(last)),
+        last_entry=None if last is None else entry_from_json(str(last)),
+        last_event=lambda: read_event(order_key, seq),
+    )
+
+
+def entry_to_json(item: ChatEntry) -> str:
+    """A chat entry as stored in ``orders.last_entry``."""
+    document = {
+        "seq": item.seq,
+        "at": _dt.datetime.isoformat(item.at),
+        "kind": item.kind,
+        "author": item.author,
+        "text": item.text,
+        "files": [serde.converter.unstructure(f) for f in item.files],
+    }
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_from_json(text: str) -> ChatEntry:
+    """The chat entry ``entry_to_json`` wrote."""
+    data = json.loads(text)
+    at = _dt.datetime.fromisoformat(data["at"])
+    files = tuple(serde.converter.structure(f, Attachment) for f in data["files"])
+    return ChatEntry(
+        data["seq"],
+        _dt.datetime.__add__(_EPOCH_PENDULUM, _dt.datetime.__sub__(at, _EPOCH)),
+        data["kind"],
+        data["author"],
+        data["text"],
+        files,
     )
 
 
@@ -175,7 +213,10 @@ def micros(at: _dt.datetime | None) -> int | None:
 
 def from_micros(value: int) -> pendulum.DateTime:
     """The UTC instant ``value`` microseconds after the epoch."""
-    return pendulum.from_timestamp(0, tz="UTC").add(microseconds=value)
+    moment: pendulum.DateTime = _dt.datetime.__add__(
+        _EPOCH_PENDULUM, _dt.timedelta(microseconds=value)
+    )
+    return moment
 
 
 def order_row(write: Write) -> OrderRow:
@@ -196,6 +237,7 @@ def order_row(write: Write) -> OrderRow:
         waiting_text(order),
         order.lifecycle,
         serde.dump_order(order),
+        entry_to_json(entry(write.events[-1])) if write.events else None,
     )
 
 

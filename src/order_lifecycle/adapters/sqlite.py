@@ -103,6 +103,12 @@ MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
         CREATE INDEX participants_user ON participants (user_id, order_id)
         """,
     ),
+    (
+        3,
+        """
+        ALTER TABLE orders ADD COLUMN last_entry TEXT
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
@@ -379,7 +385,13 @@ class SQLiteStore:
 
     def conversations(self, user_id: str) -> list[ConversationRow]:
         """The user's conversations, newest activity first, in one query."""
-        return [rows.conversation(f) for f in self._read(rows.CONVERSATIONS, (user_id,))]
+        return [
+            rows.conversation(f, self._event) for f in self._read(rows.CONVERSATIONS, (user_id,))
+        ]
+
+    def _event(self, order_id: str, seq: int) -> Event | None:
+        found = self._read("SELECT doc FROM events WHERE order_id = ? AND seq = ?", (order_id, seq))
+        return serde.load_event(str(found[0][0])) if found else None
 
     def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """Move the user's read mark forward to ``seq`` (never back)."""
