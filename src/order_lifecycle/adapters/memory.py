@@ -22,7 +22,6 @@ from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
 from order_lifecycle.ports import (
     ConversationRow,
     IdempotencyRecord,
-    Notification,
     OutboxItem,
     OutboxRow,
     Participant,
@@ -43,9 +42,13 @@ class MemoryStore:
         # A heap of (due, order_id); entries whose due no longer matches are skipped.
         self._due: list[tuple[pendulum.DateTime, str]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
-        self._participants: dict[str, list[Participant]] = {}
+        # Participants follow from the order itself (buyer, seller, agents who joined);
+        # this only indexes each user's orders for the inbox.
+        self._by_user: dict[str, list[str]] = {}
         self._read_marks: dict[tuple[str, str], int] = {}
-        self._outbox: dict[int, _Row] = {}
+        # Outbox rows: the notification as a tuple; delivery state only once touched.
+        self._outbox: dict[int, tuple[str, int, str, Role, str]] = {}
+        self._delivery: dict[int, _Delivery] = {}
         self._outbox_ids = itertools.count(1)
 
     def write(self, write: Write) -> None:
@@ -65,14 +68,13 @@ class MemoryStore:
             if write.events:
                 self._orders[order.id] = order
                 self._events.setdefault(order.id, []).extend(write.events)
-                for notification in write.notifications:
-                    row_id = next(self._outbox_ids)
-                    self._outbox[row_id] = _Row(row_id, notification)
-                if write.participants:
-                    known = self._participants.setdefault(order.id, [])
-                    for person in write.participants:
-                        if all(p.user_id != person.user_id for p in known):
-                            known.append(person)
+                for note in write.notifications:
+                    row = (note.order_id, note.seq, note.recipient, note.role, note.kind)
+                    self._outbox[next(self._outbox_ids)] = row
+                for person in write.participants:
+                    mine = self._by_user.setdefault(person.user_id, [])
+                    if mine[-1:] != [order.id]:
+                        mine.append(order.id)  # a repeat (an agent joining twice) reads once
                 if write.idempotency is not None:
                     self._keys[write.idempotency.key] = write.idempotency
             self._schedule(order.id, write.next_timer_at)
@@ -84,6 +86,10 @@ class MemoryStore:
         if self._next_timer.get(order_id) != due:
             self._next_timer[order_id] = due
             heapq.heappush(self._due, (due, order_id))
+            if len(self._due) > 2 * len(self._next_timer) + 64:
+                # Rescheduled timers leave stale entries behind: drop them now and then.
+                self._due = [(d, o) for o, d in self._next_timer.items()]
+                heapq.heapify(self._due)
 
     def load(self, order_id: str) -> Order:
         """The order as last written."""
@@ -126,7 +132,15 @@ class MemoryStore:
     def participants(self, order_id: str) -> Sequence[Participant]:
         """Who takes part in the conversation."""
         with self._lock:
-            return tuple(self._participants.get(order_id, ()))
+            order = self._orders.get(order_id)
+            if order is None:
+                return ()
+            people = [
+                Participant(order_id, order.buyer, Role.buyer),
+                Participant(order_id, order.seller, Role.seller),
+            ]
+            people += [Participant(order_id, agent, Role.cx_agent) for agent in order.agents]
+            return tuple(people)
 
     def is_empty(self) -> bool:
         """Whether the store holds no order at all."""
@@ -140,31 +154,29 @@ class MemoryStore:
     ) -> list[OutboxItem]:
         """Claim the due head row of each (order, recipient)."""
         with self._lock:
-            heads: dict[tuple[str, str], _Row] = {}
-            for row in self._outbox.values():  # in id order: dicts keep insertion order
-                key = (row.note.order_id, row.note.recipient)
-                if row.status == "pending" and key not in heads:
-                    heads[key] = row
+            heads: dict[tuple[str, str], int] = {}
+            for row_id, (order_id, _, recipient, _, _) in self._outbox.items():  # id order
+                state = self._delivery.get(row_id)
+                if (state is None or state.status == "pending") and (
+                    order_id,
+                    recipient,
+                ) not in heads:
+                    heads[(order_id, recipient)] = row_id
             claimed: list[OutboxItem] = []
-            for row in heads.values():
+            for row_id in heads.values():
                 if len(claimed) >= limit:
                     break
-                due = row.next_attempt_at is None or row.next_attempt_at <= now
-                free = row.claimed_until is None or row.claimed_until <= now
+                state = self._delivery.get(row_id) or _Delivery()
+                due = state.next_attempt_at is None or state.next_attempt_at <= now
+                free = state.claimed_until is None or state.claimed_until <= now
                 if due and free:
-                    row.claimed_until = now + lease
-                    note = row.note
-                    event = self._events[note.order_id][note.seq - 1]
+                    state.claimed_until = now + lease
+                    self._delivery[row_id] = state
+                    order_id, seq, recipient, role, kind = self._outbox[row_id]
+                    event = self._events[order_id][seq - 1]
                     claimed.append(
                         OutboxItem(
-                            row.id,
-                            note.order_id,
-                            note.seq,
-                            note.recipient,
-                            note.role,
-                            note.kind,
-                            row.attempts,
-                            event,
+                            row_id, order_id, seq, recipient, role, kind, state.attempts, event
                         )
                     )
             claimed.sort(key=lambda item: item.id)
@@ -175,43 +187,47 @@ class MemoryStore:
     ) -> None:
         """Record the outcome of one send."""
         with self._lock:
-            row = self._outbox[item_id]
-            row.attempts += 1
-            row.claimed_until = None
+            state = self._delivery.setdefault(item_id, _Delivery())
+            state.attempts += 1
+            state.claimed_until = None
             if sent:
-                row.status, row.last_error = "sent", None
+                state.status, state.last_error = "sent", None
             else:
-                row.status = "dead" if retry_at is None else "pending"
-                row.next_attempt_at, row.last_error = retry_at, error
+                state.status = "dead" if retry_at is None else "pending"
+                state.next_attempt_at, state.last_error = retry_at, error
 
     def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
         """Outbox rows, oldest first."""
         with self._lock:
-            return [
-                OutboxRow(
-                    row.id,
-                    row.note.order_id,
-                    row.note.seq,
-                    row.note.recipient,
-                    row.note.role,
-                    row.note.kind,
-                    row.status,
-                    row.attempts,
-                    row.last_error,
+            rows: list[OutboxRow] = []
+            for row_id, (owner, seq, recipient, role, kind) in self._outbox.items():
+                if order_id is not None and owner != order_id:
+                    continue
+                state = self._delivery.get(row_id) or _Delivery()
+                rows.append(
+                    OutboxRow(
+                        row_id,
+                        owner,
+                        seq,
+                        recipient,
+                        role,
+                        kind,
+                        state.status,
+                        state.attempts,
+                        state.last_error,
+                    )
                 )
-                for row in self._outbox.values()
-                if order_id is None or row.note.order_id == order_id
-            ]
+            return rows
 
     def conversations(self, user_id: str) -> list[ConversationRow]:
         """The user's conversations, newest activity first."""
         with self._lock:
             found: list[ConversationRow] = []
-            for order_id, people in self._participants.items():
-                for person in people:
+            for order_id in dict.fromkeys(self._by_user.get(user_id, ())):
+                order = self._orders[order_id]
+                for person in self.participants(order_id):
                     if person.user_id != user_id:
                         continue
-                    order = self._orders[order_id]
                     events = self._events[order_id]
                     me = f"cx:{user_id}" if person.role is Role.cx_agent else user_id
                     seen = self._read_marks.get((order_id, user_id), 0)
@@ -249,22 +265,12 @@ def _last(events: list[Event]) -> Event | None:
     return events[-1] if events else None
 
 
-class _Row:
-    """An outbox row's mutable delivery state."""
+class _Delivery:
+    """The delivery state of an outbox row that a relay has touched."""
 
-    __slots__ = (
-        "attempts",
-        "claimed_until",
-        "id",
-        "last_error",
-        "next_attempt_at",
-        "note",
-        "status",
-    )
+    __slots__ = ("attempts", "claimed_until", "last_error", "next_attempt_at", "status")
 
-    def __init__(self, row_id: int, note: Notification) -> None:
-        self.id = row_id
-        self.note = note
+    def __init__(self) -> None:
         self.status = "pending"
         self.attempts = 0
         self.next_attempt_at: pendulum.DateTime | None = None

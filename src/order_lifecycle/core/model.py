@@ -427,10 +427,14 @@ class Cancellation:
     joined_at: pendulum.DateTime | None = None
 
 
+_NO_ANSWERS: Final[Mapping[str, str]] = MappingProxyType({})
+
+
 def _frozen_answers(value: Mapping[str, str]) -> Mapping[str, str]:
     if isinstance(value, MappingProxyType):
         return value
-    return MappingProxyType(dict(value))
+    # Most listings ask nothing: every such order shares one empty mapping.
+    return MappingProxyType(dict(value)) if value else _NO_ANSWERS
 
 
 @attrs.frozen
@@ -449,9 +453,7 @@ class Order:
     contract: Contract
     placed_at: pendulum.DateTime
     updated_at: pendulum.DateTime
-    answers: Mapping[str, str] = attrs.field(
-        factory=lambda: MappingProxyType({}), converter=_frozen_answers
-    )
+    answers: Mapping[str, str] = attrs.field(default=_NO_ANSWERS, converter=_frozen_answers)
     revisions_used: int = 0
     deliveries: tuple[Delivery, ...] = ()
     proposal: ContractProposal | None = None
