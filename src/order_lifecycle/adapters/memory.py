@@ -7,11 +7,12 @@ behaves the same on SQLite and PostgreSQL; the contract suite checks it.
 
 from __future__ import annotations
 
+import array
 import functools
 import heapq
-import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Final
 
 import pendulum
 
@@ -22,6 +23,7 @@ from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
 from order_lifecycle.ports import (
     ConversationRow,
     IdempotencyRecord,
+    Notification,
     OutboxItem,
     OutboxRow,
     Participant,
@@ -37,7 +39,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._orders: dict[str, Order] = {}
-        self._events: dict[str, list[Event]] = {}
+        self._events: dict[str, tuple[Event, ...]] = {}  # exact-size tuples: less memory
         self._next_timer: dict[str, pendulum.DateTime] = {}
         # A heap of (due, order_id); entries whose due no longer matches are skipped.
         self._due: list[tuple[pendulum.DateTime, str]] = []
@@ -47,9 +49,8 @@ class MemoryStore:
         self._by_user: dict[str, list[str]] = {}
         self._read_marks: dict[tuple[str, str], int] = {}
         # Outbox rows: the notification as a tuple; delivery state only once touched.
-        self._outbox: dict[int, tuple[str, int, str, Role, str]] = {}
+        self._outbox = _Outbox()
         self._delivery: dict[int, _Delivery] = {}
-        self._outbox_ids = itertools.count(1)
 
     def write(self, write: Write) -> None:
         """Apply ``write`` atomically, checking the version first."""
@@ -67,10 +68,9 @@ class MemoryStore:
                 )
             if write.events:
                 self._orders[order.id] = order
-                self._events.setdefault(order.id, []).extend(write.events)
+                self._events[order.id] = self._events.get(order.id, ()) + write.events
                 for note in write.notifications:
-                    row = (note.order_id, note.seq, note.recipient, note.role, note.kind)
-                    self._outbox[next(self._outbox_ids)] = row
+                    self._outbox.append(note)
                 for person in write.participants:
                     mine = self._by_user.setdefault(person.user_id, [])
                     if mine[-1:] != [order.id]:
@@ -155,7 +155,7 @@ class MemoryStore:
         """Claim the due head row of each (order, recipient)."""
         with self._lock:
             heads: dict[tuple[str, str], int] = {}
-            for row_id, (order_id, _, recipient, _, _) in self._outbox.items():  # id order
+            for row_id, (order_id, _, recipient, _) in self._outbox.rows():
                 state = self._delivery.get(row_id)
                 if (state is None or state.status == "pending") and (
                     order_id,
@@ -172,8 +172,9 @@ class MemoryStore:
                 if due and free:
                     state.claimed_until = now + lease
                     self._delivery[row_id] = state
-                    order_id, seq, recipient, role, kind = self._outbox[row_id]
+                    order_id, seq, recipient, role = self._outbox.row(row_id)
                     event = self._events[order_id][seq - 1]
+                    kind = event.kind
                     claimed.append(
                         OutboxItem(
                             row_id, order_id, seq, recipient, role, kind, state.attempts, event
@@ -200,7 +201,8 @@ class MemoryStore:
         """Outbox rows, oldest first."""
         with self._lock:
             rows: list[OutboxRow] = []
-            for row_id, (owner, seq, recipient, role, kind) in self._outbox.items():
+            for row_id, (owner, seq, recipient, role) in self._outbox.rows():
+                kind = self._events[owner][seq - 1].kind
                 if order_id is not None and owner != order_id:
                     continue
                 state = self._delivery.get(row_id) or _Delivery()
@@ -261,8 +263,41 @@ class MemoryStore:
         """Nothing to release."""
 
 
-def _last(events: list[Event]) -> Event | None:
+def _last(events: tuple[Event, ...]) -> Event | None:
     return events[-1] if events else None
+
+
+_ROLES: Final = tuple(Role)
+
+
+class _Outbox:
+    """Outbox rows in parallel arrays: ~21 bytes a row instead of ~80 for a tuple.
+
+    A row's id is its index + 1; its kind is its event's, read from the history; the
+    order id and recipient strings are the order's own, shared.
+    """
+
+    __slots__ = ("order_ids", "recipients", "roles", "seqs")
+
+    def __init__(self) -> None:
+        self.order_ids: list[str] = []
+        self.seqs = array.array("I")
+        self.recipients: list[str] = []
+        self.roles = bytearray()
+
+    def append(self, note: Notification) -> None:
+        self.order_ids.append(note.order_id)
+        self.seqs.append(note.seq)
+        self.recipients.append(note.recipient)
+        self.roles.append(_ROLES.index(note.role))
+
+    def row(self, row_id: int) -> tuple[str, int, str, Role]:
+        i = row_id - 1
+        return self.order_ids[i], self.seqs[i], self.recipients[i], _ROLES[self.roles[i]]
+
+    def rows(self) -> Iterator[tuple[int, tuple[str, int, str, Role]]]:
+        for i in range(len(self.order_ids)):
+            yield i + 1, self.row(i + 1)
 
 
 class _Delivery:

@@ -152,20 +152,34 @@ def machine() -> Machine:
     return compile_machine()
 
 
-@functools.cache
+_ROUTES: dict[tuple[str, str, str | None], tuple[Any, Any]] = {}
+#: ``transitions.core.EventData``, once the machine is built (the engine loads lazily).
+_ENGINE: dict[str, Any] = {}
+
+
 def _routes() -> dict[tuple[str, str, str | None], tuple[Any, Any]]:
     """Each (trigger, source, chosen destination) of the machine, with its ``Event`` and
     ``Transition``: firing one is a dictionary lookup and ``Transition.execute``."""
-    routes: dict[tuple[str, str, str | None], tuple[Any, Any]] = {}
-    for name, event in machine().events.items():
-        for source, transitions in event.transitions.items():
-            for transition in transitions:
-                chosen = transition.dest if len(transitions) > 1 else None
-                routes[(name, source, chosen)] = (event, transition)
-    return routes
+    if not _ROUTES:
+        from transitions.core import EventData
+
+        for name, event in machine().events.items():
+            for source, transitions in event.transitions.items():
+                for transition in transitions:
+                    chosen = transition.dest if len(transitions) > 1 else None
+                    _ROUTES[(name, source, chosen)] = (event, transition)
+        _ENGINE["event_data"] = EventData
+    return _ROUTES
 
 
 _STATES: Final = {s.value: s for s in OrderState}
+
+
+def attach(state: OrderState) -> _Cursor:
+    """What the machine acts on for an order: a cursor holding its state, nothing else.
+
+    O(1) and kept by nobody: the machine never registers it (no ``add_model``)."""
+    return _Cursor(state)
 
 
 def move(
@@ -179,24 +193,17 @@ def move(
     has no transition for is ``ActionNotAvailable`` (where ``transitions`` would raise
     ``MachineError``).
     """
-    from transitions.core import EventData
-
-    route = _routes().get((trigger.value, state.value, None if target is None else target.value))
+    # String enums hash and compare as their values: they are the routes' keys as they are.
+    route = (_ROUTES or _routes()).get((trigger, state, target))
     if route is None:
         raise ActionNotAvailable(
             str(trigger), f"The order is {state}; {trigger} cannot start from there."
         )
     event, transition = route
     engine = event.machine
-    cursor = _Cursor(state.value)
-    data = EventData(
-        engine.get_state(state.value),
-        event,
-        engine,
-        cursor,
-        (),
-        {"target": None if target is None else target.value},
-    )
+    cursor = attach(state)
+    make_data = _ENGINE["event_data"]
+    data = make_data(engine.get_state(state), event, engine, cursor, (), {"target": target})
     if not transition.execute(data):
         raise ActionNotAvailable(
             str(trigger), f"The order cannot go from {state} to {target} by {trigger}."

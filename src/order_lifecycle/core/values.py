@@ -165,11 +165,14 @@ def to_duration(value: object, field: str, *, allow_zero: bool = False) -> pendu
         raise ValidationError(field, "must be longer than zero")
     if value > MAX_DURATION:
         raise ValidationError(field, f"must be at most {MAX_DURATION.days} days")
-    if isinstance(value, pendulum.Duration):
-        return value
-    return pendulum.duration(
-        days=value.days, seconds=value.seconds, microseconds=value.microseconds
-    )
+    return _duration(value.days, value.seconds, value.microseconds)
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration(days: int, seconds: int, microseconds: int) -> pendulum.Duration:
+    # A pendulum Duration carries ~700 bytes of bookkeeping; equal durations are one
+    # shared (immutable) object, so a listing snapshot per order costs nothing extra.
+    return pendulum.duration(days=days, seconds=seconds, microseconds=microseconds)
 
 
 def to_amount(value: object, field: str) -> decimal.Decimal:
@@ -179,12 +182,12 @@ def to_amount(value: object, field: str) -> decimal.Decimal:
             field, "must be a Decimal, an int or a decimal string; floats lose cents"
         )
     if isinstance(value, int):
-        amount = decimal.Decimal(value)
+        amount = _decimal(value)
     elif isinstance(value, decimal.Decimal):
         amount = value
     elif isinstance(value, str):
         try:
-            amount = decimal.Decimal(value.strip())
+            amount = _decimal(value.strip())
         except decimal.InvalidOperation:
             raise ValidationError(field, f"{value!r} is not a decimal amount") from None
     else:
@@ -194,6 +197,12 @@ def to_amount(value: object, field: str) -> decimal.Decimal:
     if abs(amount) >= decimal.Decimal(10) ** 15:
         raise ValidationError(field, "is too large")
     return amount
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal(value: str | int) -> decimal.Decimal:
+    # The same price text is one shared (immutable) Decimal.
+    return decimal.Decimal(value)
 
 
 @functools.lru_cache(maxsize=4096)
