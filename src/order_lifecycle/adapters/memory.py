@@ -86,7 +86,7 @@ class MemoryStore:
         if self._next_timer.get(order_id) != due:
             self._next_timer[order_id] = due
             heapq.heappush(self._due, (due, order_id))
-            if len(self._due) > 2 * len(self._next_timer) + 64:
+            if len(self._due) > len(self._next_timer) + len(self._next_timer) // 4 + 64:
                 # Rescheduled timers leave stale entries behind: drop them now and then.
                 self._due = [(d, o) for o, d in self._next_timer.items()]
                 heapq.heapify(self._due)

@@ -1,0 +1,309 @@
+"""The pure core: ``decide``, ``options`` and attaching an order to the shared machine."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from benchmarks.baselines import dict_machine
+from benchmarks.baselines import statemachine_psm as psm
+from benchmarks.baselines import transitions_machines as tm
+from benchmarks.baselines.table import PlainOrder
+from benchmarks.harness import Config, Figure, interleaved
+from benchmarks.stories import Step, stories
+from order_lifecycle import Action, OrderState, Timer, core
+from order_lifecycle.core import machine as core_machine
+
+__all__ = ["attach_figures", "decide_figures", "options_figures"]
+
+#: How many times each round runs its list of commands.
+LOOPS = 2
+
+
+def _fresh(plain: PlainOrder) -> PlainOrder:
+    return plain.copy()
+
+
+def _model(plain: PlainOrder) -> tm.TModel:
+    model = tm.TModel.__new__(tm.TModel)
+    model.__dict__.update(plain.__dict__)
+    return model
+
+
+def _per_op(ns: int, count: int) -> float:
+    return ns / count / 1000
+
+
+def decide_figures(cfg: Config) -> list[Figure]:
+    """``core.decide`` per command against four baselines, all on the same commands."""
+    walked = stories(cfg.story_sets)
+    steps = [s for story in walked for s in story]
+    count = len(steps) * LOOPS
+    bare = tm.bare_machine()
+    decide = core.decide
+    floor = dict_machine.decide
+    trigger = tm.bare_trigger
+
+    def run_decide() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(LOOPS):
+            for s in steps:
+                decide(s.order, s.command, actor=s.actor, now=s.now)
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_bare() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(LOOPS):
+            for s in steps:
+                trigger(bare, s.before, s.move.action, s.move.target)
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_floor() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(LOOPS):
+            for s in steps:
+                floor(s.plain, s.move)
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_psm() -> float:
+        # One machine per order, built before the clock starts: only ``send`` is timed.
+        sets = [
+            [(psm.machine_for(_fresh(story[0].plain)), story) for story in walked]
+            for _ in range(LOOPS)
+        ]
+        send = psm.send
+        start = time.perf_counter_ns()
+        for machines in sets:
+            for machine, story in machines:
+                for s in story:
+                    send(machine, s.move)
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_obvious() -> float:
+        # One transitions Machine per order, attached before the clock starts.
+        sets = []
+        for _ in range(LOOPS):
+            pairs = []
+            for story in walked:
+                model = _model(story[0].plain)
+                tm.attach(model)
+                pairs.append((model, story))
+            sets.append(pairs)
+        run = tm.run
+        start = time.perf_counter_ns()
+        for pairs in sets:
+            for model, story in pairs:
+                for s in story:
+                    if not run(model, s.move):
+                        raise AssertionError(f"transitions refused {s.move}")
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    runs: dict[str, Callable[[], float]] = {
+        "decide": run_decide,
+        "bare": run_bare,
+        "floor": run_floor,
+        "psm": run_psm,
+        "obvious": run_obvious,
+    }
+    got = interleaved(runs, rounds=cfg.rounds, warmup=cfg.warmup)
+    mixed = f"{len(steps)} commands of {len(walked)} orders, x{LOOPS} per round"
+    return [
+        Figure(
+            "core.decide per command (mixed story commands)",
+            "µs",
+            got["decide"],
+            "transitions: one shared machine, bare trigger",
+            got["bare"],
+            "≤ 2.0 x baseline",
+            lambda m, b, r: r is not None and r <= 2.0,
+            note=mixed,
+        ),
+        Figure(
+            "core.decide vs python-statemachine",
+            "µs",
+            got["decide"],
+            "python-statemachine send (machine per order, same guards)",
+            got["psm"],
+            "≤ 0.20 x baseline (≥ 5x faster)",
+            lambda m, b, r: r is not None and r <= 0.2,
+        ),
+        Figure(
+            "core.decide vs the floor",
+            "µs",
+            got["decide"],
+            "hand-written dict machine, same guards (floor)",
+            got["floor"],
+            "informative",
+        ),
+        Figure(
+            "core.decide vs transitions, the obvious way",
+            "µs",
+            got["decide"],
+            "transitions: Machine per order, guards as conditions",
+            got["obvious"],
+            "informative",
+        ),
+    ]
+
+
+def options_figures(cfg: Config) -> list[Figure]:
+    """``core.options`` for one actor against transitions' ``get_triggers`` + ``may_``."""
+    steps = [s for story in stories(max(1, cfg.story_sets // 2)) for s in story]
+    samples: list[Step] = [steps[i % len(steps)] for i in range(cfg.option_samples)]
+    models = []
+    for s in samples:
+        model = _model(s.plain)
+        models.append((tm.attach(model), model, s))
+    count = len(samples) * LOOPS
+    options = core.options
+    baseline = tm.options
+
+    def run_options() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(LOOPS):
+            for s in samples:
+                options(s.order, actor=s.actor, now=s.now)
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_baseline() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(LOOPS):
+            for machine, model, s in models:
+                baseline(machine, model, s.move.role, s.move.actor, s.now)
+        return _per_op(time.perf_counter_ns() - start, count)
+
+    got = interleaved(
+        {"options": run_options, "baseline": run_baseline}, rounds=cfg.rounds, warmup=cfg.warmup
+    )
+    sample = core.options(samples[0].order, actor=samples[0].actor, now=samples[0].now)
+    unavailable = [o for o in sample if not o.available]
+    return [
+        Figure(
+            "core.options, one actor, all actions with reasons",
+            "µs",
+            got["options"],
+            "transitions get_triggers + may_<trigger> loop (no reasons)",
+            got["baseline"],
+            "≤ 0.25 x baseline (≥ 4x faster)",
+            lambda m, b, r: r is not None and r <= 0.25,
+            note=(
+                f"{len(samples)} (order, actor) pairs from the stories; each call answers "
+                f"{len(sample)} actions ({len(unavailable)} unavailable with a reason in the "
+                "first sample)"
+            ),
+            conditions={
+                "a reason for every unavailable action": all(o.reason for o in unavailable)
+            },
+        )
+    ]
+
+
+def _blocks(call: Callable[[], None], total: int, blocks: int, per_call: int) -> list[float]:
+    """Run ``call`` (which does ``per_call`` operations) ``total`` operations' worth, in
+    ``blocks`` timed blocks; µs per operation in each block."""
+    reps = max(1, total // blocks // per_call)
+    per_block: list[float] = []
+    for _ in range(blocks):
+        start = time.perf_counter_ns()
+        for _ in range(reps):
+            call()
+        per_block.append(_per_op(time.perf_counter_ns() - start, reps * per_call))
+    return per_block
+
+
+def attach_figures(cfg: Config) -> list[Figure]:
+    """Attaching an order to the shared machine (``core.machine.attach``: the cursor the
+    machine acts on) per call, over a million in blocks: O(1), and the machine keeps no
+    reference; against a ``Machine`` per order and ``add_model``. Firing a trigger on an
+    attached order (``core.machine.move``) is reported beside it."""
+    steps = [s for story in stories(1) for s in story]
+    moves: list[tuple[OrderState, Action | Timer, OrderState | None]] = [
+        (
+            OrderState(s.before),
+            Action(s.move.action),
+            None if s.move.target is None else OrderState(s.move.target),
+        )
+        for s in steps
+    ]
+    attach = core_machine.attach
+    move = core_machine.move
+    machine = core_machine.machine()
+    states = [state for state, _, _ in moves]
+    kept: list[object] = []
+
+    def attach_all() -> None:
+        for state in states:
+            kept.append(attach(state))
+        kept.clear()
+
+    def move_all() -> None:
+        for state, action, target in moves:
+            move(state, action, target)
+
+    move(*moves[0])  # warm-up: build the machine
+    attached = _blocks(attach_all, cfg.moves, cfg.move_blocks, len(states))
+    fired = _blocks(move_all, cfg.moves // 5, cfg.move_blocks, len(moves))
+    models = list(machine.models)
+    head = statistics.median(attached[:3])
+    tail = statistics.median(attached[-3:])
+    fired_head = statistics.median(fired[:3])
+    fired_tail = statistics.median(fired[-3:])
+
+    plains = [s.plain for s in steps]
+    built: list[object] = []
+
+    def run_obvious() -> float:
+        start = time.perf_counter_ns()
+        for plain in plains:
+            built.append(tm.attach(_model(plain)))
+        return _per_op(time.perf_counter_ns() - start, len(plains))
+
+    def run_add_model() -> float:
+        shared = tm.shared_with_models()
+        start = time.perf_counter_ns()
+        for plain in plains:
+            model = _model(plain)
+            shared.add_model(model, initial=model.state)
+        return _per_op(time.perf_counter_ns() - start, len(plains))
+
+    got = interleaved(
+        {"obvious": run_obvious, "add_model": run_add_model},
+        rounds=cfg.rounds,
+        warmup=cfg.warmup,
+    )
+    built.clear()
+    return [
+        Figure(
+            "attach an order to the machine (core.machine.attach)",
+            "µs",
+            attached,
+            "transitions: Machine(model=order) per order",
+            got["obvious"],
+            "≤ 5 µs, O(1), no reference kept",
+            lambda m, b, r: m <= 5.0,
+            note=(
+                f"{cfg.moves:,} attaches in {len(attached)} blocks; first blocks {head:.2f} µs, "
+                f"last blocks {tail:.2f} µs; machine.models after them and "
+                f"{cfg.moves // 5:,} moves: {len(models)}; transitions add_model on a shared "
+                f"machine: {statistics.median(got['add_model']):.1f} µs per order"
+            ),
+            conditions={
+                "O(1): last blocks ≤ 1.5 x first blocks": tail <= 1.5 * head,
+                "machine keeps no reference (models == [])": not models,
+            },
+        ),
+        Figure(
+            "fire a trigger on an attached order (core.machine.move)",
+            "µs",
+            fired,
+            "transitions: Machine(model=order) per order",
+            got["obvious"],
+            "informative (decide includes it)",
+            None,
+            note=(
+                f"first blocks {fired_head:.2f} µs, last blocks {fired_tail:.2f} µs: "
+                "constant per move"
+            ),
+        ),
+    ]
