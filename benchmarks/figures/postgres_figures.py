@@ -1,0 +1,201 @@
+"""PostgreSQL: durable commands at 1 and 4 connections; ``tick`` and ``inbox`` at scale.
+
+Each run works in schemas of its own (``bench_<random>_cmd`` and ``bench_<random>_big``,
+through the store's ``?schema=`` URL parameter) and drops them at the end. Concurrent
+connections are threads sharing one desk (its pool) or, for the floor, one connection
+each: what a threaded web server does.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any, Final
+
+import psycopg
+from psycopg import sql
+
+from benchmarks.baselines.sql_floor import FloorCommand, pg_command
+from benchmarks.figures import durable
+from benchmarks.figures.sqlite_figures import latency_figures
+from benchmarks.harness import Config, Figure, interleaved, skipped
+from order_lifecycle import OrderDesk
+from order_lifecycle.adapters import rows
+
+__all__ = [
+    "DEFAULT_URL",
+    "connect",
+    "drop_schemas",
+    "pg_unreachable",
+    "pg_url",
+    "postgres_figures",
+    "server_version",
+    "skipped_figures",
+    "with_schema",
+]
+
+DEFAULT_URL: Final = "postgresql://postgres@127.0.0.1:5432/test"
+FLOOR: Final = "hand-written SQL: a SELECT + one write statement (floor)"
+_TABLES: Final = ("orders", "events", "participants", "outbox")
+
+
+def pg_url() -> str:
+    """The server: ``ORDER_LIFECYCLE_BENCH_PG``, else the tests' server, else the default."""
+    return os.environ.get(
+        "ORDER_LIFECYCLE_BENCH_PG", os.environ.get("ORDER_LIFECYCLE_TEST_PG", DEFAULT_URL)
+    )
+
+
+def pg_unreachable(url: str) -> str | None:
+    """Why the server cannot be used, or ``None``."""
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as error:  # any failure to connect means "no server"
+        return f"PostgreSQL at {url} is not reachable: {str(error).strip()}"
+    return None
+
+
+def with_schema(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+def connect(url: str, schema: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+    conn = psycopg.connect(url, autocommit=autocommit)
+    conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+    if not autocommit:
+        conn.commit()
+    return conn
+
+
+def drop_schemas(url: str, *names: str) -> None:
+    """Drop the benchmark's schemas and everything in them."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def server_version(url: str) -> str:
+    with psycopg.connect(url, connect_timeout=3) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def _durable(cfg: Config, url: str, schema: str) -> list[Figure]:
+    desk = OrderDesk.open(with_schema(url, schema))
+    plan = durable.FloorPlan()
+    per = cfg.pg_durable_orders
+    needed = per * (1 + cfg.durable_rounds) * (1 + 4)
+    setup = connect(url, schema, autocommit=False)
+    for prefix in ("lib", "floor"):
+        orders, events, people = plan.placed_rows(prefix, needed)
+        with setup.cursor() as cur:
+            cur.executemany(rows.pg(rows.INSERT_ORDER), orders)
+            cur.executemany(rows.pg(rows.INSERT_EVENT), events)
+            cur.executemany(rows.pg(rows.INSERT_PARTICIPANT), people)
+    setup.commit()
+    setup.execute("ANALYZE")
+    setup.commit()
+    setup.close()
+    cursor = {"lib": 0, "floor": 0}
+    floors = [connect(url, schema) for _ in range(4)]
+    ids = [plan.ids(n, "lib")["o"] for n in range(needed)]
+
+    def take(kind: str, count: int) -> range:
+        start = cursor[kind]
+        cursor[kind] += count
+        return range(start, start + count)
+
+    def lib_job(chunk: list[str]) -> durable.Job:
+        return lambda: lambda: durable.lib_commands(desk, chunk)
+
+    def floor_job(conn: psycopg.Connection[Any], cmds: list[FloorCommand]) -> durable.Job:
+        return lambda: lambda: durable.floor_commands(lambda c: pg_command(conn, c), cmds)
+
+    samples: dict[str, list[list[durable.Sample]]] = {}
+
+    def runner(kind: str, workers: int) -> Callable[[], float]:
+        def run() -> float:
+            if kind == "lib":
+                jobs = [lib_job([ids[i] for i in take("lib", per)]) for _ in range(workers)]
+            else:
+                jobs = [
+                    floor_job(floors[w], [c for n in take("floor", per) for c in plan.commands(n)])
+                    for w in range(workers)
+                ]
+            got = durable.in_threads(jobs)
+            samples.setdefault(f"{kind}{workers}", []).append(got)
+            return durable.throughput(got)
+
+        return run
+
+    figures: list[Figure] = []
+    for workers in (1, 4):
+        got = interleaved(
+            {"lib": runner("lib", workers), "floor": runner("floor", workers)},
+            rounds=cfg.durable_rounds,
+            warmup=1,
+        )
+        label = f"{workers} connection{'s' if workers > 1 else ''}"
+        figures.append(
+            Figure(
+                f"durable commands/s, PostgreSQL, {label}",
+                "cmd/s",
+                got["lib"],
+                FLOOR,
+                got["floor"],
+                "≥ 0.70 x baseline",
+                lambda m, b, r: r is not None and r >= 0.70,
+                note=(
+                    f"{per} orders x {durable.COMMANDS} commands per round and connection; "
+                    "threads sharing one desk (its pool) / one floor connection each"
+                ),
+            )
+        )
+
+        def merged(kind: str, w: int = workers) -> list[durable.Sample]:
+            kept = samples[f"{kind}{w}"][-cfg.durable_rounds :]
+            return [durable.Sample(0, 0, [x for s in g for x in s.latencies]) for g in kept]
+
+        lat = latency_figures(
+            f"PostgreSQL command, {label},",
+            merged("lib"),
+            merged("floor"),
+            "≤ 3 ms" if workers == 4 else None,
+        )
+        if workers == 4:
+            lat[1].check = lambda m, b, r: m <= 3.0
+        figures += lat
+    for conn in floors:
+        conn.close()
+    desk.close()
+    return figures
+
+
+def postgres_figures(cfg: Config, url: str) -> list[Figure]:
+    """Durable commands at 1 and 4 connections, in a schema of their own (dropped after)."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}_cmd"
+    try:
+        return _durable(cfg, url, schema)
+    finally:
+        drop_schemas(url, schema)
+
+
+def skipped_figures(reason: str, cfg: Config, *, scale: bool = False) -> list[Figure]:
+    """The PostgreSQL figures (durable, or ``scale``: tick and inbox), skipped: ``met`` is
+    ``None`` and the reason is kept."""
+    large = cfg.sizes[-1]
+    names = (
+        [
+            (f"tick, 100 due among {large:,} orders, PostgreSQL", "ms", "≤ 2.0 x smallest"),
+            (f"inbox(user) among {large:,} orders, PostgreSQL", "ms", "≤ 20 ms and flat"),
+        ]
+        if scale
+        else [
+            ("durable commands/s, PostgreSQL, 1 connection", "cmd/s", "≥ 0.70 x baseline"),
+            ("durable commands/s, PostgreSQL, 4 connections", "cmd/s", "≥ 0.70 x baseline"),
+            ("PostgreSQL command, 4 connections, latency p99", "ms", "≤ 3 ms"),
+        ]
+    )
+    return [skipped(n, u, t, reason) for n, u, t in names]

@@ -1,0 +1,391 @@
+"""``tick`` and ``inbox`` as the database grows: SQLite and PostgreSQL, at each size.
+
+One database per size and store (a SQLite file, a PostgreSQL schema), all bulk-loaded
+first from one stream of rows (see ``bulk.py``) so the slow loads form one untimed block
+(the run builds the memory figure's orders meanwhile); then, through the desk of each:
+``tick`` firing one batch of 100 due timers per round (the first batch is the warm-up),
+and ``inbox`` of the user with many conversations; round by round, every database in turn.
+
+At the largest size the statements are checked for full scans: on SQLite every
+statement a tick and an inbox run (traced on the store's connection) goes through
+``EXPLAIN QUERY PLAN``; on PostgreSQL the store's claim and inbox statements go through
+``EXPLAIN``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import functools
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Final
+
+import pendulum
+import psycopg
+from psycopg import sql
+
+from benchmarks.figures import bulk
+from benchmarks.figures.postgres_figures import connect, drop_schemas, with_schema
+from benchmarks.harness import Config, Figure
+from order_lifecycle import OrderDesk
+from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.sqlite import SQLiteStore
+
+__all__ = ["PostgresTarget", "SQLiteTarget", "run_scale", "sqlite_scans"]
+
+_TABLES: Final = ("orders", "events", "participants", "outbox")
+
+
+class _Target:
+    """One database of one size: load it, time it, check its plans."""
+
+    label = ""
+
+    def __init__(self, cfg: Config, size: int, desk: OrderDesk | None) -> None:
+        self.cfg = cfg
+        self.size = size
+        self._desk = desk
+        self.ticks: list[float] = []
+        self.inboxes: list[float] = []
+        self.tick_scans: list[str] | None = None
+        self.inbox_scans: list[str] | None = None
+
+    @property
+    def desk(self) -> OrderDesk:
+        if self._desk is None:
+            raise RuntimeError("the desk opens once the data is loaded")
+        return self._desk
+
+    @desk.setter
+    def desk(self, desk: OrderDesk) -> None:
+        self._desk = desk
+
+    def write(self, data: bulk.Dataset) -> None:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def check_plans(self, extra: pendulum.DateTime) -> None:
+        raise NotImplementedError
+
+    def tick_round(self, batch: int) -> None:
+        """Fire due batch ``batch`` (batch 0 is the warm-up, not kept)."""
+        t0 = time.perf_counter_ns()
+        fired = self.desk.tick(now=bulk.due_instant(batch).add(minutes=1))
+        elapsed = (time.perf_counter_ns() - t0) / 1e6
+        if len(fired) != bulk.BATCH:
+            raise AssertionError(f"tick fired {len(fired)} timers, not {bulk.BATCH}")
+        if batch > 0:
+            self.ticks.append(elapsed)
+
+    def inbox_round(self, round_: int) -> None:
+        """One ``inbox`` (round 0 is the warm-up, not kept)."""
+        t0 = time.perf_counter_ns()
+        found = self.desk.inbox(bulk.INBOX_USER)
+        elapsed = (time.perf_counter_ns() - t0) / 1e6
+        if len(found) != self.cfg.inbox_conversations:
+            raise AssertionError(f"inbox has {len(found)} conversations")
+        if round_ > 0:
+            self.inboxes.append(elapsed)
+
+    def close(self) -> None:
+        if self._desk is not None:
+            self._desk.close()
+
+
+def _figures(label: str, cfg: Config, targets: dict[int, _Target]) -> list[Figure]:
+    small, large = cfg.sizes[0], cfg.sizes[-1]
+    top = targets[large]
+    found = []
+    for size in cfg.sizes:
+        is_large = size == large
+        conditions: dict[str, bool] = {}
+        note = None
+        if is_large:
+            note = "one transaction per timer"
+            if top.tick_scans is None:
+                note += "; query plans not checked"
+            else:
+                conditions["no full scan (query plans)"] = not top.tick_scans
+                if top.tick_scans:
+                    note += "; full scans: " + " | ".join(top.tick_scans)
+        found.append(
+            Figure(
+                f"tick, 100 due among {_size(size)} orders, {label}",
+                "ms",
+                targets[size].ticks,
+                None if size == small else f"the same among {_size(small)} orders",
+                None if size == small else targets[small].ticks,
+                f"≤ 2.0 x the {_size(small)} figure, no full scan" if is_large else "informative",
+                (lambda m, b, r: r is not None and r <= 2.0) if is_large else None,
+                note=note,
+                conditions=conditions,
+            )
+        )
+    conditions = {}
+    note = None
+    if top.inbox_scans is None:
+        note = "query plans not checked"
+    else:
+        conditions["no full scan (query plans)"] = not top.inbox_scans
+        if top.inbox_scans:
+            note = "full scans: " + " | ".join(top.inbox_scans)
+    found.append(
+        Figure(
+            f"inbox(user), {cfg.inbox_conversations:,} conversations among "
+            f"{_size(large)} orders, {label}",
+            "ms",
+            top.inboxes,
+            f"the same among {_size(small)} orders",
+            targets[small].inboxes,
+            "≤ 20 ms and ≤ 2.0 x baseline",
+            lambda m, b, r: m <= 20.0 and r is not None and r <= 2.0,
+            note=note,
+            conditions=conditions,
+        )
+    )
+    return found
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+class SQLiteTarget(_Target):
+    """One SQLite file with the library's default settings."""
+
+    label = "SQLite"
+
+    def __init__(self, cfg: Config, size: int, workdir: Path) -> None:
+        self.path = str(workdir / f"scale-{size}.db")
+        SQLiteStore(self.path).close()  # the library's schema
+        # The loader has the file to itself: no journal, a large cache, one transaction
+        # (the file is back in WAL mode before the desk opens it).
+        self.loader = sqlite3.connect(self.path, isolation_level=None)
+        self.loader.execute("PRAGMA journal_mode = OFF")
+        self.loader.execute("PRAGMA synchronous = OFF")
+        self.loader.execute("PRAGMA cache_size = -4000000")
+        self.loader.execute("BEGIN")
+        super().__init__(cfg, size, None)
+
+    def write(self, data: bulk.Dataset) -> None:
+        self.loader.executemany(rows.INSERT_ORDER, data.orders)
+        if data.events:
+            self.loader.executemany(rows.INSERT_EVENT, data.events)
+        self.loader.executemany(rows.INSERT_PARTICIPANT, data.participants)
+
+    def count(self) -> int:
+        conn = self.loader
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA journal_mode = WAL")
+        (count,) = conn.execute("SELECT count(*) FROM orders").fetchone()
+        conn.close()
+        self.desk = OrderDesk.open(f"sqlite:///{self.path}")
+        return int(count)
+
+    def _traced(self, call: Callable[[], object]) -> list[str] | None:
+        conn_of = getattr(self.desk.store, "_conn", None)
+        if conn_of is None:
+            return None
+        conn: sqlite3.Connection = conn_of()
+        got: list[str] = []
+        conn.set_trace_callback(got.append)
+        try:
+            call()
+        finally:
+            conn.set_trace_callback(None)
+        return got
+
+    def check_plans(self, extra: pendulum.DateTime) -> None:
+        ticked = self._traced(functools.partial(self.desk.tick, now=extra))
+        listed = self._traced(functools.partial(self.desk.inbox, bulk.INBOX_USER))
+        if ticked is None or listed is None:
+            return
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self.tick_scans = sqlite_scans(conn, ticked)
+            self.inbox_scans = sqlite_scans(conn, listed)
+        finally:
+            conn.close()
+
+
+def sqlite_scans(conn: sqlite3.Connection, statements: Iterable[str]) -> list[str]:
+    """Every full scan of a library table in the plans of ``statements``."""
+    found: list[str] = []
+    for statement in statements:
+        words = statement.split(None, 1)
+        if not words or words[0].upper() not in ("SELECT", "UPDATE", "DELETE", "WITH"):
+            continue
+        for row in conn.execute("EXPLAIN QUERY PLAN " + statement).fetchall():
+            detail = str(row[-1]).split()
+            if len(detail) >= 2 and detail[0] == "SCAN" and _is_table(detail[1], statement):
+                found.append(f"{' '.join(detail)} in: {statement[:70]}")
+    return found
+
+
+def _is_table(name: str, statement: str) -> bool:
+    if name in _TABLES:
+        return True
+    # An alias: "FROM orders o" / "JOIN events e".
+    return any(f"{t} {name} " in statement or statement.endswith(f"{t} {name}") for t in _TABLES)
+
+
+class PostgresTarget(_Target):
+    """A schema of its own on the PostgreSQL server, dropped at the end."""
+
+    label = "PostgreSQL"
+
+    def __init__(self, cfg: Config, size: int, url: str, run: str) -> None:
+        self.url = url
+        self.schema = f"{run}_{size}"
+        super().__init__(cfg, size, OrderDesk.open(with_schema(url, self.schema)))
+        self.loader = connect(url, self.schema, autocommit=False)
+
+    def _copy(self, statement: str, data: list[tuple[Any, ...]]) -> None:
+        if not data:
+            return
+        table, cols = bulk.columns(statement)
+        query = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+        )
+        with self.loader.cursor() as cur, cur.copy(query) as copy:
+            for row in data:
+                copy.write_row(row)
+
+    def write(self, data: bulk.Dataset) -> None:
+        # One transaction for the whole load, committed by ``count``.
+        self._copy(rows.INSERT_ORDER, data.orders)
+        self._copy(rows.INSERT_EVENT, data.events)
+        self._copy(rows.INSERT_PARTICIPANT, data.participants)
+
+    def count(self) -> int:
+        self.loader.commit()
+        # What autovacuum would do after a bulk load, done now so plans are not guessed.
+        for table in ("orders", "participants", "events"):
+            self.loader.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        found = self.loader.execute("SELECT count(*) FROM orders").fetchone()
+        self.loader.commit()
+        return -1 if found is None else int(found[0])
+
+    def _explain(self, statement: str, params: tuple[Any, ...]) -> list[str]:
+        cur = psycopg.ClientCursor(self.loader)
+        cur.execute("EXPLAIN (FORMAT JSON) " + statement, params)  # the store's constants
+        row = cur.fetchone()
+        self.loader.commit()
+        assert row is not None
+        found: list[str] = []
+
+        def walk(node: dict[str, Any]) -> None:
+            if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in _TABLES:
+                found.append(f"Seq Scan on {node['Relation Name']} in: {statement[:60]}")
+            for child in node.get("Plans", []):
+                walk(child)
+
+        walk(row[0][0]["Plan"])
+        return found
+
+    def check_plans(self, extra: pendulum.DateTime) -> None:
+        from order_lifecycle.adapters import postgres
+
+        claim = getattr(postgres, "_CLAIM_DUE", None)
+        inbox = getattr(postgres, "_CONVERSATIONS", None)
+        if isinstance(claim, str):
+            self.tick_scans = self._explain(claim, (rows.micros(extra),))
+        if isinstance(inbox, str):
+            self.inbox_scans = self._explain(inbox, (bulk.INBOX_USER,))
+
+    def close(self) -> None:
+        try:
+            self.loader.close()
+            super().close()
+        finally:
+            drop_schemas(self.url, self.schema)
+
+
+def run_scale(
+    cfg: Config,
+    workdir: Path,
+    pg: str | None,
+    *,
+    while_loading: Callable[[], None] = lambda: None,
+    before_timing: Callable[[], None] = lambda: None,
+) -> tuple[list[Figure], dict[str, float]]:
+    """Both stores at every size; ``pg`` is the server URL (``None``: SQLite only).
+    ``while_loading`` runs as the loads start, ``before_timing`` once they are done."""
+    run = f"bench_{uuid.uuid4().hex[:12]}"
+    loads: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        stores: dict[str, dict[int, _Target]] = {"SQLite": {}}
+        for size in cfg.sizes:
+            target: _Target = SQLiteTarget(cfg, size, workdir)
+            stack.callback(target.close)
+            stores["SQLite"][size] = target
+        if pg is not None:
+            stores["PostgreSQL"] = {}
+            for size in cfg.sizes:
+                target = PostgresTarget(cfg, size, pg, run)
+                stack.callback(target.close)
+                stores["PostgreSQL"][size] = target
+        while_loading()
+        started = time.perf_counter()
+        fillers = bulk.filler_templates()
+
+        def load(label: str, data: bulk.Dataset) -> None:
+            for size, target in stores[label].items():
+                if data.end <= size:
+                    t0 = time.perf_counter()
+                    target.write(data)
+                    key = f"{label} {size}"
+                    loads[key] = loads.get(key, 0.0) + time.perf_counter() - t0
+
+        def finish(label: str) -> None:
+            for size, target in stores[label].items():
+                t0 = time.perf_counter()
+                count = target.count()
+                if count != size:
+                    raise AssertionError(f"{label}: loaded {count} orders, not {size}")
+                key = f"{label} {size}"
+                loads[key] = loads.get(key, 0.0) + time.perf_counter() - t0
+
+        # PostgreSQL loads in a thread while SQLite loads here: both drivers release
+        # the GIL while their database works.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pending: concurrent.futures.Future[None] | None = None
+            for data in bulk.datasets(
+                cfg.sizes,
+                batches=2 + cfg.tick_rounds,
+                inbox=cfg.inbox_conversations,
+                fillers=fillers,
+            ):
+                if pending is not None:
+                    pending.result()
+                if "PostgreSQL" in stores:
+                    pending = pool.submit(load, "PostgreSQL", data)
+                load("SQLite", data)
+            if pending is not None:
+                pending.result()
+            if "PostgreSQL" in stores:
+                pending = pool.submit(finish, "PostgreSQL")
+            finish("SQLite")
+            if pending is not None:
+                pending.result()
+        loads["all (wall)"] = time.perf_counter() - started
+        before_timing()
+        # Round by round, every database in turn (ABBA order): the sizes share the
+        # machine's noise, so "flat" compares like with like.
+        everyone = [t for targets in stores.values() for t in targets.values()]
+        for batch in range(1 + cfg.tick_rounds):
+            for target in everyone if batch % 2 == 0 else everyone[::-1]:
+                target.tick_round(batch)
+        for round_ in range(1 + cfg.inbox_rounds):
+            for target in everyone if round_ % 2 == 0 else everyone[::-1]:
+                target.inbox_round(round_)
+        for targets in stores.values():
+            targets[cfg.sizes[-1]].check_plans(bulk.due_instant(1 + cfg.tick_rounds).add(minutes=1))
+        figures = [f for label, ts in stores.items() for f in _figures(label, cfg, ts)]
+    return figures, loads
