@@ -16,7 +16,6 @@ order (so a racing command that is no longer allowed ends as ``ActionNotAvailabl
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
 import pathlib
 import urllib.parse
@@ -135,11 +134,9 @@ def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notificati
 
 
 def _fingerprint(action: str, order_id: str, actor: str, args: Mapping[str, Any]) -> str:
-    text = json.dumps(
-        {"action": action, "order": order_id, "actor": actor, "args": args},
-        sort_keys=True,
-        default=str,
-    )
+    # repr, not JSON: it takes any value a caller may pass (recursive lists included) and
+    # is the same for equal arguments; invalid ones are refused later anyway.
+    text = repr((action, order_id, actor, sorted(args.items())))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -165,6 +165,109 @@ _CLAIMED_ITEMS: Final = rows.pg(rows.CLAIMED_ITEMS.replace("IN ({ids})", "= ANY(
 _FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
 _FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
 _CONVERSATIONS: Final = rows.pg(rows.CONVERSATIONS)
+# One statement writes a whole command: data-modifying CTEs run once each, in one
+# snapshot; every insert is conditional on the order's own row having moved, so a stale
+# version writes nothing, and a duplicate event or key fails the statement as a whole.
+_WRITE_REST: Final = """
+, ev AS (
+    INSERT INTO events (order_id, seq, kind, action, actor, at, doc)
+    SELECT * FROM unnest(%(e_order)s::text[], %(e_seq)s::bigint[], %(e_kind)s::text[],
+        %(e_action)s::text[], %(e_actor)s::text[], %(e_at)s::bigint[], %(e_doc)s::text[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+), ob AS (
+    INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)
+    SELECT * FROM unnest(%(o_order)s::text[], %(o_seq)s::bigint[], %(o_to)s::text[],
+        %(o_role)s::text[], %(o_kind)s::text[], %(o_at)s::bigint[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+), pa AS (
+    INSERT INTO participants (order_id, user_id, role)
+    SELECT * FROM unnest(%(p_order)s::text[], %(p_user)s::text[], %(p_role)s::text[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+    ON CONFLICT DO NOTHING
+), ik AS (
+    INSERT INTO idempotency (key, fingerprint, order_id, version)
+    SELECT * FROM unnest(%(k_key)s::text[], %(k_print)s::text[], %(k_order)s::text[],
+        %(k_version)s::bigint[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+)
+SELECT count(*) FROM moved
+"""
+# Constant text only (the values are bound parameters): not an injection vector.
+_WRITE_NEW: Final = (
+    "WITH moved AS (INSERT INTO orders (id, version, state, buyer, seller, title, updated_at,"  # noqa: S608
+    " next_timer_at, waiting, lifecycle, doc, last_entry) VALUES (%(id)s, %(version)s,"
+    " %(state)s, %(buyer)s, %(seller)s, %(title)s, %(updated_at)s, %(next_timer_at)s,"
+    " %(waiting)s, %(lifecycle)s, %(doc)s, %(last_entry)s) RETURNING id)" + _WRITE_REST
+)
+_WRITE_NEXT: Final = (
+    "WITH moved AS (UPDATE orders SET version = %(version)s, state = %(state)s,"  # noqa: S608
+    " updated_at = %(updated_at)s, next_timer_at = %(next_timer_at)s, waiting = %(waiting)s,"
+    " doc = %(doc)s, last_entry = %(last_entry)s WHERE id = %(id)s AND version = %(expected)s"
+    " RETURNING id)" + _WRITE_REST
+)
+_WRITE_TIMER: Final = (
+    "WITH moved AS (UPDATE orders SET next_timer_at = %(next_timer_at)s"
+    " WHERE id = %(id)s AND version = %(expected)s RETURNING id) SELECT count(*) FROM moved"
+)
+
+
+def _columns(items: Sequence[tuple[object, ...]], names: Sequence[str]) -> dict[str, list[object]]:
+    return {name: [item[i] for item in items] for i, name in enumerate(names)}
+
+
+def _statement(write: Write) -> tuple[str, dict[str, object]]:
+    """The statement that applies ``write``, and its parameters."""
+    order = write.order
+    if not write.events:
+        params: dict[str, object] = {
+            "id": order.id,
+            "expected": write.expected_version,
+            "next_timer_at": rows.micros(write.next_timer_at),
+        }
+        return _WRITE_TIMER, params
+    row = rows.order_row(write)
+    params = dict(
+        zip(
+            (
+                "id",
+                "version",
+                "state",
+                "buyer",
+                "seller",
+                "title",
+                "updated_at",
+                "next_timer_at",
+                "waiting",
+                "lifecycle",
+                "doc",
+                "last_entry",
+            ),
+            row,
+            strict=True,
+        )
+    )
+    params["expected"] = write.expected_version
+    params.update(
+        _columns(
+            rows.event_rows(write),
+            ("e_order", "e_seq", "e_kind", "e_action", "e_actor", "e_at", "e_doc"),
+        )
+    )
+    params.update(
+        _columns(
+            rows.notification_rows(write.notifications, order.updated_at),
+            ("o_order", "o_seq", "o_to", "o_role", "o_kind", "o_at"),
+        )
+    )
+    params.update(
+        _columns(rows.participant_rows(write.participants), ("p_order", "p_user", "p_role"))
+    )
+    key = write.idempotency
+    keys = [] if key is None else [(key.key, key.fingerprint, key.order_id, key.version)]
+    params.update(_columns(keys, ("k_key", "k_print", "k_order", "k_version")))
+    return (_WRITE_NEW if write.expected_version == 0 else _WRITE_NEXT), params
+
+
 _CLAIM_DUE: Final = (
     "SELECT id, version, doc FROM orders WHERE next_timer_at <= %s"
     " ORDER BY next_timer_at LIMIT 1 FOR UPDATE SKIP LOCKED"
@@ -442,22 +545,26 @@ class PostgresStore:
     # -- the port ------------------------------------------------------------------
 
     def write(self, write: Write) -> None:
-        """Apply ``write`` in one transaction; ``ConcurrencyConflict`` if the version moved
-        on, or if the idempotency key or an event's sequence number is already taken."""
-        with self._transaction("write") as conn:
-            self._apply(conn, write)
+        """Apply ``write`` as one statement (itself a transaction): one round trip.
+
+        ``ConcurrencyConflict`` if the version moved on, or if the idempotency key or an
+        event's sequence number is already taken; then nothing is written.
+        """
+        pool = self._live_pool()
+        try:
+            with pool.connection() as conn:
+                self._apply(conn, write)
+        except psycopg.Error as error:
+            raise self._translate(error, "write") from error
         if write.events:
             self._cache.put(write.order)
 
     def _apply(self, conn: _Conn, write: Write) -> None:
-        """Send every statement of ``write`` together, then check the version."""
+        """Run the statement of ``write`` and check that it moved the order."""
         order = write.order
+        statement, params = _statement(write)
         try:
-            with conn.pipeline() as pipeline:
-                moved = self._send(conn, write)
-                pipeline.sync()
-            if moved.rowcount != 1:
-                raise ConcurrencyConflict(order.id, write.expected_version)
+            found = conn.execute(statement, params).fetchone()
         except (
             pg_errors.UniqueViolation,
             pg_errors.SerializationFailure,
@@ -471,32 +578,8 @@ class PostgresStore:
             ) from error
         except psycopg.Error as error:
             raise self._translate(error, "write") from error
-
-    @staticmethod
-    def _send(conn: _Conn, write: Write) -> psycopg.Cursor[tuple[Any, ...]]:
-        """Queue the statements of ``write``; the cursor of the order's own statement."""
-        order = write.order
-        if not write.events:
-            return conn.execute(
-                _MOVE_TIMER, (rows.micros(write.next_timer_at), order.id, write.expected_version)
-            )
-        row = rows.order_row(write)
-        if write.expected_version == 0:
-            moved = conn.execute(_INSERT_ORDER, row)
-        else:
-            moved = conn.execute(_UPDATE_ORDER, rows.order_update(row, write.expected_version))
-        cur = conn.cursor()
-        cur.executemany(_INSERT_EVENT, rows.event_rows(write))
-        if write.notifications:
-            cur.executemany(
-                _INSERT_OUTBOX, rows.notification_rows(write.notifications, order.updated_at)
-            )
-        if write.participants:
-            cur.executemany(_INSERT_PARTICIPANT, rows.participant_rows(write.participants))
-        key = write.idempotency
-        if key is not None:
-            cur.execute(_INSERT_KEY, (key.key, key.fingerprint, key.order_id, key.version))
-        return moved
+        if found is None or found[0] != 1:
+            raise ConcurrencyConflict(order.id, write.expected_version)
 
     def load(self, order_id: str) -> Order:
         """The order as last committed; ``OrderNotFound`` if there is none."""
