@@ -1,13 +1,14 @@
-"""Start-up: the import of the package, in fresh processes.
+"""Start-up: the import of the package, and one CLI command end to end, in fresh processes.
 
-The CLI figure (one command end to end against ``python -c "import order_lifecycle"``)
-comes with the CLI; until then the process figure below is its baseline.
+The CLI figure runs ``python -m order_lifecycle --json show ID`` on a small SQLite file
+(process start to exit) against ``python -c "import order_lifecycle"``.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,18 +47,50 @@ def _process_ms(code: str) -> Callable[[], float]:
     return run
 
 
+def _cli_ms(argv: list[str]) -> Callable[[], float]:
+    def run() -> float:
+        start = time.perf_counter_ns()
+        subprocess.run(
+            [sys.executable, "-m", "order_lifecycle", *argv],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        return (time.perf_counter_ns() - start) / 1e6
+
+    return run
+
+
+def _cli_database(folder: Path) -> list[str]:
+    """A SQLite file with one order; the arguments of ``show`` on it."""
+    import pendulum
+
+    from order_lifecycle import Listing, ManualClock, Money, OrderDesk
+
+    url = f"sqlite:///{folder / 'cli.sqlite3'}"
+    with OrderDesk.open(url, clock=ManualClock(pendulum.datetime(2026, 12, 1, 9))) as desk:
+        listing = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
+        order = desk.place(buyer="alice", seller="bob", listing=listing)
+        desk.accept(order.id, by="bob")
+    return ["--db", url, "--json", "show", order.id]
+
+
 def startup_figures(cfg: Config) -> list[Figure]:
-    """``import order_lifecycle`` in a fresh process, against its dependencies alone."""
-    got = interleaved(
-        {
-            "ours": _import_ms("import order_lifecycle"),
-            "deps": _import_ms("import transitions, attrs, cattrs, pendulum"),
-            "process": _process_ms("import order_lifecycle"),
-            "bare": _process_ms("pass"),
-        },
-        rounds=cfg.import_rounds,
-        warmup=1,
-    )
+    """``import order_lifecycle`` in a fresh process, against its dependencies alone; one
+    CLI command end to end against ``python -c "import order_lifecycle"``."""
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as folder:
+        show = _cli_database(Path(folder))
+        got = interleaved(
+            {
+                "ours": _import_ms("import order_lifecycle"),
+                "deps": _import_ms("import transitions, attrs, cattrs, pendulum"),
+                "process": _process_ms("import order_lifecycle"),
+                "bare": _process_ms("pass"),
+                "cli": _cli_ms(show),
+            },
+            rounds=cfg.import_rounds,
+            warmup=1,
+        )
     return [
         Figure(
             "import order_lifecycle (fresh process)",
@@ -75,6 +108,15 @@ def startup_figures(cfg: Config) -> list[Figure]:
             'python -c "pass"',
             got["bare"],
             "informative (the CLI's baseline)",
-            note="the CLI end-to-end figure (≤ 2 x this) comes with the CLI",
+        ),
+        Figure(
+            "CLI: one command end to end (show, SQLite)",
+            "ms",
+            got["cli"],
+            'python -c "import order_lifecycle", start to exit',
+            got["process"],
+            "≤ 2.0 x baseline",
+            lambda m, b, r: r is not None and r <= 2.0,
+            note="python -m order_lifecycle --json show ID: open the store, read, print JSON",
         ),
     ]
