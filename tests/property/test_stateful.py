@@ -1,0 +1,889 @@
+"""Stateful property test: the pure core, driven at random, against a reference model.
+
+Hypothesis places a few orders, then interleaves random commands by random actors
+(buyer, seller, a stranger, two CX agents, the system) with forward-only clock moves and
+fired timers. After every step, every order is probed for every action and every kind
+of actor, and compared with a small reference model written by hand from SPEC.md
+sections 2-4. The reference imports nothing of the core's table, guards or effects: a
+mistake in the table cannot hide behind itself.
+
+Where the code is stricter than the spec's table and the spec is silent, the reference
+follows the code and says so in a comment marked ``BEYOND THE TABLE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from typing import Final, Literal
+
+import pendulum
+from hypothesis import HealthCheck, event, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from order_lifecycle import (
+    Action,
+    ActionNotAvailable,
+    Actor,
+    Attachment,
+    BuyerRequest,
+    CancellationReason,
+    Listing,
+    Money,
+    NotAParticipant,
+    Order,
+    OrderState,
+    Policy,
+    Timer,
+    ValidationError,
+    core,
+)
+from order_lifecycle.core.events import Event, OrderAutoCompleted, OrderExpired
+
+# --------------------------------------------------------------------------- the cast
+
+BUYER: Final = "alice"
+SELLER: Final = "bob"
+T0: Final = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
+
+Who = Literal["buyer", "seller", "stranger", "carol", "dave", "system"]
+WHO: Final[tuple[Who, ...]] = ("buyer", "seller", "stranger", "carol", "dave", "system")
+ACTORS: Final[dict[Who, Actor]] = {
+    "buyer": Actor.buyer(BUYER),
+    "seller": Actor.seller(SELLER),
+    "stranger": Actor.buyer("mallory"),
+    "carol": Actor.cx("carol"),
+    "dave": Actor.cx("dave"),
+    "system": Actor.system(),
+}
+#: Every action a command can take (``place`` creates orders; it is not a command).
+ACTIONS: Final = tuple(a for a in Action if a is not Action.place)
+#: How often ``progress`` draws an available action, relative to the others: actions
+#: that end the order rarely, so that runs get deep; ``say`` never (``act`` has it).
+WEIGHT: Final[dict[Action, int]] = {
+    **dict.fromkeys(ACTIONS, 4),
+    **dict.fromkeys(
+        (Action.decline, Action.withdraw, Action.approve, Action.cancel, Action.expire), 1
+    ),
+    Action.propose_update: 2,
+    Action.dispute: 1,
+    Action.say: 0,
+}
+ALLOWED_ERRORS: Final = (ActionNotAvailable, NotAParticipant, ValidationError)
+MIB: Final = 1024 * 1024
+#: Orders per run: 1-3 placed at the start, more placed later up to this many.
+MAX_ORDERS: Final = 3
+
+# ------------------------------------------------------------- the reference model
+# Written from SPEC.md section 4 alone. States and roles are plain strings on purpose.
+
+ACTIVE: Final = frozenset({"accepted", "delivered", "revision"})
+PARTIES: Final = frozenset({"buyer", "seller"})
+#: States in which no guard of the spec's table looks at the time.
+TIMELESS: Final = frozenset({"complete", "cancelled", "disputed"})
+ALL_STATES: Final = frozenset(
+    {"pending", "accepted", "delivered", "revision", "complete", "disputed", "cancelled"}
+)
+
+#: action -> (states it may start from, roles that may take it): the spec's table.
+TABLE: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
+    "accept": (frozenset({"pending"}), frozenset({"seller"})),
+    "decline": (frozenset({"pending"}), frozenset({"seller"})),
+    "withdraw": (frozenset({"pending"}), frozenset({"buyer"})),
+    "expire": (frozenset({"pending"}), frozenset({"system"})),
+    "deliver": (frozenset({"accepted", "revision"}), frozenset({"seller"})),
+    "approve": (frozenset({"delivered"}), frozenset({"buyer"})),
+    "request_revision": (frozenset({"delivered"}), frozenset({"buyer"})),
+    "auto_complete": (frozenset({"delivered"}), frozenset({"system"})),
+    "propose_update": (ACTIVE, PARTIES),
+    "accept_update": (ACTIVE, PARTIES),
+    "reject_update": (ACTIVE, PARTIES),
+    "withdraw_update": (ACTIVE, PARTIES),
+    "dispute": (ACTIVE, PARTIES),
+    "join": (frozenset({"disputed", "cancelled"}), frozenset({"cx_agent"})),
+    "resolve": (frozenset({"disputed"}), frozenset({"cx_agent"})),
+    "cancel": (ACTIVE, PARTIES),
+    "say": (ALL_STATES, frozenset({"buyer", "seller", "cx_agent"})),
+}
+ROLE_OF: Final[dict[Who, str]] = {
+    "buyer": "buyer",
+    "seller": "seller",
+    "stranger": "buyer",
+    "carol": "cx_agent",
+    "dave": "cx_agent",
+    "system": "system",
+}
+ID_OF: Final[dict[Who, str]] = {
+    "buyer": BUYER,
+    "seller": SELLER,
+    "stranger": "mallory",
+    "carol": "carol",
+    "dave": "dave",
+    "system": "system",
+}
+
+
+@dataclasses.dataclass
+class RefProposal:
+    """An open contract update in the reference: who proposed it and what it changes."""
+
+    role: str
+    price: Decimal | None
+    due_at: dt.datetime | None
+    revisions: int | None
+
+
+@dataclasses.dataclass
+class RefOrder:
+    """What the reference model knows of one order: only what the guards look at."""
+
+    placed_at: dt.datetime
+    delivery: dt.timedelta
+    price: Decimal
+    currency: str
+    revisions_allowed: int
+    state: str = "pending"
+    revisions_used: int = 0
+    due_at: dt.datetime | None = None
+    review_due_at: dt.datetime | None = None
+    proposal: RefProposal | None = None
+    dispute_from: str | None = None
+    dispute_agent: str | None = None
+    #: declined, withdrawn, expired, cancel (a party's ``cancel``) or cx (resolve: cancel).
+    cancelled_by: str | None = None
+    cancel_agent: str | None = None
+    agents: set[str] = dataclasses.field(default_factory=set)
+    #: The due date whose "delivery date passed" notice fired (one notice per due date).
+    notice_for: dt.datetime | None = None
+
+
+Verdict = Literal["not_participant", "unavailable", "available"]
+
+
+def ref_verdict(ref: RefOrder, action: str, who: Who, now: dt.datetime, policy: Policy) -> Verdict:
+    """Participant first, then the table's state, role and time guards (spec section 4)."""
+    role, user = ROLE_OF[who], ID_OF[who]
+    if role in PARTIES and user != (BUYER if role == "buyer" else SELLER):
+        return "not_participant"
+    if role == "cx_agent" and policy.cx_team is not None and user not in policy.cx_team:
+        return "not_participant"
+    sources, roles = TABLE[action]
+    if ref.state not in sources or role not in roles:
+        return "unavailable"
+    guarded = ref_guard(ref, action, role, user, now=now, policy=policy)
+    return "available" if guarded else "unavailable"
+
+
+def ref_guard(
+    ref: RefOrder, action: str, role: str, user: str, *, now: dt.datetime, policy: Policy
+) -> bool:
+    """The guard column of the spec's table, for an actor whose role and state fit."""
+    proposal = ref.proposal
+    if action == "expire":
+        window = policy.acceptance_window
+        return window is not None and now >= ref.placed_at + window
+    if action == "request_revision":
+        return ref.revisions_used < ref.revisions_allowed
+    if action == "auto_complete":
+        return ref.review_due_at is not None and now >= ref.review_due_at
+    if action == "propose_update":
+        return proposal is None
+    if action == "accept_update":
+        # BEYOND THE TABLE: the table only says "proposal open". The core also refuses a
+        # proposal whose revisions fell below revisions_used (a revision was requested
+        # while it was open); accepting it would break revisions_used <= revisions.
+        return (
+            proposal is not None
+            and role != proposal.role
+            and (proposal.revisions is None or proposal.revisions >= ref.revisions_used)
+        )
+    if action == "reject_update":
+        return proposal is not None and role != proposal.role
+    if action == "withdraw_update":
+        return proposal is not None and role == proposal.role
+    if action == "join":
+        if ref.state == "disputed":
+            return ref.dispute_agent is None
+        return ref.cancelled_by == "cancel" and ref.cancel_agent is None
+    if action == "resolve":
+        return ref.dispute_agent == user
+    if action == "cancel":
+        due = ref.due_at
+        past_due = ref.state in ("accepted", "revision") and due is not None and now >= due
+        exhausted = ref.state == "delivered" and ref.revisions_used >= ref.revisions_allowed
+        return past_due or exhausted
+    if action == "say":
+        # "joined cx_agent": a CX agent who joined this order's chat (for any dispute or
+        # cancellation of it) may post in it from then on.
+        return role != "cx_agent" or user in ref.agents
+    return True
+
+
+def _files_ok(files: tuple[Attachment, ...], policy: Policy) -> bool:
+    return len(files) <= policy.max_files and all(f.size <= policy.max_file_bytes for f in files)
+
+
+def ref_valid(ref: RefOrder, command: core.Command, now: dt.datetime, policy: Policy) -> bool:
+    """The argument checks of the spec's table (validation, not availability)."""
+    if isinstance(command, core.Deliver):
+        return _files_ok(command.files, policy) and (bool(command.files) or command.outside)
+    if isinstance(command, core.RequestRevision):
+        return bool(command.note.strip()) and len(command.note) <= policy.max_message_chars
+    if isinstance(command, (core.Dispute, core.Cancel)):
+        return bool(command.reason.strip())
+    if isinstance(command, core.Resolve):
+        return str(command.outcome) in ("resume", "complete", "cancel") and bool(
+            command.note.strip()
+        )
+    if isinstance(command, core.Say):
+        text_ok = bool(command.text.strip()) or bool(command.files)
+        return (
+            text_ok
+            and len(command.text) <= policy.max_message_chars
+            and _files_ok(command.files, policy)
+        )
+    if isinstance(command, core.ProposeUpdate):
+        return _proposal_valid(ref, command, now)
+    return True
+
+
+def _proposal_valid(ref: RefOrder, command: core.ProposeUpdate, now: dt.datetime) -> bool:
+    price, due_at, revisions = command.price, command.due_at, command.revisions
+    if price is not None and (price.amount <= 0 or price.currency != ref.currency):
+        return False  # the currency rule is the core's; the spec says only "price > 0"
+    if due_at is not None and due_at <= now:
+        return False
+    if revisions is not None and revisions < ref.revisions_used:
+        return False
+    return (
+        (price is not None and price.amount != ref.price)
+        or (due_at is not None and due_at != ref.due_at)
+        or (revisions is not None and revisions != ref.revisions_allowed)
+    )
+
+
+def ref_apply(
+    ref: RefOrder, command: core.Command, who: Who, now: dt.datetime, policy: Policy
+) -> None:
+    """The effect column of the spec's table, applied to the reference in place."""
+    role, user = ROLE_OF[who], ID_OF[who]
+    before = ref.state
+    if isinstance(command, core.Accept):
+        ref.state, ref.due_at = "accepted", now + ref.delivery
+    elif isinstance(command, core.Decline):
+        ref.state, ref.cancelled_by = "cancelled", "declined"
+    elif isinstance(command, core.Withdraw):
+        ref.state, ref.cancelled_by = "cancelled", "withdrawn"
+    elif isinstance(command, core.Expire):
+        ref.state, ref.cancelled_by = "cancelled", "expired"
+    elif isinstance(command, core.Deliver):
+        ref.state, ref.review_due_at = "delivered", now + policy.review_window
+    elif isinstance(command, (core.Approve, core.AutoComplete)):
+        ref.state = "complete"
+    elif isinstance(command, core.RequestRevision):
+        ref.state, ref.revisions_used = "revision", ref.revisions_used + 1
+    elif isinstance(command, core.ProposeUpdate):
+        price = None if command.price is None else command.price.amount
+        ref.proposal = RefProposal(role, price, command.due_at, command.revisions)
+    elif isinstance(command, core.AcceptUpdate):
+        proposal = ref.proposal
+        assert proposal is not None
+        ref.price = ref.price if proposal.price is None else proposal.price
+        ref.due_at = ref.due_at if proposal.due_at is None else proposal.due_at
+        if proposal.revisions is not None:
+            ref.revisions_allowed = proposal.revisions
+        ref.proposal = None
+    elif isinstance(command, (core.RejectUpdate, core.WithdrawUpdate)):
+        ref.proposal = None
+    elif isinstance(command, core.Dispute):
+        ref.state, ref.dispute_from, ref.dispute_agent = "disputed", before, None
+    elif isinstance(command, core.Join):
+        ref.agents.add(user)
+        if ref.state == "disputed":
+            ref.dispute_agent = user
+        else:
+            ref.cancel_agent = user
+    elif isinstance(command, core.Resolve):
+        outcome = str(command.outcome)
+        if outcome == "resume":
+            assert ref.dispute_from is not None
+            ref.state = ref.dispute_from
+            if ref.state == "delivered":  # resume to delivered restarts the review window
+                ref.review_due_at = now + policy.review_window
+        elif outcome == "complete":
+            ref.state = "complete"
+        else:
+            ref.state, ref.cancelled_by = "cancelled", "cx"
+    elif isinstance(command, core.Cancel):
+        ref.state, ref.cancelled_by = "cancelled", "cancel"
+    # Leaving the active states voids an open proposal.
+    if ref.state not in ACTIVE:
+        ref.proposal = None
+
+
+def ref_timers(ref: RefOrder, policy: Policy) -> dict[Timer, dt.datetime]:
+    """The spec's timer table: what is armed on the order, and when it falls due."""
+    armed: dict[Timer, dt.datetime] = {}
+    if ref.state == "delivered":
+        assert ref.review_due_at is not None
+        armed[Timer.review_window] = ref.review_due_at
+    if ref.state in ("accepted", "revision"):
+        assert ref.due_at is not None
+        if ref.notice_for != ref.due_at:  # a moved due date re-arms the notice
+            armed[Timer.delivery_due] = ref.due_at
+    if ref.state == "pending" and policy.acceptance_window is not None:
+        armed[Timer.acceptance_window] = ref.placed_at + policy.acceptance_window
+    return armed
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def attachment(name: str, size: int) -> Attachment:
+    """A file as the blob store would have stored it."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return Attachment(name, size, "image/png", digest, f"blob:{digest}")
+
+
+GOOD_FILES: Final = st.sampled_from([attachment("post.png", 2048), attachment("reel.mp4", 5 * MIB)])
+#: Files, one of them over ``Policy.max_file_bytes`` (50 MiB by default).
+FILES: Final = st.lists(GOOD_FILES | st.just(attachment("raw.mov", 60 * MIB)), max_size=2)
+#: Hours the clock moves before each move of a walk.
+PAUSES: Final = st.sampled_from([0, 0, 1, 5, 24, 24 * 3])
+GOOD_NOTES: Final = st.sampled_from(["Warmer colours please", "x", "Late again"])
+NOTES: Final = GOOD_NOTES | st.sampled_from(["", "   \n"])
+GOOD_TEXTS: Final = st.sampled_from(["Hello!", "é" * 10_000])
+TEXTS: Final = GOOD_TEXTS | st.sampled_from(["", " ", "y" * 10_001])
+
+# Argument strategies are built once, here: building them per draw is slow.
+GOOD_ARGUMENTS: Final[dict[Action, st.SearchStrategy[core.Command]]] = {
+    Action.deliver: st.builds(
+        core.Deliver, files=st.lists(GOOD_FILES, min_size=1, max_size=2), note=NOTES
+    )
+    | st.builds(
+        core.Deliver, files=st.lists(GOOD_FILES, max_size=2), outside=st.just(True), note=NOTES
+    ),
+    Action.request_revision: st.builds(core.RequestRevision, note=GOOD_NOTES),
+    Action.dispute: st.builds(core.Dispute, reason=GOOD_NOTES),
+    Action.cancel: st.builds(core.Cancel, reason=GOOD_NOTES),
+    Action.resolve: st.builds(
+        core.Resolve, outcome=st.sampled_from(["resume", "complete", "cancel"]), note=GOOD_NOTES
+    ),
+    Action.say: st.builds(core.Say, text=GOOD_TEXTS, files=st.lists(GOOD_FILES, max_size=2)),
+}
+#: Plausible arguments, many of them invalid on purpose.
+ANY_ARGUMENTS: Final[dict[Action, st.SearchStrategy[core.Command]]] = {
+    Action.decline: st.builds(core.Decline, reason=st.sampled_from(["", "Fully booked"])),
+    Action.withdraw: st.builds(core.Withdraw, reason=st.sampled_from(["", "Changed my mind"])),
+    Action.deliver: st.builds(core.Deliver, files=FILES, outside=st.booleans(), note=NOTES),
+    Action.request_revision: st.builds(core.RequestRevision, note=NOTES),
+    Action.dispute: st.builds(core.Dispute, reason=NOTES),
+    Action.cancel: st.builds(core.Cancel, reason=NOTES),
+    Action.resolve: st.builds(
+        core.Resolve,
+        outcome=st.sampled_from(["resume", "complete", "cancel", "refund"]),
+        note=NOTES,
+    ),
+    Action.say: st.builds(core.Say, text=TEXTS, files=FILES),
+}
+#: A contract update as (price, due_at in hours from now, revisions), to be built against
+#: the order: "same" is the contract's due date, "more" one revision more than allowed,
+#: "used" the revisions already used. Valid ones change at least one term for sure.
+Recipe = tuple[str | None, int | str | None, int | str | None]
+GOOD_PROPOSALS: Final[st.SearchStrategy[Recipe]] = (
+    st.tuples(st.just("175.00"), st.sampled_from([None, 1, 240]), st.sampled_from([None, "used"]))
+    | st.tuples(
+        st.sampled_from([None, "150.00"]),
+        st.sampled_from([1, 240]),
+        st.sampled_from([None, "used"]),
+    )
+    | st.tuples(st.sampled_from([None, "150.00"]), st.none(), st.just("more"))
+)
+ANY_PROPOSALS: Final[st.SearchStrategy[Recipe]] = st.tuples(
+    st.sampled_from([None, "150.00", "175.00", "0", "99.00 EUR"]),
+    st.sampled_from([None, -24, 0, 1, 240, "same"]),
+    st.none() | st.integers(0, 5),
+)
+
+
+def proposal(recipe: Recipe, ref: RefOrder, now: pendulum.DateTime) -> core.ProposeUpdate:
+    """The contract update a recipe describes, for this order at ``now``."""
+    price_text, hours, revisions = recipe
+    price = None
+    if price_text is not None:
+        amount, _, currency = price_text.partition(" ")
+        price = Money(amount, currency or "USD")
+    due_at = None
+    if hours == "same":
+        due_at = None if ref.due_at is None else pendulum.instance(ref.due_at)
+    elif isinstance(hours, int):
+        due_at = now.add(hours=hours)
+    if revisions == "more":
+        revisions = ref.revisions_allowed + 1
+    elif revisions == "used":
+        revisions = ref.revisions_used
+    assert revisions is None or isinstance(revisions, int)
+    return core.ProposeUpdate(price=price, due_at=due_at, revisions=revisions)
+
+
+def draw_command(
+    data: st.DataObject, action: Action, ref: RefOrder, now: pendulum.DateTime
+) -> core.Command:
+    """Arguments for ``action``: valid ones, or anything plausible (often invalid)."""
+    good = data.draw(st.booleans(), label="valid-looking arguments")
+    if action is Action.propose_update:
+        recipe = data.draw(GOOD_PROPOSALS if good else ANY_PROPOSALS, label="proposal")
+        command: core.Command = proposal(recipe, ref, now)
+    else:
+        table = GOOD_ARGUMENTS if good else ANY_ARGUMENTS
+        if action in table:
+            command = data.draw(table[action], label="command")
+        elif action in ANY_ARGUMENTS:
+            command = data.draw(ANY_ARGUMENTS[action], label="command")
+        else:
+            command = VALID[action]
+    note(f"{action}: {command!r}")
+    return command
+
+
+#: A command with valid arguments for each action but ``propose_update`` (see below).
+VALID: Final[dict[Action, core.Command]] = {
+    Action.accept: core.Accept(),
+    Action.decline: core.Decline(reason="Fully booked"),
+    Action.withdraw: core.Withdraw(),
+    Action.expire: core.Expire(),
+    Action.deliver: core.Deliver(outside=True),
+    Action.approve: core.Approve(),
+    Action.request_revision: core.RequestRevision(note="Warmer colours please"),
+    Action.auto_complete: core.AutoComplete(),
+    Action.accept_update: core.AcceptUpdate(),
+    Action.reject_update: core.RejectUpdate(),
+    Action.withdraw_update: core.WithdrawUpdate(),
+    Action.dispute: core.Dispute(reason="No answer to my messages"),
+    Action.join: core.Join(),
+    Action.resolve: core.Resolve(outcome="resume", note="Talked to both"),
+    Action.cancel: core.Cancel(reason="Nothing delivered"),
+    Action.say: core.Say(text="Hello"),
+}
+
+
+def valid_command(action: Action, ref: RefOrder) -> core.Command:
+    """A command for ``action`` whose arguments pass validation on this order."""
+    if action is Action.propose_update:
+        return core.ProposeUpdate(revisions=ref.revisions_allowed + 1)
+    return VALID[action]
+
+
+def attempt(
+    order: Order, command: core.Command, actor: Actor, now: pendulum.DateTime, policy: Policy
+) -> core.Decision | ActionNotAvailable | NotAParticipant | ValidationError:
+    """``core.decide``, with a refusal returned instead of raised.
+
+    Invariant 8: any other exception is a bug, and fails the test here.
+    """
+    try:
+        return core.decide(order, command, actor=actor, now=now, policy=policy)
+    except ALLOWED_ERRORS as error:
+        return error
+    except Exception as error:  # pragma: no cover - only reached when the core is wrong
+        raise AssertionError(f"decide raised an untyped {type(error).__name__}: {error}") from error
+
+
+def check_event(
+    before: Order, decision: core.Decision, action: Action | Timer, actor: Actor, now: dt.datetime
+) -> Event:
+    """Invariant 5 (one event per decision, seq = version + 1) and the event's own fields."""
+    assert len(decision.events) == 1, decision.events
+    (recorded,) = decision.events
+    new = decision.order
+    assert recorded.seq == before.version + 1
+    assert new.version == recorded.seq
+    assert recorded.order_id == before.id == new.id
+    assert recorded.action == action
+    assert recorded.actor == actor
+    assert recorded.state == new.state
+    assert recorded.at == now
+    if isinstance(recorded, (OrderAutoCompleted, OrderExpired)):  # invariant 7
+        assert recorded.at >= recorded.due_at, (recorded.at, recorded.due_at)
+    return recorded
+
+
+# ------------------------------------------------------------- the state machine
+
+
+class OrderLifecycleMachine(RuleBasedStateMachine):
+    """Random actors, commands, clock moves and timers on 1-3 orders, checked every step.
+
+    Per order the machine keeps the core's ``Order``, the reference ``RefOrder`` and the
+    instant of its last event; the clock only moves forward.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now: pendulum.DateTime = T0
+        self.policy = core.DEFAULT_POLICY
+        self.orders: list[Order] = []
+        self.refs: list[RefOrder] = []
+        self.last_at: list[dt.datetime] = []
+        #: The (order, now) each order was last probed at. Probing is a pure function of
+        #: them, so an order that did not change since, at the same instant, is skipped;
+        #: so is one that did not change and is in a state where the spec's table has no
+        #: time guard (complete, cancelled, disputed).
+        self.probed: list[tuple[Order, dt.datetime] | None] = []
+
+    @initialize(
+        data=st.data(),
+        count=st.integers(1, 3),
+        acceptance_hours=st.none() | st.sampled_from([12, 24, 72]),
+        review_days=st.sampled_from([2, 7]),
+        cx_team=st.sampled_from([None, ("carol", "dave"), ("carol",)]),
+    )
+    def place_orders(
+        self,
+        data: st.DataObject,
+        count: int,
+        acceptance_hours: int | None,
+        review_days: int,
+        cx_team: tuple[str, ...] | None,
+    ) -> None:
+        """Set the policy, then place 1-3 orders, each walked 0-8 moves into its life.
+
+        Starting from orders in varied states makes every run, even one that Hypothesis
+        fills with a single rule, exercise more than ``pending``.
+        """
+        self.policy = Policy(
+            review_window=pendulum.duration(days=review_days),
+            acceptance_window=(
+                None if acceptance_hours is None else pendulum.duration(hours=acceptance_hours)
+            ),
+            cx_team=cx_team,
+        )
+        for _ in range(count):
+            self.place(data)
+            self.walk(data, len(self.orders) - 1, data.draw(st.integers(0, 8), label="moves"))
+            self.now = self.now.add(hours=1)
+
+    def place(self, data: st.DataObject) -> None:
+        """Place an order now: 0-3 revisions, 1-5 days, perhaps a required question."""
+        revisions = data.draw(st.integers(0, 3), label="revisions")
+        days = data.draw(st.integers(1, 5), label="delivery_days")
+        asked = data.draw(st.booleans(), label="asks_a_question")
+        question = "Which handle should be tagged?"
+        listing = Listing(
+            "Instagram post",
+            Money("150.00", "USD"),
+            pendulum.duration(days=days),
+            revisions,
+            (BuyerRequest(question, required=True),) if asked else (),
+        )
+        placed = core.place(
+            buyer=BUYER,
+            seller=SELLER,
+            listing=listing,
+            answers={question: "@alice"} if asked else None,
+            now=self.now,
+            policy=self.policy,
+            order_id=f"o{len(self.orders)}",
+        )
+        assert [e.seq for e in placed.events] == [1]
+        assert placed.events[0].at == self.now
+        assert placed.order.version == 1
+        assert placed.order.state == OrderState.pending
+        self.orders.append(placed.order)
+        self.refs.append(
+            RefOrder(
+                placed_at=self.now,
+                delivery=dt.timedelta(days=days),
+                price=Decimal("150.00"),
+                currency="USD",
+                revisions_allowed=revisions,
+            )
+        )
+        self.last_at.append(self.now)
+        self.probed.append(None)
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(
+        hours=st.integers(1, 48) | st.sampled_from([0, 24 * 2, 24 * 7 - 1, 24 * 7, 24 * 10]),
+        minutes=st.sampled_from([0, 0, 0, 1, 59]),
+    )
+    def advance(self, hours: int, minutes: int) -> None:
+        """Move the clock forward (whole hours mostly, so deadlines are hit exactly)."""
+        self.now = self.now.add(hours=hours, minutes=minutes)
+
+    @rule(
+        index=st.integers(0, MAX_ORDERS - 1),
+        which=st.integers(0, 2),
+        early=st.sampled_from([0, 0, 1]),
+    )
+    def advance_to_deadline(self, index: int, which: int, early: int) -> None:
+        """Move the clock to exactly a deadline of an order, or to a minute before it.
+
+        The deadlines are the reference's: delivery due, review window end, acceptance
+        window end. Landing on them exactly checks that "now >= deadline" holds at the
+        deadline itself, and not a minute before.
+        """
+        ref = self.refs[index % len(self.orders)]
+        window = self.policy.acceptance_window
+        deadlines = sorted(
+            at
+            for at in (
+                ref.due_at,
+                ref.review_due_at,
+                None if window is None else ref.placed_at + window,
+            )
+            if at is not None and at - dt.timedelta(minutes=early) > self.now
+        )
+        if deadlines:
+            target = deadlines[which % len(deadlines)] - dt.timedelta(minutes=early)
+            self.now = pendulum.instance(target)
+
+    @rule(
+        data=st.data(),
+        index=st.integers(0, MAX_ORDERS - 1),
+        action=st.sampled_from(ACTIONS),
+        who=st.sampled_from(WHO),
+    )
+    def act(self, data: st.DataObject, index: int, action: Action, who: Who) -> None:
+        """Any action by any actor on any order, with arguments that are sometimes invalid.
+
+        Most such calls are refused; each must be refused the way the reference predicts.
+        """
+        self.run(data, index % len(self.orders), action, who)
+
+    @rule(data=st.data(), index=st.integers(0, MAX_ORDERS - 1), moves=st.integers(1, 4))
+    def progress(self, data: st.DataObject, index: int, moves: int) -> None:
+        """A short walk of one order: 1-4 actions the reference says are available."""
+        self.walk(data, index % len(self.orders), moves)
+
+    def walk(self, data: st.DataObject, i: int, moves: int) -> None:
+        """Take up to ``moves`` available actions on order ``i``, the clock moving between.
+
+        A move is a timer that is due, or an action taken by an actor who may take it;
+        ``say`` is left to ``act``, and actions that end an order are drawn less often,
+        so that runs get deep into the lifecycle: revisions, proposals, disputes, joins,
+        delivery dates that pass and are moved. The arguments are drawn as in ``act``,
+        so some are still invalid. Each move's outcome is checked against
+        the reference as it is taken; the invariants run after the walk.
+        """
+        for _ in range(moves):
+            self.now = self.now.add(hours=data.draw(PAUSES, label="pause_hours"))
+            ref = self.refs[i]
+            choices: list[tuple[Action, Who] | Timer] = [
+                (action, who)
+                for action in ACTIONS
+                for who in WHO
+                for _ in range(WEIGHT[action])
+                if ref_verdict(ref, str(action), who, self.now, self.policy) == "available"
+            ]
+            due = [t for t, at in ref_timers(ref, self.policy).items() if at <= self.now]
+            choices.extend(due * 4)
+            if not choices:
+                return
+            choice = data.draw(st.sampled_from(choices), label="move")
+            if isinstance(choice, Timer):
+                self.fire(i, choice)
+            else:
+                self.run(data, i, *choice)
+
+    @rule(data=st.data())
+    def place_more(self, data: st.DataObject) -> None:
+        """Place one more order now (up to a few), so orders are placed at different times."""
+        if len(self.orders) < MAX_ORDERS:
+            self.place(data)
+
+    def run(self, data: st.DataObject, i: int, action: Action, who: Who) -> None:
+        """Run ``action`` by ``who`` on order ``i`` and check the outcome (invariants 2, 5, 8).
+
+        The outcome must be the one the reference predicts, in the spec's order: not a
+        participant, else not available, else invalid arguments, else success with
+        exactly one event, and the reference and the core agree on the resulting order.
+        """
+        order, ref = self.orders[i], self.refs[i]
+        command = draw_command(data, action, ref, self.now)
+        actor = ACTORS[who]
+        fingerprint = repr(order)
+        result = attempt(order, command, actor, self.now, self.policy)
+
+        verdict = ref_verdict(ref, str(action), who, self.now, self.policy)
+        valid = ref_valid(ref, command, self.now, self.policy)
+        if verdict == "not_participant":
+            assert isinstance(result, NotAParticipant), result
+        elif verdict == "unavailable":
+            assert isinstance(result, ActionNotAvailable), (ref, result)
+            assert result.action == str(action)
+        elif not valid:
+            assert isinstance(result, ValidationError), (command, result)
+        else:
+            assert isinstance(result, core.Decision), (ref, command, result)
+        event(f"{action} by {ROLE_OF[who]}: {type(result).__name__}")
+        if not isinstance(result, core.Decision):
+            # Invariant 5: a refused command records nothing and changes nothing.
+            assert self.orders[i] is order
+            assert repr(order) == fingerprint
+            return
+        recorded = check_event(order, result, action, actor, self.now)
+        had_proposal = ref.proposal is not None
+        ref_apply(ref, command, who, self.now, self.policy)
+        self.record(i, result.order, recorded, had_proposal=had_proposal)
+
+    @rule(data=st.data(), index=st.integers(0, MAX_ORDERS - 1))
+    def fire_timer(self, data: st.DataObject, index: int) -> None:
+        """Fire a timer of an order: a due one if any, else one that must be refused.
+
+        The core's armed timers must equal the reference's; a fired timer records one
+        event, ``at`` (now) never before ``due_at``.
+        """
+        i = index % len(self.orders)
+        order, ref = self.orders[i], self.refs[i]
+        due = sorted(t for t, at in ref_timers(ref, self.policy).items() if at <= self.now)
+        if not due:
+            timer = data.draw(st.sampled_from(list(Timer)), label="timer")
+            try:
+                core.fire(order, timer, now=self.now, policy=self.policy)
+            except ActionNotAvailable:
+                return
+            raise AssertionError(f"{timer} fired on {order.state} order, but was not due")
+        self.fire(i, data.draw(st.sampled_from(due), label="timer"))
+
+    def fire(self, i: int, timer: Timer) -> None:
+        """Fire ``timer``, due on order ``i``; check its event and that it fires only once."""
+        order, ref = self.orders[i], self.refs[i]
+        armed = {t.timer: t for t in core.due_timers(order, self.policy)}
+        decision = core.fire(order, timer, now=self.now, policy=self.policy)
+        fires = armed[timer].action
+        recorded = check_event(order, decision, fires, Actor.system(), self.now)
+        assert recorded.at >= armed[timer].due_at  # invariant 7, for every timer
+        assert getattr(recorded, "due_at", None) == armed[timer].due_at
+        had_proposal = ref.proposal is not None
+        if timer is Timer.review_window:
+            assert fires == Action.auto_complete
+            ref_apply(ref, core.AutoComplete(), "system", self.now, self.policy)
+        elif timer is Timer.acceptance_window:
+            assert fires == Action.expire
+            ref_apply(ref, core.Expire(), "system", self.now, self.policy)
+        else:
+            assert fires == Timer.delivery_due
+            assert decision.order.state == order.state
+            ref.notice_for = ref.due_at
+        self.record(i, decision.order, recorded, had_proposal=had_proposal)
+        try:  # each timer fires at most once
+            core.fire(decision.order, timer, now=self.now, policy=self.policy)
+        except ActionNotAvailable:
+            pass
+        else:
+            raise AssertionError(f"{timer} fired twice on order {order.id}")
+
+    def record(self, i: int, new: Order, recorded: Event, *, had_proposal: bool) -> None:
+        """Keep the new order, and compare it with the reference (already moved on).
+
+        Invariant 6: instants never go backwards in an order. Leaving the active states
+        voids an open proposal, and the event says so.
+        """
+        assert recorded.at >= self.last_at[i], (recorded.at, self.last_at[i])
+        self.last_at[i] = recorded.at
+        self.orders[i] = new
+        event(f"{recorded.action} -> {new.state}")
+        ref = self.refs[i]
+        assert new.state == ref.state, (new.state, ref)
+        assert new.revisions_used == ref.revisions_used
+        assert (new.proposal is not None) == (ref.proposal is not None)
+        assert recorded.voided_proposal == (had_proposal and ref.state not in ACTIVE)
+
+    # ------------------------------------------------------------- invariants
+
+    @invariant()
+    def options_agree_with_decide_and_reference(self) -> None:
+        """Invariants 1-4, for every order, every kind of actor and every action.
+
+        ``options`` says available exactly when ``decide`` with valid arguments succeeds
+        (on the same, unchanged order: decide is pure); a refusal carries the option's
+        reason; a stranger, or a CX agent outside ``Policy.cx_team``, is refused by both
+        with ``NotAParticipant``. The reference agrees on availability and on the state,
+        revisions_used and open proposal a success leads to. Terminal states offer only
+        ``say``, and ``join`` on an order that ``cancel`` cancelled.
+        """
+        for i, (order, ref) in enumerate(zip(self.orders, self.refs, strict=True)):
+            last = self.probed[i]
+            timeless = ref.state in TIMELESS
+            if last is not None and last[0] is order and (timeless or last[1] == self.now):
+                continue
+            self.probed[i] = (order, self.now)
+            assert order.revisions_used <= order.contract.revisions  # invariant 4
+            assert order.state == ref.state
+            timers = core.due_timers(order, self.policy)
+            assert [t.due_at for t in timers] == sorted(t.due_at for t in timers)
+            armed = {t.timer: t.due_at for t in timers}
+            assert armed == ref_timers(ref, self.policy), (armed, ref)
+            for who in WHO:
+                self.probe(order, ref, who)
+
+    def probe(self, order: Order, ref: RefOrder, who: Who) -> None:
+        """Invariants 1-3 for one order and one actor."""
+        actor, now, policy = ACTORS[who], self.now, self.policy
+        try:
+            shown = core.options(order, actor=actor, now=now, policy=policy)
+        except NotAParticipant:
+            assert ref_verdict(ref, "say", who, now, policy) == "not_participant"
+            for action in ACTIONS:
+                refused = attempt(order, valid_command(action, ref), actor, now, policy)
+                assert isinstance(refused, NotAParticipant), (who, action, refused)
+            return
+        by_action = {option.action: option for option in shown}
+        assert list(by_action) == list(Action)
+        assert not by_action[Action.place].available
+        for action in ACTIONS:
+            option = by_action[action]
+            expected = ref_verdict(ref, str(action), who, now, policy)
+            assert (expected == "available") == option.available, (who, action, option, ref)
+            assert (option.reason is None) == option.available
+            command = valid_command(action, ref)
+            result = attempt(order, command, actor, now, policy)
+            if option.available:
+                assert isinstance(result, core.Decision), (who, action, result)
+                new = result.order
+                check_event(order, result, action, actor, now)
+                shadow = dataclasses.replace(ref, agents=set(ref.agents))
+                ref_apply(shadow, command, who, now, policy)
+                assert new.state == shadow.state, (who, action, new.state, shadow)
+                assert new.revisions_used == shadow.revisions_used
+                assert (new.proposal is not None) == (shadow.proposal is not None)
+                assert new.revisions_used <= new.contract.revisions
+            else:
+                assert isinstance(result, ActionNotAvailable), (who, action, result)
+                assert result.reason == option.reason
+                assert result.action == str(action)
+            if order.state.is_terminal and option.available:  # invariant 3
+                joinable = (
+                    order.cancellation is not None
+                    and order.cancellation.reason is CancellationReason.cancelled
+                )
+                assert action is Action.say or (
+                    action is Action.join and actor.role == "cx_agent" and joinable
+                ), (order.state, who, action)
+
+
+def _settings() -> settings:
+    """The profile tests/conftest.py loaded (``max_examples`` and all), plus this test's own.
+
+    Runs are up to 30 steps (the initial walks give depth); deadlines are off, since a
+    step's cost depends on how many orders it re-probes.
+    """
+    profile = settings()
+    return settings(
+        profile,
+        stateful_step_count=30,
+        deadline=None,
+        # One core bug trips several of the checks below; shrinking each of them to
+        # its own minimal run takes Hypothesis minutes. One minimal run is enough.
+        report_multiple_bugs=False,
+        suppress_health_check=[*profile.suppress_health_check, HealthCheck.too_slow],
+    )
+
+
+OrderLifecycleMachine.TestCase.settings = _settings()
+TestOrderLifecycle = OrderLifecycleMachine.TestCase
