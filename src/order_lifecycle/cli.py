@@ -70,8 +70,8 @@ def _count(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    if not 0 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1,000,000")
     return value
 
 
@@ -590,13 +590,19 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _say(error: object) -> None:
+    """One line on stderr, whatever the message holds (line breaks, surrogates)."""
+    text = " ".join(str(error).split())
+    sys.stderr.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     out_stream = sys.stdout if stdout is None else stdout
     try:
         args = _parse(argv)
     except UsageError as error:
-        sys.stderr.write(f"{error}\n")
+        _say(error)
         return 2
     except SystemExit as done:  # --help and --version print and stop
         return int(done.code or 0)
@@ -612,19 +618,19 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     try:
         HANDLERS[args.command](args, out)
     except UsageError as error:
-        sys.stderr.write(f"{error}\n")
+        _say(error)
         return 2
     except (ActionNotAvailable, NotAParticipant) as error:
-        sys.stderr.write(f"{error}\n")
+        _say(error)
         return 3
     except ValidationError as error:
-        sys.stderr.write(f"Invalid {error.field}: {error.message}.\n")
+        _say(f"Invalid {error.field}: {error.message}.")
         return 3
     except OrderNotFound as error:
-        sys.stderr.write(f"{error}\n")
+        _say(error)
         return 4
     except OrderLifecycleError as error:
-        sys.stderr.write(f"{error}\n")
+        _say(error)
         return 1
     return 0
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import pathlib
+import stat
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import pendulum
@@ -297,7 +298,8 @@ class OrderDesk:
             f"Order {order_id!r} kept changing under {MAX_ATTEMPTS} attempts; try again.",
         )
 
-    def _files(self, files: object) -> tuple[Attachment, ...]:
+    def _read_files(self, files: object) -> list[tuple[str, bytes, str]]:
+        """The files of a command as (name, content, media type), checked; nothing stored."""
         if isinstance(files, (str, bytes, pathlib.Path)) or not isinstance(files, Iterable):
             raise ValidationError("files", "must be a list of paths or (name, bytes) pairs")
         items = list(files)
@@ -305,40 +307,24 @@ class OrderDesk:
             raise ValidationError(
                 "files", f"holds {len(items)} files; the limit is {self.policy.max_files}"
             )
-        loaded: list[tuple[str, bytes]] = []
+        limit = self.policy.max_file_bytes
+        loaded: list[tuple[str, bytes, str]] = []
         for item in items:
             if isinstance(item, (str, pathlib.Path)):
-                path = pathlib.Path(item)
-                try:
-                    size = path.stat().st_size
-                except OSError as error:
-                    raise ValidationError("files", f"cannot read {str(path)!r}: {error}") from None
-                if size > self.policy.max_file_bytes:
-                    raise ValidationError(
-                        "files",
-                        f"{path.name!r} is {size:,} bytes; the limit is "
-                        f"{self.policy.max_file_bytes:,}",
-                    )
-                try:
-                    loaded.append((path.name, path.read_bytes()))
-                except OSError as error:
-                    raise ValidationError("files", f"cannot read {str(path)!r}: {error}") from None
+                name, data = _read_path(pathlib.Path(item), limit)
             elif (
                 isinstance(item, tuple)
                 and len(item) == 2
                 and isinstance(item[0], str)
                 and isinstance(item[1], (bytes, bytearray))
             ):
-                loaded.append((item[0], bytes(item[1])))
+                name, data = item[0], bytes(item[1])
             else:
                 raise ValidationError("files", "each file is a path or a (name, bytes) pair")
-        result = []
-        for name, data in loaded:
             check_text("file.name", name, max_chars=255, multiline=False)
-            if len(data) > self.policy.max_file_bytes:
+            if len(data) > limit:
                 raise ValidationError(
-                    "files",
-                    f"{name!r} is {len(data):,} bytes; the limit is {self.policy.max_file_bytes:,}",
+                    "files", f"{name!r} is {len(data):,} bytes; the limit is {limit:,}"
                 )
             media = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
             allowed = self.policy.allowed_media_types
@@ -346,24 +332,37 @@ class OrderDesk:
                 raise ValidationError(
                     "files", f"{name!r} is {media}, which this marketplace does not accept"
                 )
-        for name, data in loaded:
-            media = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-            result.append(self.blobs.put(name, data, media))
-        return tuple(result)
+            loaded.append((name, data, media))
+        return loaded
 
-    def _checked_files(
-        self, order_id: str, by: Actor | str, action: Action, files: object
+    def _store_files(
+        self,
+        order_id: str,
+        by: Actor | str,
+        files: object,
+        command: Callable[[tuple[Attachment, ...]], c.Command],
     ) -> tuple[Attachment, ...]:
-        """Store files only once the actor may take the action (nothing is written else)."""
+        """Check the whole command first (participant, availability, every argument) with
+        the files described but not stored; store them only when it would go through."""
         if isinstance(files, (list, tuple)) and not files:
             return ()
         order = self.store.load(check_id("order_id", order_id))
         actor = self._actor(order, by)
-        ctx_options = api.options(order, actor=actor, now=self._now(), policy=self.policy)
-        option = next(o for o in ctx_options if o.action is action)
+        api.check_participant(order, actor, self.policy)
+        option = next(
+            o
+            for o in api.options(order, actor=actor, now=self._now(), policy=self.policy)
+            if o.action is command(()).action
+        )
         if not option.available:
-            raise ActionNotAvailable(str(action), option.reason or "", order.id)
-        return self._files(files)
+            raise ActionNotAvailable(str(option.action), option.reason or "", order.id)
+        loaded = self._read_files(files)
+        described = tuple(
+            Attachment(name, len(data), media, hashlib.sha256(data).hexdigest(), "pending:")
+            for name, data, media in loaded
+        )
+        api.decide(order, command(described), actor=actor, now=self._now(), policy=self.policy)
+        return tuple(self.blobs.put(name, data, media) for name, data, media in loaded)
 
     # -- commands ------------------------------------------------------------------
 
@@ -465,7 +464,12 @@ class OrderDesk:
         first = self._idempotent(idempotency_key, fingerprint)
         if first is not None:
             return first
-        stored = self._checked_files(order_id, by, Action.deliver, files)
+        stored = self._store_files(
+            order_id,
+            by,
+            files,
+            lambda described: c.Deliver(files=described, outside=outside, note=note),
+        )
         command = c.Deliver(files=stored, outside=outside, note=note)
         return self._run(order_id, by, command, args, idempotency_key)
 
@@ -572,7 +576,9 @@ class OrderDesk:
         first = self._idempotent(idempotency_key, fingerprint)
         if first is not None:
             return first
-        stored = self._checked_files(order_id, by, Action.say, files)
+        stored = self._store_files(
+            order_id, by, files, lambda described: c.Say(text=text, files=described)
+        )
         return self._run(order_id, by, c.Say(text=text, files=stored), args, idempotency_key)
 
     # -- queries -------------------------------------------------------------------
@@ -769,6 +775,23 @@ class OrderDesk:
             return Write(order, (), order.version, self._next_timer(order))
         decision = api.fire(order, due[0].timer, now=now, policy=self.policy)
         return self._write(order.version, decision)
+
+
+def _read_path(path: pathlib.Path, limit: int) -> tuple[str, bytes]:
+    """A regular file's name and content, read no further than ``limit`` + 1 bytes."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ValidationError("files", f"{str(path)!r} is not a regular file")
+        if info.st_size > limit:
+            raise ValidationError(
+                "files", f"{path.name!r} is {info.st_size:,} bytes; the limit is {limit:,}"
+            )
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except (OSError, ValueError) as error:  # ValueError: NUL bytes, unencodable names
+        raise ValidationError("files", f"cannot read {str(path)!r}: {error}") from None
+    return path.name, data
 
 
 def _last(row: ConversationRow, tz: str) -> ChatEntry | None:

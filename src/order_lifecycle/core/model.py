@@ -307,7 +307,12 @@ class BuyerRequest:
     """A question the buyer answers when buying (``required`` ones must be answered)."""
 
     question: str = attrs.field(converter=_question)
-    required: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    required: bool = attrs.field(default=False)
+
+    @required.validator
+    def _check_required(self, _: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise ValidationError("required", f"must be True or False, not {type(value).__name__}")
 
 
 def _requests(value: object) -> tuple[BuyerRequest, ...]:

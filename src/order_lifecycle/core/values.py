@@ -194,8 +194,9 @@ def to_amount(value: object, field: str) -> decimal.Decimal:
         raise ValidationError(field, f"must be a decimal amount, not {type(value).__name__}")
     if not amount.is_finite():
         raise ValidationError(field, "must be a finite amount, not NaN or Infinity")
-    if abs(amount) >= decimal.Decimal(10) ** 15:
-        raise ValidationError(field, "is too large")
+    # Look at the exponent before any arithmetic: 1e999999999 overflows the context.
+    if amount and not -20 <= amount.adjusted() < 15:
+        raise ValidationError(field, "is out of range (at most 15 digits, 20 decimals)")
     return amount
 
 
