@@ -21,6 +21,7 @@ orders placed one by one in a long-running process have.
 
 from __future__ import annotations
 
+import array
 import gc
 import json
 import subprocess
@@ -78,9 +79,21 @@ def build_orders(store: MemoryStore, count: int, start: int = 0) -> None:
             order = decision.order
 
 
+_TABLE_TYPES: Final = (dict, list, array.array, bytearray)
+
+
 def _tables(store: MemoryStore) -> dict[str, int]:
-    """The bytes of each of the store's own dicts and lists (not what they hold)."""
-    return {k: sys.getsizeof(v) for k, v in vars(store).items() if isinstance(v, (dict, list))}
+    """The bytes of each of the store's own containers (not what they hold): its dicts and
+    lists, and those inside its small table objects (the outbox's parallel arrays)."""
+    sizes: dict[str, int] = {}
+    for name, value in vars(store).items():
+        if isinstance(value, _TABLE_TYPES):
+            sizes[name] = sys.getsizeof(value)
+        for slot in getattr(type(value), "__slots__", ()):
+            inner = getattr(value, slot, None)
+            if isinstance(inner, _TABLE_TYPES):
+                sizes[f"{name}.{slot}"] = sys.getsizeof(inner)
+    return sizes
 
 
 def measure(orders: int, traced: int, baseline_orders: int) -> dict[str, float]:
