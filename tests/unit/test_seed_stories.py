@@ -12,6 +12,7 @@ from order_lifecycle import (
     CancellationReason,
     CompletionReason,
     Money,
+    NotAParticipant,
     OrderState,
     Policy,
     Timer,
@@ -393,3 +394,25 @@ def test_one_revision_reads_in_the_singular() -> None:
     ].reason
     assert revise is not None
     assert revise.startswith("The one revision in the contract is used;")
+
+
+def test_a_party_cannot_act_as_a_cx_agent_on_their_own_order() -> None:
+    """The buyer (or seller) claiming the CX role in their own order is refused."""
+    walk = Walk()
+    walk.do(core.Accept(), SELLER)
+    walk.do(core.Dispute(reason="stuck"), BUYER)
+    for party in (BUYER, SELLER):
+        with pytest.raises(NotAParticipant, match="cannot act on it as a CX agent"):
+            core.decide(walk.order, core.Join(), actor=Actor.cx(party), now=walk.now)
+
+
+def test_timer_functions_refuse_bad_arguments() -> None:
+    """Unknown timers and wrong types are typed errors."""
+    walk = Walk()
+    with pytest.raises(ValidationError) as raised:
+        core.fire(walk.order, "bogus", now=walk.now)  # type: ignore[arg-type]
+    assert raised.value.field == "timer"
+    with pytest.raises(ValidationError):
+        core.due_timers(None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        core.due_timers(walk.order, None)  # type: ignore[arg-type]

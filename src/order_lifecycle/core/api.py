@@ -126,6 +126,12 @@ def check_participant(order: Order, actor: Actor, policy: Policy) -> None:
         raise NotAParticipant(
             order.id, actor.id, f"{actor.id} is not on this marketplace's CX team."
         )
+    if role is Role.cx_agent and actor.id in (order.buyer, order.seller):
+        raise NotAParticipant(
+            order.id,
+            actor.id,
+            f"{actor.id} is a party to order {order.id} and cannot act on it as a CX agent.",
+        )
     if role is Role.system and actor.id != Actor.SYSTEM_ID:
         raise NotAParticipant(order.id, actor.id, "Only the system itself acts as the system.")
 
@@ -307,6 +313,10 @@ def _zone(tz: object) -> str:
 
 def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:
     """The timers armed on ``order``, each with the instant it falls due (soonest first)."""
+    if not isinstance(order, Order):
+        raise ValidationError("order", f"must be an Order, not {type(order).__name__}")
+    if not isinstance(policy, Policy):
+        raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
     armed: list[DueTimer] = []
     for timer in TIMERS:
         if order.state not in timer.armed_in:
@@ -324,7 +334,11 @@ def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_PO
     A timer fired late still fires once; its event records ``due_at`` beside ``at``.
     """
     instant = values.to_instant(now)
-    timer = Timer(timer)
+    try:
+        timer = Timer(timer)
+    except ValueError:
+        choices = ", ".join(t.value for t in Timer)
+        raise ValidationError("timer", f"{timer!r} is not a timer; use one of {choices}") from None
     armed = {t.timer: t for t in due_timers(order, policy)}
     pending = armed.get(timer)
     if pending is None:
