@@ -89,7 +89,8 @@ def _import_the_library() -> None:
 
     for module in pkgutil.walk_packages(order_lifecycle.__path__, "order_lifecycle."):
         if not module.name.endswith("__main__"):
-            importlib.import_module(module.name)
+            with contextlib.suppress(ImportError):  # an optional driver not installed
+                importlib.import_module(module.name)
 
 
 _import_the_library()
