@@ -26,6 +26,7 @@ __all__ = [
     "Config",
     "Figure",
     "Results",
+    "fmt_number",
     "interleaved",
     "machine_info",
     "percentile",
@@ -288,7 +289,8 @@ def versions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return found
 
 
-def _fmt(value: float | None) -> str:
+def fmt_number(value: float | None) -> str:
+    """A figure as the tables show it: three significant digits or so."""
     if value is None:
         return "-"
     if value == 0:
@@ -318,12 +320,12 @@ def table_rows(figures: Sequence[Figure]) -> list[list[str]]:
         rows.append(
             [
                 f.name,
-                _fmt(f.median),
-                f"{_fmt(min(f.values))}..{_fmt(max(f.values))}" if f.values else "-",
+                fmt_number(f.median),
+                f"{fmt_number(min(f.values))}..{fmt_number(max(f.values))}" if f.values else "-",
                 f.unit,
                 f.baseline or "-",
-                _fmt(f.baseline_median),
-                _fmt(f.ratio),
+                fmt_number(f.baseline_median),
+                fmt_number(f.ratio),
                 f.target or "-",
                 _met(f),
             ]

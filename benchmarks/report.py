@@ -18,20 +18,12 @@ END: Final = "<!-- bench:results:end -->"
 
 
 def _num(value: object) -> str:
-    if not isinstance(value, (int, float)):
-        return "-"
-    v = float(value)
-    if v == 0:
-        return "0"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 100:
-        return f"{v:.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    if abs(v) >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:  # run as a script: make the package importable
+        sys.path.insert(0, str(root))
+    from benchmarks.harness import fmt_number
+
+    return fmt_number(float(value)) if isinstance(value, (int, float)) else "-"
 
 
 def _met(value: object) -> str:

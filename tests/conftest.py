@@ -60,3 +60,12 @@ def desk(url: str, clock: ManualClock) -> Iterator[OrderDesk]:
     """A desk on the backend under test."""
     with OrderDesk.open(url, clock=clock) as opened:
         yield opened
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def durable_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A storage URL per durable backend, shared by separate processes."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'orders.db'}"
+    else:
+        yield request.getfixturevalue("pg_schema_url")

@@ -257,20 +257,11 @@ def _tick_worker(url: str, now: str) -> list[str]:
         return [f"{e.order_id}:{e.seq}" for e in desk.tick(now=now)]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def test_racing_processes_and_tick_workers(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_racing_processes_and_tick_workers(durable_url: str, tmp_path: Path) -> None:
     """Processes race on the same orders; several tick workers fire each timer once."""
     import time
 
-    url = (
-        f"sqlite:///{tmp_path / 'orders.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("pg_schema_url")
-    )
+    url = durable_url
     with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
         ids = [desk.place(buyer="alice", seller="bob", listing=LISTING).id for _ in range(20)]
     ctx = multiprocessing.get_context("spawn")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pendulum
-import pytest
 
 from order_lifecycle import Listing, ManualClock, Money, OrderDesk, OrderState
 from order_lifecycle.adapters.rows import OrderCache
@@ -13,18 +12,9 @@ from order_lifecycle.adapters.rows import OrderCache
 LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 1)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def test_two_desks_on_one_database_see_each_others_writes(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_two_desks_on_one_database_see_each_others_writes(durable_url: str, tmp_path: Path) -> None:
     """A desk that cached version 1 reads version 2 written by another desk."""
-    url = (
-        f"sqlite:///{tmp_path / 'orders.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("pg_schema_url")
-    )
+    url = durable_url
     clock = ManualClock(pendulum.datetime(2026, 12, 1, 10, tz="UTC"))
     with OrderDesk.open(url, clock=clock) as first, OrderDesk.open(url, clock=clock) as second:
         order = first.place(buyer="alice", seller="bob", listing=LISTING)

@@ -12,7 +12,6 @@ import signal
 from pathlib import Path
 
 import pendulum
-import pytest
 
 from order_lifecycle import Listing, ManualClock, Money, OrderDesk
 from order_lifecycle.adapters.notifiers import CallbackNotifier
@@ -44,18 +43,9 @@ def _dying_relay(url: str, log: str, die_after: int) -> None:
     desk.relay(limit=1000)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def test_killed_relay_loses_nothing(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_killed_relay_loses_nothing(durable_url: str, tmp_path: Path) -> None:
     """Kill a relay mid-way; after its lease, another relay delivers every notification."""
-    url = (
-        f"sqlite:///{tmp_path / 'orders.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("pg_schema_url")
-    )
+    url = durable_url
     with OrderDesk.open(url, clock=ManualClock(T0)) as desk:
         for _ in range(5):
             order = desk.place(buyer="alice", seller="bob", listing=LISTING)
