@@ -21,6 +21,7 @@ from order_lifecycle.core.model import (
     Cancellation,
     CancellationReason,
     CompletionReason,
+    Contract,
     ContractProposal,
     Delivery,
     DisputeCase,
@@ -64,12 +65,11 @@ def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[
 
 def _accept(ctx: Context, cmd: c.Accept, state: OrderState) -> tuple[Order, e.Event]:
     due = shift(ctx.now, ctx.order.listing.delivery)
-    order, common = _step(
-        ctx,
-        state,
-        accepted_at=ctx.now,
-        contract=attrs.evolve(ctx.order.contract, due_at=due),
-    )
+    old = ctx.order.contract
+    # The contract's fields have no converters: building it is ``attrs.evolve`` without
+    # the walk over its fields.
+    contract = Contract(price=old.price, revisions=old.revisions, due_at=due, version=old.version)
+    order, common = _step(ctx, state, accepted_at=ctx.now, contract=contract)
     return order, e.OrderAccepted(action=Action.accept, due_at=due, **common)
 
 

@@ -152,23 +152,30 @@ def machine() -> Machine:
     return compile_machine()
 
 
-_ROUTES: dict[tuple[str, str, str | None], tuple[Any, Any]] = {}
-#: ``transitions.core.EventData``, once the machine is built (the engine loads lazily).
-_ENGINE: dict[str, Any] = {}
+#: (trigger, source, chosen destination) -> what firing it takes: the ``Event``, the
+#: ``Transition``, the source ``State``, ``transitions.core.EventData`` and the keyword
+#: arguments the event is fired with (the conditions read ``target`` from them).
+_ROUTES: dict[tuple[str, str, str | None], tuple[Any, Any, Any, Any, dict[str, Any]]] = {}
 
 
-def _routes() -> dict[tuple[str, str, str | None], tuple[Any, Any]]:
+def _routes() -> dict[tuple[str, str, str | None], tuple[Any, Any, Any, Any, dict[str, Any]]]:
     """Each (trigger, source, chosen destination) of the machine, with its ``Event`` and
     ``Transition``: firing one is a dictionary lookup and ``Transition.execute``."""
     if not _ROUTES:
-        from transitions.core import EventData
+        from transitions.core import EventData  # the engine loads with the first move
 
-        for name, event in machine().events.items():
+        engine = machine()
+        for name, event in engine.events.items():
             for source, transitions in event.transitions.items():
                 for transition in transitions:
                     chosen = transition.dest if len(transitions) > 1 else None
-                    _ROUTES[(name, source, chosen)] = (event, transition)
-        _ENGINE["event_data"] = EventData
+                    _ROUTES[(name, source, chosen)] = (
+                        event,
+                        transition,
+                        engine.get_state(source),
+                        EventData,
+                        {"target": chosen},
+                    )
     return _ROUTES
 
 
@@ -199,11 +206,11 @@ def move(
         raise ActionNotAvailable(
             str(trigger), f"The order is {state}; {trigger} cannot start from there."
         )
-    event, transition = route
-    engine = event.machine
-    cursor = attach(state)
-    make_data = _ENGINE["event_data"]
-    data = make_data(engine.get_state(state), event, engine, cursor, (), {"target": target})
+    event, transition, source, make_data, kwargs = route
+    cursor = _Cursor(state)  # what attach() returns, made here to save a call
+    # The keyword arguments are shared by every firing of this route: neither the machine
+    # nor the conditions (``_goes_to``) change them.
+    data = make_data(source, event, event.machine, cursor, (), kwargs)
     if not transition.execute(data):
         raise ActionNotAvailable(
             str(trigger), f"The order cannot go from {state} to {target} by {trigger}."

@@ -592,9 +592,9 @@ def replace_order(order: Order, changes: dict[str, Any]) -> Order:
     an order changes on every command, by the core's own effects, with values already
     checked: copying its attribute dictionary is enough.
     """
-    unknown = changes.keys() - _ORDER_FIELDS
-    if unknown:
-        raise TypeError(f"Order has no field {sorted(unknown)[0]!r}")
+    if not _ORDER_FIELDS.issuperset(changes):
+        unknown = sorted(changes.keys() - _ORDER_FIELDS)
+        raise TypeError(f"Order has no field {unknown[0]!r}")
     new: Order = _NEW(Order)
     fields = new.__dict__
     fields.update(order.__dict__)
