@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from order_lifecycle import (
     Action,
@@ -21,6 +23,7 @@ from order_lifecycle import (
     SystemClock,
     ValidationError,
 )
+from order_lifecycle.core import values
 
 from support import listing
 
@@ -166,3 +169,37 @@ def test_relative_times_are_never_rounded_up() -> None:
     assert human_relative(now.add(days=7), now) == "in 1 week"
     assert human_relative(now.subtract(hours=2, minutes=5), now) == "2 hours 5 minutes ago"
     assert human_relative(now.add(seconds=20), now) == "now"
+
+
+_ZONES = (
+    "UTC",
+    "Europe/Paris",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "America/Sao_Paulo",
+    "Pacific/Chatham",
+    "Etc/GMT+5",
+)
+
+
+@given(
+    at=st.datetimes(
+        min_value=dt.datetime(1, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.just(dt.timezone.utc),
+    ),
+    tz=st.sampled_from(_ZONES),
+    year=st.booleans(),
+)
+def test_human_instant_reads_as_pendulums_format(at: dt.datetime, tz: str, year: bool) -> None:
+    # human_instant writes pendulum's English format out by hand; pendulum is the oracle.
+    local = pendulum.instance(at).in_timezone(tz)
+    expected = local.format("ddd D MMM YYYY HH:mm zz" if year else "ddd D MMM HH:mm zz")
+    assert values.human_instant(at, tz, year=year) == expected
+
+
+def test_human_instant_example() -> None:
+    at = pendulum.datetime(2026, 12, 1, 10, 0, tz="UTC")
+    assert values.human_instant(at) == "Tue 1 Dec 2026 10:00 UTC"
+    assert values.human_instant(at, "Europe/Paris", year=False) == "Tue 1 Dec 11:00 CET"

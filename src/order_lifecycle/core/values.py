@@ -206,12 +206,21 @@ def _decimal(value: str | int) -> decimal.Decimal:
     return decimal.Decimal(value)
 
 
+_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 @functools.lru_cache(maxsize=4096)
 def human_instant(at: _dt.datetime, tz: str = "UTC", *, year: bool = True) -> str:
-    """``Tue 1 Dec 2026 10:00 UTC``: an instant as a person reads it, in zone ``tz``."""
+    """``Tue 1 Dec 2026 10:00 UTC``: an instant as a person reads it, in zone ``tz``.
+
+    pendulum's ``format("ddd D MMM YYYY HH:mm zz")`` in English, written out: the
+    formatter parses its pattern on every call and costs more than the rest of a notice.
+    """
     local = pendulum.instance(at).in_timezone(tz)
-    fmt = "ddd D MMM YYYY HH:mm zz" if year else "ddd D MMM HH:mm zz"
-    return local.format(fmt)
+    day = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    clock = f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    return f"{day} {local.year} {clock}" if year else f"{day} {clock}"
 
 
 def human_relative(at: _dt.datetime, now: _dt.datetime) -> str:
