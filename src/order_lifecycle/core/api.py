@@ -150,7 +150,7 @@ def _context(
 
 
 def _reason(reasons: list[str]) -> str:
-    return " ".join(reasons)
+    return reasons[0] if len(reasons) == 1 else " ".join(reasons)
 
 
 def place(
@@ -293,10 +293,20 @@ def options(
     for rule in RULES:
         reasons = blockers(rule, ctx)
         if reasons:
-            result.append(ActionOption(rule.action, False, _reason(reasons)))
+            result.append(_unavailable(rule.action, _reason(reasons)))
         else:
-            result.append(ActionOption(rule.action, True, None))
+            result.append(_AVAILABLE[rule.action])
     return result
+
+
+# Options are immutable: one object per available action, and one per (action, reason)
+# for the sentences that recur (most are fixed per rule and state).
+_AVAILABLE: Final = {rule.action: ActionOption(rule.action, True, None) for rule in RULES}
+
+
+@functools.lru_cache(maxsize=8192)
+def _unavailable(action: Action, reason: str) -> ActionOption:
+    return ActionOption(action, False, reason)
 
 
 def _zone(tz: object) -> str:
