@@ -671,8 +671,12 @@ class OrderDesk:
 
     def inbox(self, user: str, *, tz: str = "UTC") -> list[Conversation]:
         """Every conversation ``user`` takes part in, newest activity first."""
+        from order_lifecycle.ports import InboxStore
+
         user = check_id("user", user)
         zone = api._zone(tz)
+        if isinstance(self.store, InboxStore):  # the SQL stores: the same, built for less
+            return self.store.inbox(user, zone)
         result: list[Conversation] = []
         for row in self.store.conversations(user):
             if row.role is Role.cx_agent:

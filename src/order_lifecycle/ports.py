@@ -14,7 +14,7 @@ import pendulum
 
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Order, Role
-from order_lifecycle.views import ChatEntry
+from order_lifecycle.views import ChatEntry, Conversation
 
 __all__ = [
     "BlobStore",
@@ -22,6 +22,7 @@ __all__ = [
     "ConversationRow",
     "Envelope",
     "IdempotencyRecord",
+    "InboxStore",
     "Notification",
     "Notifier",
     "OrderStore",
@@ -243,6 +244,17 @@ class ChatStore(Protocol):
 
     def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """``user_id`` has read the order's chat up to entry ``seq``."""
+        ...
+
+
+@runtime_checkable
+class InboxStore(Protocol):
+    """Optional: a store that lists a user's inbox itself, more cheaply than
+    ``OrderDesk.inbox`` builds it from ``ChatStore.conversations`` (the desk uses it when
+    the store has it). It returns exactly what the desk would build."""
+
+    def inbox(self, user_id: str, tz: str) -> list[Conversation]:
+        """``OrderDesk.inbox(user_id, tz=tz)``; both arguments are already checked."""
         ...
 
 

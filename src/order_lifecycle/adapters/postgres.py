@@ -42,6 +42,7 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
+from order_lifecycle.views import Conversation
 
 try:
     import psycopg
@@ -165,6 +166,7 @@ _CLAIMED_ITEMS: Final = rows.pg(rows.CLAIMED_ITEMS.replace("IN ({ids})", "= ANY(
 _FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
 _FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
 _CONVERSATIONS: Final = rows.pg(rows.CONVERSATIONS)
+_SERIAL: Final = "SET LOCAL max_parallel_workers_per_gather = 0"
 # One statement writes a whole command: data-modifying CTEs run once each, in one
 # snapshot; every insert is conditional on the order's own row having moved, so a stale
 # version writes nothing, and a duplicate event or key fails the statement as a whole.
@@ -688,7 +690,19 @@ class PostgresStore:
 
     def conversations(self, user_id: str) -> list[ConversationRow]:
         """The user's conversations, newest activity first, in one query."""
-        return [rows.conversation(f, self._event) for f in self._read(_CONVERSATIONS, (user_id,))]
+        return [rows.conversation(f, self._event) for f in self._conversations(user_id)]
+
+    def inbox(self, user_id: str, tz: str) -> list[Conversation]:
+        """``OrderDesk.inbox`` from the same query, without ``ConversationRow``s."""
+        return rows.inbox(self._conversations(user_id), user_id, tz, self._event)
+
+    def _conversations(self, user_id: str) -> list[tuple[Any, ...]]:
+        # Planned without parallel workers: a user's conversations are a few index probes
+        # each, and starting a worker took longer than the whole query (1,000 rows among
+        # 1M orders: 9 ms serial, 13 ms with a worker). SET LOCAL ends with the transaction.
+        with self._transaction("read") as conn:
+            conn.execute(_SERIAL)
+            return conn.execute(_CONVERSATIONS, (user_id,)).fetchall()
 
     def _event(self, order_id: str, seq: int) -> Event | None:
         found = self._read(

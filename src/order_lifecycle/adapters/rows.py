@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Iterable
+from typing import Any, Final
 
 import pendulum
 
 from order_lifecycle import serde
 from order_lifecycle.core.api import waiting_on
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Attachment, Order, Role
+from order_lifecycle.core.model import Attachment, Order, OrderState, Role
 from order_lifecycle.errors import StorageError
 from order_lifecycle.ports import (
     ConversationRow,
@@ -27,7 +27,7 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
-from order_lifecycle.views import ChatEntry, entry
+from order_lifecycle.views import ChatEntry, Conversation, entry
 
 __all__ = [
     "OrderCache",
@@ -42,6 +42,15 @@ __all__ = [
 
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _EPOCH_PENDULUM: Final = pendulum.DateTime(1970, 1, 1, tzinfo=pendulum.UTC)
+_MICROSECOND: Final = _dt.timedelta(microseconds=1)
+# The standard library's arithmetic, called directly: pendulum's ``-`` builds an Interval
+# (20 times slower), and its ``+`` goes through Python code.
+_add: Final = _dt.datetime.__add__
+_sub: Final = _dt.datetime.__sub__
+_from_iso: Final = _dt.datetime.fromisoformat
+_DECODER: Final = json.JSONDecoder()
+_ROLES: Final = {role.value: role for role in Role}
+_STATES: Final = {state.value: state for state in OrderState}
 
 OrderRow = tuple[str, int, str, str, str, str, int, int | None, str, str, str, str | None]
 
@@ -127,20 +136,59 @@ def conversation(
     """A ``CONVERSATIONS`` row as a ``ConversationRow``; ``read_event(order_id, seq)``
     reads the newest event when the pre-rendered entry does not serve."""
     order_id, title, state, buyer, seller, role, updated, waiting, unread, last, version = found
-    order_key, seq = str(order_id), int(str(version))
+    order_key, seq, role_name = str(order_id), int(str(version)), str(role)
     return ConversationRow(
         order_id=str(order_id),
         title=str(title),
         state=str(state),
         buyer=str(buyer),
         seller=str(seller),
-        role=Role(str(role)),
+        role=_ROLES.get(role_name) or Role(role_name),
         updated_at=from_micros(int(str(updated))),
         waiting=frozenset(str(waiting).split()),
         unread=int(str(unread)),
         last_entry=None if last is None else entry_from_json(str(last)),
         last_event=lambda: read_event(order_key, seq),
     )
+
+
+def inbox(
+    found: Iterable[tuple[Any, ...]],
+    user_id: str,
+    tz: str,
+    read_event: Callable[[str, int], Event | None],
+) -> list[Conversation]:
+    """``OrderDesk.inbox`` of ``user_id`` from their ``CONVERSATIONS`` rows, ``tz`` checked.
+
+    Exactly what the desk makes of ``conversation(row)`` for each row, without that
+    ``ConversationRow`` in between: its instant, id set and closure are not needed here,
+    and building them took nearly half of the inbox's time in Python.
+    """
+    conversations: list[Conversation] = []
+    append = conversations.append
+    utc = tz == "UTC"
+    for order_id, title, state, buyer, seller, role, _, waiting, unread, last, version in found:
+        who = _ROLES.get(role) or Role(role)
+        if who is Role.cx_agent:
+            counterpart = f"{buyer} / {seller}"
+        else:
+            counterpart = seller if who is Role.buyer else buyer
+        last_entry = None if last is None else entry_from_json(last)
+        if last_entry is None or not utc:
+            event = read_event(order_id, version)
+            last_entry = None if event is None else entry(event, tz=tz)
+        append(
+            Conversation(  # positional: quicker than by keyword, in the fields' order
+                order_id,
+                title,
+                _STATES.get(state) or OrderState(state),
+                counterpart,
+                unread,
+                user_id in waiting.split(),  # waiting: ids separated by spaces
+                last_entry,
+            )
+        )
+    return conversations
 
 
 def entry_to_json(item: ChatEntry) -> str:
@@ -158,12 +206,22 @@ def entry_to_json(item: ChatEntry) -> str:
 
 def entry_from_json(text: str) -> ChatEntry:
     """The chat entry ``entry_to_json`` wrote."""
-    data = json.loads(text)
-    at = _dt.datetime.fromisoformat(data["at"])
-    files = tuple(serde.converter.structure(f, Attachment) for f in data["files"])
+    # ``json.loads`` without its wrappers, which skip whitespace around the document:
+    # ``json.dumps`` writes none, and anything else is read by ``json.loads`` itself.
+    try:
+        data, end = _DECODER.raw_decode(text)
+    except json.JSONDecodeError:
+        end = -1
+    if end != len(text):
+        data = json.loads(text)
+    at = _from_iso(data["at"])
+    stored = data["files"]
+    files: tuple[Attachment, ...] = ()
+    if stored != []:
+        files = tuple([serde.converter.structure(f, Attachment) for f in stored])
     return ChatEntry(
         data["seq"],
-        _dt.datetime.__add__(_EPOCH_PENDULUM, _dt.datetime.__sub__(at, _EPOCH)),
+        _add(_EPOCH_PENDULUM, _sub(at, _EPOCH)),
         data["kind"],
         data["author"],
         data["text"],
@@ -213,9 +271,8 @@ def micros(at: _dt.datetime | None) -> int | None:
 
 def from_micros(value: int) -> pendulum.DateTime:
     """The UTC instant ``value`` microseconds after the epoch."""
-    moment: pendulum.DateTime = _dt.datetime.__add__(
-        _EPOCH_PENDULUM, _dt.timedelta(microseconds=value)
-    )
+    # ``timedelta * int`` is exact, and quicker than ``timedelta(microseconds=value)``.
+    moment: pendulum.DateTime = _add(_EPOCH_PENDULUM, _MICROSECOND * value)
     return moment
 
 

@@ -31,6 +31,7 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
+from order_lifecycle.views import Conversation
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -388,6 +389,10 @@ class SQLiteStore:
         return [
             rows.conversation(f, self._event) for f in self._read(rows.CONVERSATIONS, (user_id,))
         ]
+
+    def inbox(self, user_id: str, tz: str) -> list[Conversation]:
+        """``OrderDesk.inbox`` from the same query, without ``ConversationRow``s."""
+        return rows.inbox(self._read(rows.CONVERSATIONS, (user_id,)), user_id, tz, self._event)
 
     def _event(self, order_id: str, seq: int) -> Event | None:
         found = self._read("SELECT doc FROM events WHERE order_id = ? AND seq = ?", (order_id, seq))

@@ -1,0 +1,122 @@
+"""The SQL stores list the inbox themselves (``InboxStore``): exactly what the desk builds
+from ``conversations()``, in UTC and in other zones, for rows written before entries were
+pre-rendered too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import cast
+
+import pendulum
+import pytest
+
+from order_lifecycle import Actor, Listing, ManualClock, Money, OrderDesk, ValidationError
+from order_lifecycle.ports import ConversationRow, InboxStore, Store
+from order_lifecycle.views import ChatEntry, Conversation
+
+LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
+T0 = pendulum.datetime(2026, 3, 29, 0, 30, 0, 250_000, tz="UTC")  # the night Paris moves
+
+
+class _RowsOnly:
+    """A store seen through ``conversations`` only: the desk's general inbox."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        return self._store.conversations(user_id)
+
+
+def _check_same(fast: list[Conversation], general: list[Conversation]) -> None:
+    """Equal, and of the same types down to the entries' instants and their zone."""
+    assert fast == general
+    for mine, theirs in zip(fast, general, strict=True):
+        assert type(mine) is Conversation
+        assert [type(getattr(mine, f)) for f in ("state", "unread", "action_waiting")] == [
+            type(getattr(theirs, f)) for f in ("state", "unread", "action_waiting")
+        ]
+        assert (mine.last is None) is (theirs.last is None)
+        if mine.last is not None and theirs.last is not None:
+            assert type(mine.last) is ChatEntry
+            assert type(mine.last.at) is type(theirs.last.at) is pendulum.DateTime
+            assert mine.last.at.tzinfo is theirs.last.at.tzinfo
+            assert dt.datetime.isoformat(mine.last.at) == dt.datetime.isoformat(theirs.last.at)
+
+
+def _forget_last_entry(url: str, order_id: str) -> None:
+    """Make the order's row look as an older schema left it: no pre-rendered entry."""
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url[len("sqlite:///") :]) as conn:
+            conn.execute("UPDATE orders SET last_entry = NULL WHERE id = ?", (order_id,))
+        return
+    import psycopg
+
+    base, _, query = url.partition("?")
+    schema = query.split("schema=", 1)[1]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute("UPDATE orders SET last_entry = NULL WHERE id = %s", (order_id,))
+
+
+def test_the_inbox_shortcut_is_the_general_inbox(durable_url: str) -> None:
+    """Buyer, seller and agent; unread and waiting; files; a row with no stored entry."""
+    clock = ManualClock(T0)
+    with OrderDesk.open(durable_url, clock=clock) as desk:
+        assert isinstance(desk.store, InboxStore)
+        general = OrderDesk(cast(Store, _RowsOnly(desk.store)), clock=clock)
+        assert not isinstance(general.store, InboxStore)
+
+        first = desk.place(buyer="alice", seller="bob", listing=LISTING)
+        clock.advance(minutes=7, microseconds=1)
+        desk.say(first.id, by="alice", text="Hi «bob» 👋", files=[("brief.txt", b"tag me")])
+        desk.accept(first.id, by="bob")
+        clock.advance(hours=1)
+        second = desk.place(buyer="carl", seller="bob", listing=LISTING)
+        desk.accept(second.id, by="bob")
+        desk.deliver(second.id, by="bob", outside=True)
+        desk.dispute(second.id, by="carl", reason="Wrong handle tagged")
+        desk.join(second.id, by=Actor.cx("carol"))
+        clock.advance(seconds=30)
+        desk.say(second.id, by=Actor.cx("carol"), text="Looking into it.")
+        clock.advance(seconds=1)
+        third = desk.place(buyer="bob", seller="dave", listing=LISTING)
+        desk.say(third.id, by="bob", text="Here is the brief.", files=[("brief.txt", b"tag me")])
+        desk.mark_read(first.id, by="bob")
+        clock.advance(days=1)
+        fourth = desk.place(buyer="alice", seller="bob", listing=LISTING)
+        desk.decline(fourth.id, by="bob", reason="Fully booked")
+        _forget_last_entry(durable_url, fourth.id)
+        clock.advance(seconds=1)
+        fifth = desk.place(buyer="al", seller="alice", listing=LISTING)  # waits on alice
+
+        bob = desk.inbox("bob")
+        assert [c.order_id for c in bob] == [fourth.id, third.id, second.id, first.id]
+        assert bob[0].last is not None
+        assert bob[0].last.seq == 2  # read from its event
+        assert bob[1].last is not None
+        assert [f.name for f in bob[1].last.files] == ["brief.txt"]
+        assert [c.counterpart for c in desk.inbox("carol")] == ["carl / bob"]
+        assert desk.inbox("mallory") == []
+        assert [(c.order_id, c.action_waiting) for c in desk.inbox("al")] == [(fifth.id, False)]
+        assert (desk.inbox("alice")[0].order_id, desk.inbox("alice")[0].action_waiting) == (
+            fifth.id,
+            True,
+        )
+        for user in ("al", "alice", "bob", "carl", "carol", "dave", "mallory"):
+            for tz in ("UTC", "Europe/Paris", "Asia/Kolkata"):
+                _check_same(desk.inbox(user, tz=tz), general.inbox(user, tz=tz))
+
+
+def test_the_memory_store_takes_the_general_path() -> None:
+    """Not every store lists the inbox itself: the general path stays in use (and tested)."""
+    with OrderDesk.open("memory://") as desk:
+        assert not isinstance(desk.store, InboxStore)
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", ""])
+def test_a_bad_zone_is_refused_before_the_store_is_asked(durable_url: str, tz: str) -> None:
+    """The zone is checked by the desk, as before."""
+    with OrderDesk.open(durable_url) as desk, pytest.raises(ValidationError):
+        desk.inbox("bob", tz=tz)
