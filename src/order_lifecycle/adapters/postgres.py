@@ -17,6 +17,7 @@ if missing) by setting ``search_path`` on every pooled connection.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -168,106 +169,65 @@ _FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
 _CONVERSATIONS: Final = rows.pg(rows.CONVERSATIONS)
 _SERIAL: Final = "SET LOCAL max_parallel_workers_per_gather = 0"
 # One statement writes a whole command: data-modifying CTEs run once each, in one
-# snapshot; every insert is conditional on the order's own row having moved, so a stale
-# version writes nothing, and a duplicate event or key fails the statement as a whole.
-_WRITE_REST: Final = """
-, ev AS (
-    INSERT INTO events (order_id, seq, kind, action, actor, at, doc)
-    SELECT * FROM unnest(%(e_order)s::text[], %(e_seq)s::bigint[], %(e_kind)s::text[],
-        %(e_action)s::text[], %(e_actor)s::text[], %(e_at)s::bigint[], %(e_doc)s::text[])
-    WHERE EXISTS (SELECT 1 FROM moved)
-), ob AS (
-    INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)
-    SELECT * FROM unnest(%(o_order)s::text[], %(o_seq)s::bigint[], %(o_to)s::text[],
-        %(o_role)s::text[], %(o_kind)s::text[], %(o_at)s::bigint[])
-    WHERE EXISTS (SELECT 1 FROM moved)
-), pa AS (
-    INSERT INTO participants (order_id, user_id, role)
-    SELECT * FROM unnest(%(p_order)s::text[], %(p_user)s::text[], %(p_role)s::text[])
-    WHERE EXISTS (SELECT 1 FROM moved)
-    ON CONFLICT DO NOTHING
-), ik AS (
-    INSERT INTO idempotency (key, fingerprint, order_id, version)
-    SELECT * FROM unnest(%(k_key)s::text[], %(k_print)s::text[], %(k_order)s::text[],
-        %(k_version)s::bigint[])
-    WHERE EXISTS (SELECT 1 FROM moved)
-)
-SELECT count(*) FROM moved
-"""
-# Constant text only (the values are bound parameters): not an injection vector.
-_WRITE_NEW: Final = (
-    "WITH moved AS (INSERT INTO orders (id, version, state, buyer, seller, title, updated_at,"  # noqa: S608
-    " next_timer_at, waiting, lifecycle, doc, last_entry) VALUES (%(id)s, %(version)s,"
-    " %(state)s, %(buyer)s, %(seller)s, %(title)s, %(updated_at)s, %(next_timer_at)s,"
-    " %(waiting)s, %(lifecycle)s, %(doc)s, %(last_entry)s) RETURNING id)" + _WRITE_REST
-)
-_WRITE_NEXT: Final = (
-    "WITH moved AS (UPDATE orders SET version = %(version)s, state = %(state)s,"  # noqa: S608
-    " updated_at = %(updated_at)s, next_timer_at = %(next_timer_at)s, waiting = %(waiting)s,"
-    " doc = %(doc)s, last_entry = %(last_entry)s WHERE id = %(id)s AND version = %(expected)s"
-    " RETURNING id)" + _WRITE_REST
+# snapshot; every insert is conditional on the order's own row having moved (it reads
+# from ``moved``), so a stale version writes nothing, and a duplicate event or key fails
+# the statement as a whole. The rows are plain parameters in VALUES lists, typed by casts:
+# arrays would make psycopg inspect every list to pick its element type, which cost more
+# than the rest of the command's Python work.
+_MOVED_NEW: Final = "WITH moved AS (" + rows.pg(rows.INSERT_ORDER) + " RETURNING id)"
+_MOVED_NEXT: Final = "WITH moved AS (" + rows.pg(rows.UPDATE_ORDER) + " RETURNING id)"
+#: Per table a write inserts into: its name, its columns, and their SQL types.
+_CHILD_ROWS: Final = (
+    ("events", "order_id seq kind action actor at doc", "text bigint text text text bigint text"),
+    ("outbox", "order_id seq recipient role kind created_at", "text bigint text text text bigint"),
+    ("participants", "order_id user_id role", "text text text"),
+    ("idempotency", "key fingerprint order_id version", "text text text bigint"),
 )
 _WRITE_TIMER: Final = (
-    "WITH moved AS (UPDATE orders SET next_timer_at = %(next_timer_at)s"
-    " WHERE id = %(id)s AND version = %(expected)s RETURNING id) SELECT count(*) FROM moved"
+    "WITH moved AS (UPDATE orders SET next_timer_at = %s"
+    " WHERE id = %s AND version = %s RETURNING id) SELECT count(*) FROM moved"
 )
 
 
-def _columns(items: Sequence[tuple[object, ...]], names: Sequence[str]) -> dict[str, list[object]]:
-    return {name: [item[i] for item in items] for i, name in enumerate(names)}
+@functools.lru_cache(maxsize=256)
+def _write_sql(new: bool, counts: tuple[int, int, int, int]) -> str:
+    """The statement of a write that inserts ``counts`` rows into events, outbox,
+    participants and idempotency (constant text: every value is a bound parameter)."""
+    parts = [_MOVED_NEW if new else _MOVED_NEXT]
+    for n, (count, (table, columns, types)) in enumerate(zip(counts, _CHILD_ROWS, strict=True)):
+        if count == 0:
+            continue
+        names = ", ".join(columns.split())
+        row = "(" + ", ".join(f"%s::{kind}" for kind in types.split()) + ")"
+        conflict = " ON CONFLICT DO NOTHING" if table == "participants" else ""
+        parts.append(  # the library's own table and column names, not input
+            f", c{n} AS (INSERT INTO {table} ({names}) SELECT v.* FROM moved,"  # noqa: S608
+            f" (VALUES {', '.join([row] * count)}) AS v ({names}){conflict})"
+        )
+    parts.append(" SELECT count(*) FROM moved")
+    return "".join(parts)
 
 
-def _statement(write: Write) -> tuple[str, dict[str, object]]:
+def _statement(write: Write) -> tuple[str, list[object]]:
     """The statement that applies ``write``, and its parameters."""
     order = write.order
     if not write.events:
-        params: dict[str, object] = {
-            "id": order.id,
-            "expected": write.expected_version,
-            "next_timer_at": rows.micros(write.next_timer_at),
-        }
-        return _WRITE_TIMER, params
+        return _WRITE_TIMER, [rows.micros(write.next_timer_at), order.id, write.expected_version]
     row = rows.order_row(write)
-    params = dict(
-        zip(
-            (
-                "id",
-                "version",
-                "state",
-                "buyer",
-                "seller",
-                "title",
-                "updated_at",
-                "next_timer_at",
-                "waiting",
-                "lifecycle",
-                "doc",
-                "last_entry",
-            ),
-            row,
-            strict=True,
-        )
-    )
-    params["expected"] = write.expected_version
-    params.update(
-        _columns(
-            rows.event_rows(write),
-            ("e_order", "e_seq", "e_kind", "e_action", "e_actor", "e_at", "e_doc"),
-        )
-    )
-    params.update(
-        _columns(
-            rows.notification_rows(write.notifications, order.updated_at),
-            ("o_order", "o_seq", "o_to", "o_role", "o_kind", "o_at"),
-        )
-    )
-    params.update(
-        _columns(rows.participant_rows(write.participants), ("p_order", "p_user", "p_role"))
-    )
+    new = write.expected_version == 0
+    params: list[object] = list(row if new else rows.order_update(row, write.expected_version))
     key = write.idempotency
-    keys = [] if key is None else [(key.key, key.fingerprint, key.order_id, key.version)]
-    params.update(_columns(keys, ("k_key", "k_print", "k_order", "k_version")))
-    return (_WRITE_NEW if write.expected_version == 0 else _WRITE_NEXT), params
+    children = (
+        rows.event_rows(write),
+        rows.notification_rows(write.notifications, order.updated_at),
+        rows.participant_rows(write.participants),
+        [] if key is None else [(key.key, key.fingerprint, key.order_id, key.version)],
+    )
+    for child in children:
+        for item in child:
+            params.extend(item)
+    counts = (len(children[0]), len(children[1]), len(children[2]), len(children[3]))
+    return _write_sql(new, counts), params
 
 
 _CLAIM_DUE: Final = (
