@@ -141,6 +141,14 @@ def _fingerprint(action: str, order_id: str, actor: str, args: Mapping[str, Any]
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _fingerprint_for(
+    key: str | None, action: str, order_id: str, actor: str, args: Callable[[], Mapping[str, Any]]
+) -> str:
+    """The command's fingerprint for its idempotency key; without a key, none is needed
+    (and the arguments, file contents included, are not hashed)."""
+    return "" if key is None else _fingerprint(action, order_id, actor, args())
+
+
 class OrderDesk:
     """The application service: commands, queries and timers over one store."""
 
@@ -266,10 +274,15 @@ class OrderDesk:
         command: c.Command,
         args: Mapping[str, Any],
         idempotency_key: str | None,
+        *,
+        fingerprint: str | None = None,
     ) -> Order:
         check_id("order_id", order_id)
         who = by if isinstance(by, Actor) else check_id("by", by)
-        fingerprint = _fingerprint(str(command.action), order_id, str(who), args)
+        if fingerprint is None:
+            fingerprint = _fingerprint_for(
+                idempotency_key, str(command.action), order_id, str(who), lambda: args
+            )
         first = self._idempotent(idempotency_key, fingerprint)
         if first is not None:
             return first
@@ -381,14 +394,19 @@ class OrderDesk:
         ``order_id`` lets the host use its own id (e.g. its checkout's); by default a
         random ``ord_...`` id is drawn.
         """
-        args = {
-            "buyer": buyer,
-            "seller": seller,
-            "listing": repr(listing),
-            "answers": dict(answers or {}) if isinstance(answers, Mapping) else repr(answers),
-            "order_id": order_id,
-        }
-        fingerprint = _fingerprint("place", "", str(buyer), args)
+        fingerprint = _fingerprint_for(
+            idempotency_key,
+            "place",
+            "",
+            str(buyer),
+            lambda: {
+                "buyer": buyer,
+                "seller": seller,
+                "listing": repr(listing),
+                "answers": dict(answers or {}) if isinstance(answers, Mapping) else repr(answers),
+                "order_id": order_id,
+            },
+        )
         first = self._idempotent(idempotency_key, fingerprint)
         if first is not None:
             return first
@@ -459,8 +477,13 @@ class OrderDesk:
     ) -> Order:
         """The seller delivers files (paths or ``(name, bytes)``), or ``outside=True``."""
         files = list(files) if isinstance(files, (list, tuple)) else files
-        args = {"files": _file_key(files), "outside": outside, "note": note}
-        fingerprint = _fingerprint("deliver", order_id, str(by), args)
+        fingerprint = _fingerprint_for(
+            idempotency_key,
+            "deliver",
+            order_id,
+            str(by),
+            lambda: {"files": _file_key(files), "outside": outside, "note": note},
+        )
         first = self._idempotent(idempotency_key, fingerprint)
         if first is not None:
             return first
@@ -471,7 +494,7 @@ class OrderDesk:
             lambda described: c.Deliver(files=described, outside=outside, note=note),
         )
         command = c.Deliver(files=stored, outside=outside, note=note)
-        return self._run(order_id, by, command, args, idempotency_key)
+        return self._run(order_id, by, command, {}, idempotency_key, fingerprint=fingerprint)
 
     def approve(
         self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
@@ -571,15 +594,21 @@ class OrderDesk:
     ) -> Order:
         """Post a chat message, with optional files."""
         files = list(files) if isinstance(files, (list, tuple)) else files
-        args = {"text": text, "files": _file_key(files)}
-        fingerprint = _fingerprint("say", order_id, str(by), args)
+        fingerprint = _fingerprint_for(
+            idempotency_key,
+            "say",
+            order_id,
+            str(by),
+            lambda: {"text": text, "files": _file_key(files)},
+        )
         first = self._idempotent(idempotency_key, fingerprint)
         if first is not None:
             return first
         stored = self._store_files(
             order_id, by, files, lambda described: c.Say(text=text, files=described)
         )
-        return self._run(order_id, by, c.Say(text=text, files=stored), args, idempotency_key)
+        command = c.Say(text=text, files=stored)
+        return self._run(order_id, by, command, {}, idempotency_key, fingerprint=fingerprint)
 
     # -- queries -------------------------------------------------------------------
 

@@ -116,6 +116,28 @@ def test_idempotency_keys(desk: OrderDesk) -> None:
     assert len(desk.history(order.id)) == 3
 
 
+def test_idempotency_keys_for_files(desk: OrderDesk) -> None:
+    """Messages and deliveries with files: a repeat replays the first result (nothing new
+    is stored), different files under the same key are refused."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    post = [("post.png", b"\x89PNG first")]
+    said = desk.say(order.id, by="alice", text="See this", files=post, idempotency_key="s1")
+    assert desk.say(order.id, by="alice", text="See this", files=post, idempotency_key="s1") == (
+        said
+    )
+    done = desk.deliver(order.id, by="bob", files=post, idempotency_key="d1")
+    assert desk.deliver(order.id, by="bob", files=post, idempotency_key="d1") == done
+    assert len(desk.history(order.id)) == 4
+    other = [("post.png", b"\x89PNG second")]
+    with pytest.raises(ValidationError) as raised:
+        desk.deliver(order.id, by="bob", files=other, idempotency_key="d1")
+    assert raised.value.field == "idempotency_key"
+    with pytest.raises(ValidationError):
+        desk.say(order.id, by="alice", text="See this", files=other, idempotency_key="s1")
+    assert len(desk.history(order.id)) == 4
+
+
 def test_tick_fires_due_timers_once(desk: OrderDesk, clock: ManualClock) -> None:
     """Review window and delivery date: each timer fires once, late ones record due_at."""
     late = desk.place(buyer="alice", seller="bob", listing=LISTING)
