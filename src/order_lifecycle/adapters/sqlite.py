@@ -225,48 +225,60 @@ class SQLiteStore:
     # -- the port ------------------------------------------------------------------
 
     def write(self, write: Write) -> None:
-        """Apply ``write`` in one ``BEGIN IMMEDIATE`` transaction."""
+        """Apply ``write`` in one ``BEGIN IMMEDIATE`` transaction.
+
+        The rows are built first (documents serialised, the inbox entry rendered): the
+        database's write lock is held only while the statements run."""
+        statements = self._statements(write)
         with self._transaction("write") as conn:
-            self._apply(conn, write)
+            self._apply(conn, write, statements)
         if write.events:
             self._cache.put(write.order)
 
-    def _apply(self, conn: sqlite3.Connection, write: Write) -> None:
+    @staticmethod
+    def _statements(write: Write) -> list[tuple[str, Sequence[object], bool]]:
+        """The statements of ``write`` in order: (SQL, parameters, whether it must change
+        exactly one row). ``executemany`` parameters are lists of rows."""
         order = write.order
+        if not write.events:
+            params = (rows.micros(write.next_timer_at), order.id, write.expected_version)
+            return [(rows.MOVE_TIMER, params, True)]
+        row = rows.order_row(write)
+        found: list[tuple[str, Sequence[object], bool]] = [
+            (rows.INSERT_ORDER, row, False)
+            if write.expected_version == 0
+            else (rows.UPDATE_ORDER, rows.order_update(row, write.expected_version), True)
+        ]
+        found += [(rows.INSERT_EVENT, event, False) for event in rows.event_rows(write)]
+        if write.notifications:
+            notes = rows.notification_rows(write.notifications, order.updated_at)
+            found += [(rows.INSERT_OUTBOX, note, False) for note in notes]
+        if write.participants:
+            people = rows.participant_rows(write.participants)
+            found += [(rows.INSERT_PARTICIPANT, person, False) for person in people]
+        key = write.idempotency
+        if key is not None:
+            found.append(
+                (rows.INSERT_KEY, (key.key, key.fingerprint, key.order_id, key.version), False)
+            )
+        return found
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        write: Write,
+        statements: list[tuple[str, Sequence[object], bool]],
+    ) -> None:
         try:
-            if not write.events:
-                cur = conn.execute(
-                    rows.MOVE_TIMER,
-                    (rows.micros(write.next_timer_at), order.id, write.expected_version),
-                )
-                if cur.rowcount != 1:
-                    raise ConcurrencyConflict(order.id, write.expected_version)
-                return
-            row = rows.order_row(write)
-            if write.expected_version == 0:
-                conn.execute(rows.INSERT_ORDER, row)
-            else:
-                cur = conn.execute(
-                    rows.UPDATE_ORDER, rows.order_update(row, write.expected_version)
-                )
-                if cur.rowcount != 1:
-                    raise ConcurrencyConflict(order.id, write.expected_version)
-            conn.executemany(rows.INSERT_EVENT, rows.event_rows(write))
-            if write.notifications:
-                conn.executemany(
-                    rows.INSERT_OUTBOX,
-                    rows.notification_rows(write.notifications, order.updated_at),
-                )
-            if write.participants:
-                conn.executemany(rows.INSERT_PARTICIPANT, rows.participant_rows(write.participants))
-            key = write.idempotency
-            if key is not None:
-                conn.execute(rows.INSERT_KEY, (key.key, key.fingerprint, key.order_id, key.version))
+            for sql, params, moves_one in statements:
+                cur = conn.execute(sql, params)
+                if moves_one and cur.rowcount != 1:
+                    raise ConcurrencyConflict(write.order.id, write.expected_version)
         except sqlite3.IntegrityError as error:
             raise ConcurrencyConflict(
-                order.id,
+                write.order.id,
                 write.expected_version,
-                f"Order {order.id!r} was written concurrently ({error}). Reload and retry.",
+                f"Order {write.order.id!r} was written concurrently ({error}). Reload and retry.",
             ) from error
         except sqlite3.Error as error:
             raise _translate(error, "write") from error
@@ -321,7 +333,7 @@ class SQLiteStore:
             if not found:
                 return None
             write = fire(self._order(str(found[0][0]), int(found[0][1]), str(found[0][2])))
-            self._apply(conn, write)
+            self._apply(conn, write, self._statements(write))
         if write.events:
             self._cache.put(write.order)
         return write
