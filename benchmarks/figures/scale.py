@@ -1,8 +1,9 @@
 """``tick`` and ``inbox`` as the database grows: SQLite and PostgreSQL, at each size.
 
 One database per size and store (a SQLite file, a PostgreSQL schema), all bulk-loaded
-first from one stream of rows (see ``bulk.py``) so the slow loads form one untimed block
-(the run builds the memory figure's orders meanwhile); then, through the desk of each:
+first (see ``bulk.py``: the special orders from Python, the filler by the database itself),
+side by side in threads, so the slow loads form one untimed block (the run builds the
+memory figure's orders meanwhile); then, through the desk of each:
 ``tick`` firing one batch of 100 due timers per round (the first batch is the warm-up),
 and ``inbox`` of the user with many conversations; round by round, every database in turn.
 
@@ -18,6 +19,7 @@ import concurrent.futures
 import contextlib
 import functools
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -35,9 +37,24 @@ from order_lifecycle import OrderDesk
 from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.sqlite import SQLiteStore
 
-__all__ = ["PostgresTarget", "SQLiteTarget", "run_scale", "sqlite_scans"]
+__all__ = ["PostgresTarget", "SQLiteTarget", "copy_rows", "run_scale", "sqlite_scans"]
 
 _TABLES: Final = ("orders", "events", "participants", "outbox")
+_STATEMENTS: Final = (rows.INSERT_ORDER, rows.INSERT_EVENT, rows.INSERT_PARTICIPANT)
+#: Load parts running at once (each is statements its database runs: no GIL held): the
+#: largest datasets' (the PostgreSQL orders, the SQLite file, the PostgreSQL
+#: participants), then the smaller datasets' as those finish.
+_LOADERS: Final = 3
+#: PostgreSQL's memory for sorting while it builds the indexes back; no parallel
+#: workers: the other loads keep the cores busy, and workers cost more CPU.
+_INDEX_MEMORY: Final = "256MB"
+#: Tables whose SQLite indexes (but the primary key) are made after the load: the
+#: narrow participants rows; the orders' one index (due timers) costs less kept.
+_SQLITE_REBUILT: Final = (rows.INSERT_PARTICIPANT,)
+#: Filler rows PostgreSQL gets by COPY from Python rather than from ``INSERT ... SELECT``:
+#: narrow rows, many per page, which COPY inserts a page at a time (half the server's
+#: work, for a second of Python); the orders (wide) cost it less from SQL.
+_PG_COPIED: Final = (rows.INSERT_PARTICIPANT,)
 
 
 class _Target:
@@ -65,9 +82,21 @@ class _Target:
         self._desk = desk
 
     def write(self, data: bulk.Dataset) -> None:
+        """Load rows stamped in Python (in the load's transaction, committed by ``count``)."""
         raise NotImplementedError
 
+    def parts(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> list[Callable[[], None]]:
+        """The whole dataset (the ``first`` orders, then filler up to ``size``) as parts
+        that may run at once, in threads; ``count`` once they are all done."""
+        raise NotImplementedError
+
+    def load(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> None:
+        """The whole dataset, part after part."""
+        for part in self.parts(first, fillers):
+            part()
+
     def count(self) -> int:
+        """Commit the load; the orders now in the database."""
         raise NotImplementedError
 
     def check_plans(self, extra: pendulum.DateTime) -> None:
@@ -164,20 +193,34 @@ class SQLiteTarget(_Target):
     def __init__(self, cfg: Config, size: int, workdir: Path) -> None:
         self.path = str(workdir / f"scale-{size}.db")
         SQLiteStore(self.path).close()  # the library's schema
-        # The loader has the file to itself: no journal, a large cache, one transaction
-        # (the file is back in WAL mode before the desk opens it).
-        self.loader = sqlite3.connect(self.path, isolation_level=None)
+        # The loader has the file to itself: no journal, one transaction (the file is back
+        # in WAL mode before the desk opens it). It loads in a thread. The cache holds the
+        # indexes being written (200 MB): the table's pages, written once, go to the file
+        # as they fill, while the load works, not all at the commit.
+        self.loader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.loader.execute("PRAGMA journal_mode = OFF")
         self.loader.execute("PRAGMA synchronous = OFF")
-        self.loader.execute("PRAGMA cache_size = -4000000")
+        self.loader.execute("PRAGMA cache_size = -200000")
         self.loader.execute("BEGIN")
         super().__init__(cfg, size, None)
 
     def write(self, data: bulk.Dataset) -> None:
-        self.loader.executemany(rows.INSERT_ORDER, data.orders)
-        if data.events:
-            self.loader.executemany(rows.INSERT_EVENT, data.events)
-        self.loader.executemany(rows.INSERT_PARTICIPANT, data.participants)
+        for statement in _STATEMENTS:
+            if found := _rows_of(data, statement):
+                self.loader.executemany(statement, found)
+
+    def parts(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> list[Callable[[], None]]:
+        return [functools.partial(self._load, first, fillers)]
+
+    def _load(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> None:
+        # The participants come in key order (see ``sqlite_fill``); their other indexes
+        # are made once they are in: one sort each, not two million inserts in any order.
+        tables = [bulk.columns(statement)[0] for statement in _SQLITE_REBUILT]
+        restore = bulk.sqlite_drop_indexes(self.loader, tables)
+        self.write(first)
+        bulk.sqlite_fill(self.loader, fillers, first.end, self.size)
+        for statement in restore:
+            self.loader.execute(statement)
 
     def count(self) -> int:
         conn = self.loader
@@ -235,6 +278,54 @@ def _is_table(name: str, statement: str) -> bool:
     return any(f"{t} {name} " in statement or statement.endswith(f"{t} {name}") for t in _TABLES)
 
 
+def _rows_of(data: bulk.Dataset, statement: str) -> list[tuple[Any, ...]]:
+    """The rows of ``data`` that ``statement`` writes."""
+    found: dict[str, list[tuple[Any, ...]]] = {
+        rows.INSERT_ORDER: data.orders,
+        rows.INSERT_EVENT: data.events,
+        rows.INSERT_PARTICIPANT: data.participants,
+    }
+    return found[statement]
+
+
+def copy_rows(conn: psycopg.Connection[Any], statement: str, data: list[tuple[Any, ...]]) -> None:
+    """COPY rows stamped in Python into the table of ``statement`` (an ``INSERT``)."""
+    if not data:
+        return
+    table, cols = bulk.columns(statement)
+    query = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+    )
+    with conn.cursor() as cur, cur.copy(query) as copy:
+        for row in data:
+            copy.write_row(row)
+
+
+def _pg_load(
+    conn: psycopg.Connection[Any],
+    statements: tuple[str, ...],
+    first: bulk.Dataset,
+    fillers: list[bulk.Template],
+    size: int,
+) -> None:
+    """The tables of ``statements``, in one transaction: the ``first`` orders' rows by
+    COPY, then filler up to ``size``. The filled tables' indexes are built once the rows
+    are in (one sort beats a million inserts into each; a third less work at 100k
+    orders already), from the library's own definitions."""
+    filled = [s for s in statements if s in bulk.FILLER_TABLES]
+    restore = bulk.postgres_drop_indexes(conn, [bulk.columns(s)[0] for s in filled])
+    for statement in statements:
+        copy_rows(conn, statement, _rows_of(first, statement))
+    for statement in filled:
+        fill = bulk.postgres_copy if statement in _PG_COPIED else bulk.postgres_fill
+        fill(conn, fillers, first.end, size, (statement,))
+    conn.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
+    conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+    for statement in restore:
+        conn.execute(statement)
+    conn.commit()
+
+
 class PostgresTarget(_Target):
     """A schema of its own on the PostgreSQL server, dropped at the end."""
 
@@ -246,22 +337,28 @@ class PostgresTarget(_Target):
         super().__init__(cfg, size, OrderDesk.open(with_schema(url, self.schema)))
         self.loader = connect(url, self.schema, autocommit=False)
 
-    def _copy(self, statement: str, data: list[tuple[Any, ...]]) -> None:
-        if not data:
-            return
-        table, cols = bulk.columns(statement)
-        query = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
-        )
-        with self.loader.cursor() as cur, cur.copy(query) as copy:
-            for row in data:
-                copy.write_row(row)
-
     def write(self, data: bulk.Dataset) -> None:
-        # One transaction for the whole load, committed by ``count``.
-        self._copy(rows.INSERT_ORDER, data.orders)
-        self._copy(rows.INSERT_EVENT, data.events)
-        self._copy(rows.INSERT_PARTICIPANT, data.participants)
+        for statement in _STATEMENTS:
+            copy_rows(self.loader, statement, _rows_of(data, statement))
+
+    def parts(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> list[Callable[[], None]]:
+        # The participants may load beside the orders, on a connection of their own: the
+        # orders are most of the bytes (the server waits on its disk), the participants
+        # most of the rows (it works).
+        orders = (rows.INSERT_ORDER, rows.INSERT_EVENT)
+        return [
+            functools.partial(_pg_load, self.loader, orders, first, fillers, self.size),
+            functools.partial(self._load_aside, (rows.INSERT_PARTICIPANT,), first, fillers),
+        ]
+
+    def _load_aside(
+        self, statements: tuple[str, ...], first: bulk.Dataset, fillers: list[bulk.Template]
+    ) -> None:
+        conn = connect(self.url, self.schema, autocommit=False)
+        try:
+            _pg_load(conn, statements, first, fillers, self.size)
+        finally:
+            conn.close()
 
     def count(self) -> int:
         self.loader.commit()
@@ -334,46 +431,49 @@ def run_scale(
         while_loading()
         started = time.perf_counter()
         fillers = bulk.filler_templates()
+        first = bulk.special(batches=2 + cfg.tick_rounds, inbox=cfg.inbox_conversations)
+        if first.end > min(cfg.sizes):
+            raise ValueError(f"{first.end} due and inbox orders do not fit in {min(cfg.sizes)}")
 
-        def load(label: str, data: bulk.Dataset) -> None:
-            for size, target in stores[label].items():
-                if data.end <= size:
-                    t0 = time.perf_counter()
-                    target.write(data)
-                    key = f"{label} {size}"
-                    loads[key] = loads.get(key, 0.0) + time.perf_counter() - t0
+        lock = threading.Lock()
+        began: dict[str, float] = {}
+        left: dict[str, int] = {}
 
-        def finish(label: str) -> None:
-            for size, target in stores[label].items():
-                t0 = time.perf_counter()
-                count = target.count()
-                if count != size:
-                    raise AssertionError(f"{label}: loaded {count} orders, not {size}")
-                key = f"{label} {size}"
-                loads[key] = loads.get(key, 0.0) + time.perf_counter() - t0
+        def load(label: str, size: int, target: _Target, part: Callable[[], None]) -> None:
+            key = f"{label} {size}"
+            with lock:
+                began.setdefault(key, time.perf_counter())
+            part()
+            with lock:
+                left[key] -= 1
+                if left[key] > 0:
+                    return
+            # The target's last part: commit and count (the load's time, first part on).
+            count = target.count()
+            if count != size:
+                raise AssertionError(f"{label}: loaded {count} orders, not {size}")
+            loads[key] = time.perf_counter() - began[key]
 
-        # PostgreSQL loads in a thread while SQLite loads here: both drivers release
-        # the GIL while their database works.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            pending: concurrent.futures.Future[None] | None = None
-            for data in bulk.datasets(
-                cfg.sizes,
-                batches=2 + cfg.tick_rounds,
-                inbox=cfg.inbox_conversations,
-                fillers=fillers,
-            ):
-                if pending is not None:
-                    pending.result()
-                if "PostgreSQL" in stores:
-                    pending = pool.submit(load, "PostgreSQL", data)
-                load("SQLite", data)
-            if pending is not None:
-                pending.result()
-            if "PostgreSQL" in stores:
-                pending = pool.submit(finish, "PostgreSQL")
-            finish("SQLite")
-            if pending is not None:
-                pending.result()
+        # The loads' parts run in threads: both drivers release the GIL while their
+        # database works, and the work is the database's. The largest datasets first, each
+        # store's first part before any second one, PostgreSQL first (its loads are the
+        # slowest).
+        jobs = []
+        for label, targets in stores.items():
+            for size, target in targets.items():
+                parts = target.parts(first, fillers)
+                left[f"{label} {size}"] = len(parts)
+                for i, part in enumerate(parts):
+                    jobs.append(((-size, i, label != "PostgreSQL"), (label, size, target, part)))
+        jobs.sort(key=lambda job: job[0])
+        with concurrent.futures.ThreadPoolExecutor(max_workers=_LOADERS) as pool:
+            pending = [pool.submit(load, *job) for _, job in jobs]
+            try:
+                for done in concurrent.futures.as_completed(pending):
+                    done.result()
+            finally:
+                for future in pending:
+                    future.cancel()
         loads["all (wall)"] = time.perf_counter() - started
         before_timing()
         # Round by round, every database in turn (ABBA order): the sizes share the
