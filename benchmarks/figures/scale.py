@@ -1,11 +1,12 @@
 """``tick`` and ``inbox`` as the database grows: SQLite and PostgreSQL, at each size.
 
 One database per size and store (a SQLite file, a PostgreSQL schema), all bulk-loaded
-first (see ``bulk.py``: the special orders from Python, the filler by the database itself),
-side by side in threads, so the slow loads form one untimed block (the run builds the
-memory figure's orders meanwhile); then, through the desk of each:
-``tick`` firing one batch of 100 due timers per round (the first batch is the warm-up),
-and ``inbox`` of the user with many conversations; round by round, every database in turn.
+first (see ``bulk.py``: the few special orders stamped in Python, the filler by SQL in the
+database, PostgreSQL's participants by COPY), side by side in threads, so the slow loads
+form one untimed block (the run builds the memory figure's orders meanwhile); then,
+through the desk of each: ``tick`` firing one batch of 100 due timers per round (the first
+batch is the warm-up), and ``inbox`` of the user with many conversations; round by round,
+every database in turn.
 
 At the largest size the statements are checked for full scans: on SQLite every
 statement a tick and an inbox run (traced on the store's connection) goes through
