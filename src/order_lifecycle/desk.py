@@ -706,24 +706,7 @@ class OrderDesk:
         zone = api._zone(tz)
         if isinstance(self.store, InboxStore):  # the SQL stores: the same, built for less
             return self.store.inbox(user, zone)
-        result: list[Conversation] = []
-        for row in self.store.conversations(user):
-            if row.role is Role.cx_agent:
-                counterpart = f"{row.buyer} / {row.seller}"
-            else:
-                counterpart = row.seller if row.role is Role.buyer else row.buyer
-            result.append(
-                Conversation(
-                    order_id=row.order_id,
-                    title=row.title,
-                    state=OrderState(row.state),
-                    counterpart=counterpart,
-                    unread=row.unread,
-                    action_waiting=user in row.waiting,
-                    last=_last(row, zone),
-                )
-            )
-        return result
+        return conversations_of(self.store.conversations(user), user, zone)
 
     def mark_read(self, order_id: str, *, by: Actor | str) -> None:
         """``by`` has read the order's chat up to its newest entry (records no event)."""
@@ -825,6 +808,29 @@ def _read_path(path: pathlib.Path, limit: int) -> tuple[str, bytes]:
     except (OSError, ValueError) as error:  # ValueError: NUL bytes, unencodable names
         raise ValidationError("files", f"cannot read {str(path)!r}: {error}") from None
     return path.name, data
+
+
+def conversations_of(found: Iterable[ConversationRow], user: str, tz: str) -> list[Conversation]:
+    """``user``'s inbox in zone ``tz`` from a store's ``conversations(user)`` rows: what
+    ``OrderDesk.inbox`` returns for a store that does not list it itself (``InboxStore``)."""
+    result: list[Conversation] = []
+    for row in found:
+        if row.role is Role.cx_agent:
+            counterpart = f"{row.buyer} / {row.seller}"
+        else:
+            counterpart = row.seller if row.role is Role.buyer else row.buyer
+        result.append(
+            Conversation(
+                order_id=row.order_id,
+                title=row.title,
+                state=OrderState(row.state),
+                counterpart=counterpart,
+                unread=row.unread,
+                action_waiting=user in row.waiting,
+                last=_last(row, tz),
+            )
+        )
+    return result
 
 
 def _last(row: ConversationRow, tz: str) -> ChatEntry | None:

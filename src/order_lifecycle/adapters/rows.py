@@ -367,6 +367,16 @@ class OrderCache:
         order = self._orders.get(order_id)
         return order if order is not None and order.version == version else None
 
+    def read(self, order_id: str, version: int, doc: str) -> Order:
+        """The order of a stored row: the cached object when it is at that version, else
+        the document parsed (and remembered)."""
+        cached = self.get(order_id, version)
+        if cached is not None:
+            return cached
+        order = serde.load_order(doc)
+        self.put(order)
+        return order
+
     def put(self, order: Order) -> None:
         """Remember ``order`` (committed, or just read)."""
         with self._lock:

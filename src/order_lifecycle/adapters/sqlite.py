@@ -289,16 +289,7 @@ class SQLiteStore:
         if not found:
             raise OrderNotFound(order_id)
         version, doc = found[0]
-        return self._order(order_id, int(str(version)), str(doc))
-
-    def _order(self, order_id: str, version: int, doc: str) -> Order:
-        """The order of a row: the cached object when it is at that version."""
-        cached = self._cache.get(order_id, version)
-        if cached is not None:
-            return cached
-        order = serde.load_order(doc)
-        self._cache.put(order)
-        return order
+        return self._cache.read(order_id, int(str(version)), str(doc))
 
     def history(self, order_id: str, since: int = 0) -> list[Event]:
         """Events after ``since``, oldest first."""
@@ -332,7 +323,7 @@ class SQLiteStore:
                 raise _translate(error, "timer claim") from error
             if not found:
                 return None
-            write = fire(self._order(str(found[0][0]), int(found[0][1]), str(found[0][2])))
+            write = fire(self._cache.read(str(found[0][0]), int(found[0][1]), str(found[0][2])))
             self._apply(conn, write, self._statements(write))
         if write.events:
             self._cache.put(write.order)

@@ -38,6 +38,7 @@ from order_lifecycle.core.model import (
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
 from order_lifecycle.ports import (
     IdempotencyRecord,
+    InboxStore,
     Notification,
     OrderStore,
     Participant,
@@ -344,6 +345,22 @@ class ChatStoreContract:
         store.write(attrs.evolve(placed_write("o2"), order=_later(placed_write("o2").order)))
         assert [r.order_id for r in store.conversations("alice")] == ["o2", "o1"]
         assert store.conversations("bob")[0].waiting == frozenset({"bob"})
+
+    @pytest.mark.parametrize("tz", ["UTC", "Europe/Paris"])
+    def test_a_store_that_lists_the_inbox_lists_what_the_desk_builds(
+        self, store: Store, tz: str
+    ) -> None:
+        """Optional (``InboxStore``): a store's own ``inbox`` equals the inbox the desk
+        builds from ``conversations``, for every party and an outsider."""
+        from order_lifecycle.desk import conversations_of
+
+        if not isinstance(store, InboxStore):
+            pytest.skip("this store does not list the inbox itself (optional InboxStore)")
+        _story(store)
+        store.write(placed_write("o2"))
+        for user in ("alice", "bob", "mallory"):
+            expected = conversations_of(store.conversations(user), user, tz)
+            assert store.inbox(user, tz) == expected
 
 
 def _later(order: Order) -> Order:
