@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
@@ -93,6 +93,93 @@ class _Request(argparse.Action):
 # -- the parser ----------------------------------------------------------------------
 
 
+# -- the order actions, generated from the table ---------------------------------------
+
+#: Older verbs of the CLI, kept as aliases of the actions' own names.
+ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
+    "request_revision": ("revise",),
+    "propose_update": ("propose",),
+    "withdraw_update": ("unpropose",),
+}
+#: Where an option is not named after its command field.
+_FLAGS: Final[Mapping[tuple[str, str], str]] = {("propose_update", "due_at"): "--due"}
+#: Fields given as a positional argument (after the options) rather than an option.
+_POSITIONAL: Final = frozenset({("say", "text")})
+
+
+def _action_commands(
+    with_id: Callable[..., argparse.ArgumentParser],
+) -> None:
+    """One subcommand per action a person takes (a row of the table with a command and a
+    buyer, seller or CX role), named after the action, with an option per command field."""
+    import typing
+
+    import attrs
+
+    from order_lifecycle.core.model import Role
+    from order_lifecycle.core.table import RULES
+
+    for rule in RULES:
+        if rule.command is None or not rule.roles - {Role.system}:
+            continue
+        action = rule.action.value
+        doc = (rule.command.__doc__ or action).strip().splitlines()[0].rstrip(".").replace("``", "")
+        made = with_id(
+            action.replace("_", "-"),
+            doc[0].lower() + doc[1:],
+            aliases=ALIASES.get(action, ()),
+        )
+        made.set_defaults(handler=_act, action=action)
+        hints = typing.get_type_hints(rule.command)
+        fields = attrs.fields(rule.command)
+        if rule.command.carries_files and bool in hints.values():
+            # Files, or a flag that says the content is elsewhere (``deliver``): one is needed.
+            target: Any = made.add_mutually_exclusive_group(required=True)
+        else:
+            target = made
+        for field in fields:
+            _field_option(made, target, action=action, field=field, hint=hints[field.name])
+
+
+def _field_option(
+    made: argparse.ArgumentParser, files_or_flag: Any, *, action: str, field: Any, hint: object
+) -> None:
+    """The option (or positional argument) of one command field, typed by its annotation."""
+    import typing
+
+    import attrs
+    import pendulum
+
+    from order_lifecycle.core.model import Money, Outcome
+
+    name = field.name
+    required = field.default is attrs.NOTHING
+    flag = _FLAGS.get((action, name), "--" + name.replace("_", "-"))
+    args = set(typing.get_args(hint)) or {hint}
+    if (action, name) in _POSITIONAL:
+        made.add_argument(name, nargs="?", default="", metavar=name.upper())
+    elif name == "files":
+        files_or_flag.add_argument(
+            "--file", action="append", type=Path, metavar="PATH", dest="files"
+        )
+    elif hint is bool:
+        files_or_flag.add_argument(flag, action="store_true", dest=name)
+    elif Outcome in args:
+        choices = [o.value for o in Outcome]
+        made.add_argument(flag, dest=name, required=required, choices=choices)
+    elif Money in args:
+        made.add_argument(flag, dest=name, type=_decimal, metavar="AMOUNT")
+    elif pendulum.DateTime in args:
+        group = made.add_mutually_exclusive_group()
+        group.add_argument(flag, dest=name, type=_instant, metavar="ISO")
+        if (action, name) == ("propose_update", "due_at"):  # or relative to the due date
+            group.add_argument("--extend-days", type=_count, metavar="N")
+    elif int in args:
+        made.add_argument(flag, dest=name, type=_count, required=required)
+    else:
+        made.add_argument(flag, dest=name, required=required, default=None if required else "")
+
+
 def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement per option
     """The full command-line parser (also what the CLI reference is checked against)."""
     parser = _Parser(
@@ -111,16 +198,21 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def command(name: str, help_text: str, *, who: bool = False) -> argparse.ArgumentParser:
-        made = sub.add_parser(name, help=help_text, description=help_text)
+    def command(
+        name: str, help_text: str, *, who: bool = False, aliases: Sequence[str] = ()
+    ) -> argparse.ArgumentParser:
+        made = sub.add_parser(name, help=help_text, description=help_text, aliases=aliases)
+        made.set_defaults(handler=HANDLERS.get(name))
         if who:
             made.add_argument(
                 "--as", dest="actor", required=True, metavar="USER", help="USER or cx:USER"
             )
         return made
 
-    def with_id(name: str, help_text: str, *, who: bool = True) -> argparse.ArgumentParser:
-        made = command(name, help_text, who=who)
+    def with_id(
+        name: str, help_text: str, *, who: bool = True, aliases: Sequence[str] = ()
+    ) -> argparse.ArgumentParser:
+        made = command(name, help_text, who=who, aliases=aliases)
         made.add_argument("id", metavar="ID", help="the order id")
         return made
 
@@ -141,39 +233,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         "--answer", action="append", default=[], metavar="A", help="answers, in question order"
     )
 
-    with_id("accept", "the seller accepts the order")
-    decline = with_id("decline", "the seller declines the order")
-    decline.add_argument("--reason", default="")
-    withdraw = with_id("withdraw", "the buyer withdraws the order")
-    withdraw.add_argument("--reason", default="")
-    deliver = with_id("deliver", "the seller delivers files, or content delivered outside")
-    what = deliver.add_mutually_exclusive_group(required=True)
-    what.add_argument("--file", action="append", type=Path, metavar="PATH", dest="files")
-    what.add_argument("--outside", action="store_true")
-    deliver.add_argument("--note", default="")
-    with_id("approve", "the buyer approves the delivery")
-    revise = with_id("revise", "the buyer requests a revision")
-    revise.add_argument("--note", required=True)
-    propose = with_id("propose", "propose a contract update")
-    propose.add_argument("--price", type=_decimal)
-    due = propose.add_mutually_exclusive_group()
-    due.add_argument("--due", type=_instant, metavar="ISO")
-    due.add_argument("--extend-days", type=_count, metavar="N")
-    propose.add_argument("--revisions", type=_count)
+    _action_commands(with_id)
     respond = with_id("respond", "accept or reject the open contract update")
     respond.add_argument("answer", choices=["accept", "reject"])
-    with_id("unpropose", "withdraw your open contract update")
-    dispute = with_id("dispute", "dispute the order: a CX agent is alerted")
-    dispute.add_argument("--reason", required=True)
-    with_id("join", "a CX agent joins the chat")
-    resolve = with_id("resolve", "the CX agent resolves the dispute")
-    resolve.add_argument("--outcome", required=True, choices=["resume", "complete", "cancel"])
-    resolve.add_argument("--note", required=True)
-    cancel = with_id("cancel", "cancel the order when the rules allow")
-    cancel.add_argument("--reason", required=True)
-    say = with_id("say", "post a message in the order chat")
-    say.add_argument("text", nargs="?", default="", metavar="TEXT")
-    say.add_argument("--file", action="append", type=Path, metavar="PATH", dest="files")
+    respond.set_defaults(handler=_respond)
 
     with_id("show", "show the order", who=False)
     actions = with_id("actions", "what you may do now, and why not")
@@ -308,49 +371,33 @@ def _place(args: argparse.Namespace, out: _Out) -> None:
 
 
 def _act(args: argparse.Namespace, out: _Out) -> None:
-    by = _actor(args.actor)
-    name = args.command
+    """Any order action: its command built from the options named after its fields."""
+    import attrs
+
+    from order_lifecycle.core.model import Action
+    from order_lifecycle.core.table import RULES_BY_ACTION
+
+    command_type = RULES_BY_ACTION[Action(args.action)].command
+    assert command_type is not None  # only actions with a command get a subcommand
+    given = {f.name: getattr(args, f.name) for f in attrs.fields(command_type)}
+    if "files" in given:
+        given["files"] = tuple(given["files"] or ())
+    if given.get("price") is not None:
+        given["price"] = str(given["price"])
     with _open(args) as desk:
-        calls: dict[str, Callable[[], Any]] = {
-            "accept": lambda: desk.accept(args.id, by=by),
-            "decline": lambda: desk.decline(args.id, by=by, reason=args.reason),
-            "withdraw": lambda: desk.withdraw(args.id, by=by, reason=args.reason),
-            "deliver": lambda: desk.deliver(
-                args.id, by=by, files=args.files or (), outside=args.outside, note=args.note
-            ),
-            "approve": lambda: desk.approve(args.id, by=by),
-            "revise": lambda: desk.request_revision(args.id, by=by, note=args.note),
-            "unpropose": lambda: desk.withdraw_update(args.id, by=by),
-            "dispute": lambda: desk.dispute(args.id, by=by, reason=args.reason),
-            "join": lambda: desk.join(args.id, by=by),
-            "resolve": lambda: desk.resolve(args.id, by=by, outcome=args.outcome, note=args.note),
-            "cancel": lambda: desk.cancel(args.id, by=by, reason=args.reason),
-            "say": lambda: desk.say(args.id, by=by, text=args.text, files=args.files or ()),
-            "respond": lambda: (
-                desk.accept_update(args.id, by=by)
-                if args.answer == "accept"
-                else desk.reject_update(args.id, by=by)
-            ),
-            "propose": lambda: _propose(desk, args, by),
-        }
-        order = calls[name]()
+        if getattr(args, "extend_days", None) is not None:
+            current = desk.get(args.id).contract.due_at
+            if current is None:
+                raise UsageError("propose: --extend-days needs an accepted order with a due date")
+            given["due_at"] = current.add(days=args.extend_days)
+        order = desk.execute(args.id, command_type(**given), by=_actor(args.actor))
     out.order(order)
 
 
-def _propose(desk: Any, args: argparse.Namespace, by: Any) -> Any:
-    due = args.due
-    if args.extend_days is not None:
-        current = desk.get(args.id).contract.due_at
-        if current is None:
-            raise UsageError("propose: --extend-days needs an accepted order with a due date")
-        due = current.add(days=args.extend_days)
-    return desk.propose_update(
-        args.id,
-        by=by,
-        price=None if args.price is None else str(args.price),
-        due_at=due,
-        revisions=args.revisions,
-    )
+def _respond(args: argparse.Namespace, out: _Out) -> None:
+    """``respond ID accept|reject``: answer the open contract update."""
+    args.action = "accept_update" if args.answer == "accept" else "reject_update"
+    _act(args, out)
 
 
 def _show(args: argparse.Namespace, out: _Out) -> None:
@@ -525,7 +572,7 @@ def _relay(args: argparse.Namespace, out: _Out) -> None:
 
 
 def _diagram(args: argparse.Namespace, out: _Out) -> None:
-    from order_lifecycle.docgen import diagram
+    from order_lifecycle.diagrams import diagram
 
     text = diagram(args.format)
     if out.as_json:
@@ -557,40 +604,27 @@ HANDLERS: Final[dict[str, Callable[[argparse.Namespace, _Out], None]]] = {
     "tick": _tick,
     "relay": _relay,
     "diagram": _diagram,
-    **dict.fromkeys(
-        [
-            "accept",
-            "decline",
-            "withdraw",
-            "deliver",
-            "approve",
-            "revise",
-            "propose",
-            "respond",
-            "unpropose",
-            "dispute",
-            "join",
-            "resolve",
-            "cancel",
-            "say",
-        ],
-        _act,
-    ),
 }
+"""The commands that are not order actions (those are generated from the table)."""
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse; ``say ID --as U TEXT`` puts TEXT after the options, which argparse cannot
     match to a positional that came before them, so it is taken from the leftovers."""
     args, extra = build_parser().parse_known_args(argv)
-    if extra and args.command == "say" and not args.text and not extra[0].startswith("-"):
+    if (
+        extra
+        and getattr(args, "action", None) == "say"
+        and not args.text
+        and not extra[0].startswith("-")
+    ):
         args.text, extra = extra[0], extra[1:]
     if extra:
         raise UsageError(f"order-lifecycle: unrecognized arguments: {' '.join(extra)}")
     return args
 
 
-def _say(error: object) -> None:
+def _print_error(error: object) -> None:
     """One line on stderr, whatever the message holds (line breaks, surrogates)."""
     text = " ".join(str(error).split())
     sys.stderr.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
@@ -602,7 +636,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     try:
         args = _parse(argv)
     except UsageError as error:
-        _say(error)
+        _print_error(error)
         return 2
     except SystemExit as done:  # --help and --version print and stop
         return int(done.code or 0)
@@ -616,21 +650,21 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     )
 
     try:
-        HANDLERS[args.command](args, out)
+        args.handler(args, out)
     except UsageError as error:
-        _say(error)
+        _print_error(error)
         return 2
     except (ActionNotAvailable, NotAParticipant) as error:
-        _say(error)
+        _print_error(error)
         return 3
     except ValidationError as error:
-        _say(f"Invalid {error.field}: {error.message}.")
+        _print_error(f"Invalid {error.field}: {error.message}.")
         return 3
     except OrderNotFound as error:
-        _say(error)
+        _print_error(error)
         return 4
     except OrderLifecycleError as error:
-        _say(error)
+        _print_error(error)
         return 1
     return 0
 

@@ -14,6 +14,7 @@ import pendulum
 
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Order, Role
+from order_lifecycle.core.recipients import Notification
 from order_lifecycle.views import ChatEntry, Conversation
 
 __all__ = [
@@ -32,17 +33,6 @@ __all__ = [
     "Store",
     "Write",
 ]
-
-
-@attrs.frozen
-class Notification:
-    """An outbox row: one event addressed to one recipient (a user, or the CX team)."""
-
-    order_id: str
-    seq: int
-    recipient: str
-    role: Role
-    kind: str
 
 
 @attrs.frozen

@@ -17,10 +17,10 @@ from order_lifecycle.core.events import Event, MessagePosted
 from order_lifecycle.core.model import Actor, Attachment, Order, OrderState
 from order_lifecycle.core.notices import notice
 
-__all__ = ["BOT", "ChatEntry", "Conversation", "OrderView", "RelayReport", "entry"]
+__all__ = ["NEXT_STEP_KIND", "ChatEntry", "Conversation", "OrderView", "RelayReport", "entry"]
 
 #: The ``kind`` of the chatbot's prompt when a chat view includes it (it is not stored).
-BOT: Final = "next_step"
+NEXT_STEP_KIND: Final = "next_step"
 
 
 @attrs.frozen

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from order_lifecycle.cli import build_parser, main
+from order_lifecycle.core.model import Role
+from order_lifecycle.core.table import RULES
 
 T = "2026-12-01T09:00:00+00:00"
 
@@ -291,11 +293,35 @@ def test_demo_without_db_uses_a_new_temporary_database(tmp_path: Path) -> None:
 
 
 def test_every_command_of_the_spec_exists() -> None:
-    """The parser offers exactly the spec's commands."""
+    """The parser offers the spec's commands, and each action a person takes under its
+    own name too (the spec's older verbs are aliases of those)."""
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {  # type: ignore[arg-type]
+    spec = {
         "demo", "place", "accept", "decline", "withdraw", "deliver", "approve", "revise",
         "propose", "respond", "unpropose", "dispute", "join", "resolve", "cancel", "say",
         "show", "actions", "next", "chat", "inbox", "history", "tick", "relay", "diagram",
     }  # fmt: skip
+    people = {
+        r.action.value.replace("_", "-") for r in RULES if r.command and r.roles - {Role.system}
+    }
+    assert set(sub.choices) == spec | people  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("revise", "request-revision"),
+        ("propose", "propose-update"),
+        ("unpropose", "withdraw-update"),
+    ],
+)
+def test_the_older_verbs_run_the_same_action(alias: str, name: str) -> None:
+    """``revise`` and ``request-revision`` parse to the same action with the same options."""
+    extra = {"revise": ["--note", "n"], "propose": ["--revisions", "3"], "unpropose": []}[alias]
+    old = build_parser().parse_args([alias, "o1", "--as", "alice", *extra])
+    new = build_parser().parse_args([name, "o1", "--as", "alice", *extra])
+    assert old.action == new.action == name.replace("-", "_")
+    assert {k: v for k, v in vars(old).items() if k != "command"} == {
+        k: v for k, v in vars(new).items() if k != "command"
+    }

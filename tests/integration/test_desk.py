@@ -179,7 +179,7 @@ def test_a_refused_command_changes_nothing(desk: OrderDesk, url: str) -> None:
         lambda: desk.deliver(order.id, by="alice", files=[("x.png", b"x")]),
         lambda: desk.say(order.id, by="alice", text=""),
         lambda: desk.say(order.id, by="alice", text="x" * 10_001),
-        lambda: desk.propose_update(order.id, by="alice", price=1.5),
+        lambda: desk.propose_update(order.id, by="alice", price=1.5),  # type: ignore[arg-type]
         lambda: desk.dispute(order.id, by="alice", reason="  "),
         lambda: desk.cancel(order.id, by="alice", reason="too slow"),
     ]

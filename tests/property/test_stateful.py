@@ -228,8 +228,10 @@ def ref_guard(
     return True
 
 
-def _files_ok(files: tuple[Attachment, ...], policy: Policy) -> bool:
-    return len(files) <= policy.max_files and all(f.size <= policy.max_file_bytes for f in files)
+def _files_ok(files: tuple[object, ...], policy: Policy) -> bool:
+    return len(files) <= policy.max_files and all(
+        isinstance(f, Attachment) and f.size <= policy.max_file_bytes for f in files
+    )
 
 
 def ref_valid(ref: RefOrder, command: core.Command, now: dt.datetime, policy: Policy) -> bool:
@@ -257,7 +259,7 @@ def ref_valid(ref: RefOrder, command: core.Command, now: dt.datetime, policy: Po
 
 
 def _proposal_valid(ref: RefOrder, command: core.ProposeUpdate, now: dt.datetime) -> bool:
-    price, due_at, revisions = command.price, command.due_at, command.revisions
+    price, due_at, revisions = command.money, command.due_at, command.revisions
     if price is not None and (price.amount <= 0 or price.currency != ref.currency):
         return False  # the currency rule is the core's; the spec says only "price > 0"
     if due_at is not None and due_at <= now:
@@ -292,7 +294,7 @@ def ref_apply(
     elif isinstance(command, core.RequestRevision):
         ref.state, ref.revisions_used = "revision", ref.revisions_used + 1
     elif isinstance(command, core.ProposeUpdate):
-        price = None if command.price is None else command.price.amount
+        price = None if command.money is None else command.money.amount
         ref.proposal = RefProposal(role, price, command.due_at, command.revisions)
     elif isinstance(command, core.AcceptUpdate):
         proposal = ref.proposal

@@ -32,6 +32,7 @@ import pendulum
 
 from order_lifecycle import serde
 from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.urls import mask_url
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError, ValidationError
@@ -247,7 +248,7 @@ class _Target:
     def __init__(self, url: str) -> None:
         if not isinstance(url, str):
             raise StorageError(f"A PostgreSQL URL must be a text, not {type(url).__name__}.")
-        self.shown = _mask(url)
+        self.shown = mask_url(url)
         self.secrets = _secrets(url)
         try:
             parts = urlsplit(url)
@@ -295,30 +296,6 @@ def _secrets(url: str) -> list[str]:
             found.add(value)
     found |= {unquote(s) for s in found}
     return sorted((s for s in found if s), key=len, reverse=True)
-
-
-def _mask(url: str) -> str:
-    """``url`` with its password (if any) replaced by ``***``: safe to show and log."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return "<not a URL>"
-    cut = len(rest)
-    for mark in "/?#":
-        index = rest.find(mark)
-        if index != -1:
-            cut = min(cut, index)
-    authority, tail = rest[:cut], rest[cut:]
-    userinfo, at, hosts = authority.rpartition("@")
-    if at and ":" in userinfo:
-        authority = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
-    path, qmark, query = tail.partition("?")
-    if qmark:
-        items = []
-        for item in query.split("&"):
-            name, _, _ = item.partition("=")
-            items.append(f"{name}=***" if unquote(name) == "password" else item)
-        tail = f"{path}?{'&'.join(items)}"
-    return f"{scheme}://{authority}{tail}"
 
 
 def _lock_key(schema: str | None) -> int:

@@ -15,7 +15,7 @@ import attrs
 import pendulum
 
 from order_lifecycle.core import values
-from order_lifecycle.core.commands import AutoComplete, Command, Expire
+from order_lifecycle.core.commands import Command
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.effects import delivery_due
 from order_lifecycle.core.events import Event, OrderPlaced
@@ -34,6 +34,7 @@ from order_lifecycle.core.model import (
     Role,
     Timer,
 )
+from order_lifecycle.core.recipients import CX_TEAM
 from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS, Rule
 from order_lifecycle.errors import ActionNotAvailable, NotAParticipant, ValidationError
 
@@ -47,13 +48,11 @@ __all__ = [
     "decide",
     "due_timers",
     "fire",
+    "make_context",
     "options",
     "place",
     "waiting_on",
 ]
-
-#: Who ``waiting_on`` names when the whole CX team is expected to act.
-CX_TEAM: Final = "cx_team"
 
 DEFAULT_POLICY: Final = Policy()
 
@@ -136,9 +135,11 @@ def check_participant(order: Order, actor: Actor, policy: Policy) -> None:
         raise NotAParticipant(order.id, actor.id, "Only the system itself acts as the system.")
 
 
-def _context(
+def make_context(
     order: Order, actor: Actor | str, now: object, policy: Policy, tz: str = "UTC"
 ) -> Context:
+    """What every rule reads: the order, the actor (checked as a participant), the
+    instant and the policy, each checked once."""
     if not isinstance(order, Order):
         raise ValidationError("order", f"must be an Order, not {type(order).__name__}")
     if not isinstance(policy, Policy):
@@ -263,7 +264,7 @@ def decide(
     """
     if not isinstance(command, Command) or not hasattr(command, "action"):
         raise ValidationError("command", f"must be a core command, not {type(command).__name__}")
-    ctx = _context(order, actor, now, policy)
+    ctx = make_context(order, actor, now, policy)
     rule = RULES_BY_ACTION[command.action]
     if rule.command is None:
         raise ValidationError("command", "orders are placed with core.place(...)")
@@ -288,7 +289,7 @@ def options(
 
     ``tz`` is the viewer's time zone for the instants in the reasons.
     """
-    ctx = _context(order, actor, now, policy, _zone(tz))
+    ctx = make_context(order, actor, now, policy, values.check_zone(tz))
     result: list[ActionOption] = []
     for rule in RULES:
         reasons = blockers(rule, ctx)
@@ -307,18 +308,6 @@ _AVAILABLE: Final = {rule.action: ActionOption(rule.action, True, None) for rule
 @functools.lru_cache(maxsize=8192)
 def _unavailable(action: Action, reason: str) -> ActionOption:
     return ActionOption(action, False, reason)
-
-
-def _zone(tz: object) -> str:
-    if not isinstance(tz, str):
-        raise ValidationError("tz", "must be an IANA time zone name such as Europe/Paris")
-    if tz == "UTC":
-        return tz
-    try:
-        pendulum.timezone(tz)
-    except Exception:
-        raise ValidationError("tz", f"{tz!r} is not a known IANA time zone") from None
-    return tz
 
 
 def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:
@@ -353,15 +342,16 @@ def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_PO
     pending = armed.get(timer)
     if pending is None:
         raise ActionNotAvailable(str(timer), f"The {timer} timer is not armed on this order.")
-    ctx = _context(order, Actor.system(), instant, policy)
+    ctx = make_context(order, Actor.system(), instant, policy)
     if ctx.now < pending.due_at:
         raise ActionNotAvailable(
             str(timer),
             f"The {timer} timer is due on {values.human_instant(pending.due_at)}, not yet.",
         )
     if isinstance(pending.action, Action):
-        command: Command = AutoComplete() if pending.action is Action.auto_complete else Expire()
-        return decide(order, command, actor=Actor.system(), now=instant, policy=policy)
+        fired = RULES_BY_ACTION[pending.action].command
+        assert fired is not None  # the table's check: timers fire commands of the table
+        return decide(order, fired(), actor=Actor.system(), now=instant, policy=policy)
     state = move(order.state, timer)
     new, event = delivery_due(ctx, state)
     return Decision(new, (event,))

@@ -12,8 +12,9 @@ normalised command or raises :class:`~order_lifecycle.errors.ValidationError`.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable
-from typing import ClassVar, Self
+from typing import ClassVar, Protocol, Self, TypeAlias
 
 import attrs
 import pendulum
@@ -34,20 +35,35 @@ __all__ = [
     "Deliver",
     "Dispute",
     "Expire",
+    "FilePath",
     "Join",
     "ProposeUpdate",
     "RejectUpdate",
     "RequestRevision",
     "Resolve",
     "Say",
+    "Upload",
     "Withdraw",
     "WithdrawUpdate",
 ]
 
+
+class FilePath(Protocol):
+    """A path to a file (``pathlib.Path`` and the like): what ``os.fspath`` takes."""
+
+    def __fspath__(self) -> str: ...
+
+
+#: A file as a caller hands it to ``OrderDesk``: a path, or a ``(name, content)`` pair.
+#: The desk stores it and puts its :class:`Attachment` in the command before deciding;
+#: the core itself only takes attachments.
+Upload: TypeAlias = FilePath | str | tuple[str, bytes]
+
+
 _REASON_CHARS = 2_000
 
 
-def _as_tuple(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
+def _as_tuple(value: Iterable[Attachment | Upload]) -> tuple[Attachment | Upload, ...]:
     # Lists become tuples so commands stay hashable; anything else is kept as given and
     # refused by ``validate`` (arguments are checked after participant and availability).
     return tuple(value) if isinstance(value, (list, tuple)) else value  # type: ignore[return-value]
@@ -58,6 +74,8 @@ class Command:
     """Base of every command: ``action`` names the row of the table it runs."""
 
     action: ClassVar[Action]
+    #: The command carries files (a ``files`` field): ``OrderDesk`` stores them first.
+    carries_files: ClassVar[bool] = False
 
     def validate(self, ctx: Context) -> Self:
         """Check the arguments against the order and policy; return the normalised command."""
@@ -65,7 +83,10 @@ class Command:
 
 
 def check_files(field: str, files: object, policy: Policy) -> tuple[Attachment, ...]:
-    """The attachments of a delivery or message, within the policy's limits."""
+    """The attachments of a delivery or message, within the policy's limits.
+
+    Files not stored yet (paths, ``(name, bytes)`` pairs) are refused: ``OrderDesk``
+    stores them first; the pure core decides on attachments only."""
     if isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
         raise ValidationError(field, "must be a sequence of attachments")
     items = tuple(files)
@@ -85,6 +106,16 @@ def check_files(field: str, files: object, policy: Policy) -> tuple[Attachment, 
                 field, f"{item.name!r} is {item.media_type}, which this marketplace does not accept"
             )
     return items
+
+
+def stored(field: str, files: object) -> tuple[Attachment, ...]:
+    """``files`` as attachments; ``ValidationError`` for a file not stored yet."""
+    if not isinstance(files, tuple):
+        raise ValidationError(field, "must be a sequence of attachments")
+    for item in files:
+        if not isinstance(item, Attachment):
+            raise ValidationError(field, f"holds a {type(item).__name__}, not an Attachment")
+    return files
 
 
 def _reason(field: str, value: object, ctx: Context, *, required: bool) -> str:
@@ -135,9 +166,15 @@ class Deliver(Command):
     """The seller delivers content: at least one file, or ``outside=True``."""
 
     action: ClassVar[Action] = Action.deliver
-    files: tuple[Attachment, ...] = attrs.field(default=(), converter=_as_tuple)
+    carries_files: ClassVar[bool] = True
+    files: tuple[Attachment | Upload, ...] = attrs.field(default=(), converter=_as_tuple)
     outside: bool = False
     note: str = ""
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        """The files, once stored (what ``validate`` checked)."""
+        return stored("files", self.files)
 
     def validate(self, ctx: Context) -> Self:
         files = check_files("files", self.files, ctx.policy)
@@ -184,14 +221,27 @@ class ProposeUpdate(Command):
     """A party proposes new contract terms: price, due date and/or revisions."""
 
     action: ClassVar[Action] = Action.propose_update
-    price: Money | None = None
+    #: A ``Money``, or a plain amount (``str``, ``int``, ``Decimal``) in the contract's currency.
+    price: Money | str | int | decimal.Decimal | None = None
     due_at: pendulum.DateTime | None = None
     revisions: int | None = None
+
+    @property
+    def money(self) -> Money | None:
+        """The proposed price as ``Money`` (what ``validate`` made of a plain amount)."""
+        if self.price is not None and not isinstance(self.price, Money):
+            raise ValidationError("price", "must be Money once the command is validated")
+        return self.price
 
     def validate(self, ctx: Context) -> Self:
         contract = ctx.order.contract
         price = self.price
         if price is not None:
+            if isinstance(price, (str, int, decimal.Decimal)) and not isinstance(price, bool):
+                try:
+                    price = Money(price, contract.price.currency)
+                except ValidationError as error:
+                    raise ValidationError("price", error.message) from None
             if not isinstance(price, Money):
                 raise ValidationError("price", f"must be Money, not {type(price).__name__}")
             if price.amount <= 0:
@@ -220,7 +270,7 @@ class ProposeUpdate(Command):
             raise ValidationError(
                 "update", "change at least one of price, due_at or revisions from the contract"
             )
-        return attrs.evolve(self, due_at=due_at)
+        return attrs.evolve(self, price=price, due_at=due_at)
 
 
 @attrs.frozen
@@ -305,8 +355,14 @@ class Say(Command):
     """A chat message: text (1..``Policy.max_message_chars``), files, or both."""
 
     action: ClassVar[Action] = Action.say
+    carries_files: ClassVar[bool] = True
     text: str = ""
-    files: tuple[Attachment, ...] = attrs.field(default=(), converter=_as_tuple)
+    files: tuple[Attachment | Upload, ...] = attrs.field(default=(), converter=_as_tuple)
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        """The files, once stored (what ``validate`` checked)."""
+        return stored("files", self.files)
 
     def validate(self, ctx: Context) -> Self:
         files = check_files("files", self.files, ctx.policy)

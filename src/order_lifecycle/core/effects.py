@@ -99,7 +99,7 @@ def _expire(ctx: Context, cmd: c.Expire, state: OrderState) -> tuple[Order, e.Ev
 
 def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.Event]:
     review_due = shift(ctx.now, ctx.policy.review_window)
-    delivery = Delivery(at=ctx.now, files=cmd.files, outside=cmd.outside, note=cmd.note)
+    delivery = Delivery(at=ctx.now, files=cmd.attachments, outside=cmd.outside, note=cmd.note)
     order, common = _step(
         ctx,
         state,
@@ -109,7 +109,7 @@ def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.
     )
     event = e.ContentDelivered(
         action=Action.deliver,
-        files=cmd.files,
+        files=cmd.attachments,
         outside=cmd.outside,
         note=cmd.note,
         review_due_at=review_due,
@@ -152,14 +152,14 @@ def _propose_update(ctx: Context, cmd: c.ProposeUpdate, state: OrderState) -> tu
         by=ctx.actor.id,
         role=ctx.actor.role,
         at=ctx.now,
-        price=cmd.price,
+        price=cmd.money,
         due_at=cmd.due_at,
         revisions=cmd.revisions,
     )
     order, common = _step(ctx, state, proposal=proposal)
     event = e.UpdateProposed(
         action=Action.propose_update,
-        price=cmd.price,
+        price=cmd.money,
         due_at=cmd.due_at,
         revisions=cmd.revisions,
         **common,
@@ -255,7 +255,7 @@ def _cancel(ctx: Context, cmd: c.Cancel, state: OrderState) -> tuple[Order, e.Ev
 
 def _say(ctx: Context, cmd: c.Say, state: OrderState) -> tuple[Order, e.Event]:
     order, common = _step(ctx, state)
-    return order, e.MessagePosted(action=Action.say, text=cmd.text, files=cmd.files, **common)
+    return order, e.MessagePosted(action=Action.say, text=cmd.text, files=cmd.attachments, **common)
 
 
 def delivery_due(ctx: Context, state: OrderState) -> tuple[Order, e.Event]:

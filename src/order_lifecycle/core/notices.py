@@ -28,7 +28,6 @@ Conventions:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -65,18 +64,6 @@ __all__ = ["VOIDED_PROPOSAL", "notice"]
 
 #: Appended to the notice of any event that voided an open contract proposal.
 VOIDED_PROPOSAL: Final = "The open contract update was withdrawn."
-
-
-@functools.lru_cache(maxsize=64)
-def _zone(tz: str) -> str:
-    """``tz`` if it names a time zone, else ``ValidationError`` (checked once per name)."""
-    if tz == "UTC":
-        return tz
-    try:
-        pendulum.timezone(tz)
-    except Exception:
-        raise ValidationError("tz", f"{tz!r} is not a known IANA time zone") from None
-    return tz
 
 
 def _name(actor: Actor) -> str:
@@ -314,7 +301,7 @@ def notice(event: Event, *, tz: str = "UTC") -> str:
             f"{event.kind!r} is not an event kind with a notice; "
             f"known kinds: {', '.join(sorted(_RENDERERS))}",
         )
-    text = renderer(event, _zone(tz))
+    text = renderer(event, values.check_zone(tz))
     for mark in ".!?":  # a quote that ends its own sentence needs no second full stop
         text = text.replace(f"{mark}”.", f"{mark}”")
     if event.voided_proposal:

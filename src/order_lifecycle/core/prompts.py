@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from order_lifecycle.core import values
-from order_lifecycle.core.api import DEFAULT_POLICY, _context, _zone, due_timers
+from order_lifecycle.core.api import DEFAULT_POLICY, due_timers, make_context
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.model import Actor, CancellationReason, Order, OrderState, Policy, Role
 
@@ -162,7 +162,7 @@ def next_step(
 
     A plain user id is the order's buyer or seller with that id.
     """
-    ctx = _context(order, actor, now, policy, _zone(tz))
+    ctx = make_context(order, actor, now, policy, values.check_zone(tz))
     role = ctx.actor.role
     if role is Role.cx_agent:
         return _cx_step(ctx)

@@ -66,6 +66,24 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
 
 
+def check_zone(tz: object) -> str:
+    """``tz`` if it names an IANA time zone, else ``ValidationError`` (checked once per name)."""
+    if not isinstance(tz, str):
+        raise ValidationError("tz", "must be an IANA time zone name such as Europe/Paris")
+    return _known_zone(tz)
+
+
+@functools.lru_cache(maxsize=64)
+def _known_zone(tz: str) -> str:
+    if tz == "UTC":
+        return tz
+    try:
+        pendulum.timezone(tz)
+    except Exception:
+        raise ValidationError("tz", f"{tz!r} is not a known IANA time zone") from None
+    return tz
+
+
 def check_text(
     field: str, value: object, *, max_chars: int, required: bool = True, multiline: bool = True
 ) -> str:

@@ -1,0 +1,52 @@
+"""Who hears of an event: the outbox rows of a decision, a pure rule of the lifecycle.
+
+Each event goes to every participant but the one who caused it (the buyer, the seller and
+the CX agents who joined); the events that need a CX agent also go to the whole team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import attrs
+
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import Order, Role
+
+__all__ = ["ALERTS_CX", "CX_TEAM", "Notification", "notifications_for"]
+
+#: The recipient name of notifications addressed to the whole CX team (and who
+#: ``waiting_on`` names while no agent has joined).
+CX_TEAM: Final = "cx_team"
+#: Event kinds that alert the CX team.
+ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled"})
+
+
+@attrs.frozen
+class Notification:
+    """An outbox row: one event addressed to one recipient (a user, or the CX team)."""
+
+    order_id: str
+    seq: int
+    recipient: str
+    role: Role
+    kind: str
+
+
+def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notification, ...]:
+    """The outbox rows of ``events``, given the order as they left it.
+
+    Each event goes to every participant but the one who caused it (the buyer, the seller
+    and the CX agents who joined), and disputes and cancellations also to ``cx_team``.
+    """
+    result: list[Notification] = []
+    for event in events:
+        targets: list[tuple[str, Role]] = [(order.buyer, Role.buyer), (order.seller, Role.seller)]
+        targets += [(agent, Role.cx_agent) for agent in order.agents]
+        for user, role in targets:
+            if user != event.actor.id or role is not event.actor.role:
+                result.append(Notification(order.id, event.seq, user, role, event.kind))
+        if event.kind in ALERTS_CX:
+            result.append(Notification(order.id, event.seq, CX_TEAM, Role.cx_agent, event.kind))
+    return tuple(result)

@@ -1,0 +1,41 @@
+"""From a storage URL to a store and its default blob store."""
+
+from __future__ import annotations
+
+from order_lifecycle.adapters.urls import mask_url
+from order_lifecycle.errors import ValidationError
+from order_lifecycle.ports import BlobStore, Store
+
+__all__ = ["open_store"]
+
+
+def open_store(url: str) -> tuple[Store, BlobStore]:
+    """The store and default blob store for a storage URL."""
+    if not isinstance(url, str):
+        raise ValidationError("url", "must be a storage URL such as sqlite:///orders.db")
+    from order_lifecycle.adapters.files import FileSystemBlobs, MemoryBlobs
+
+    scheme = url.split(":", 1)[0].lower()
+    if url in ("memory://", "memory:"):
+        from order_lifecycle.adapters.memory import MemoryStore
+
+        return MemoryStore(), MemoryBlobs()
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+            raise ValidationError(
+                "url", f"{url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+            )
+        from order_lifecycle.adapters.sqlite import SQLiteStore
+
+        path = url[len("sqlite:///") :]
+        return SQLiteStore(path), FileSystemBlobs(f"{path}.files")
+    if scheme in ("postgresql", "postgres"):
+        from order_lifecycle.adapters.postgres import PostgresBlobs, PostgresStore
+
+        store = PostgresStore(url)
+        return store, PostgresBlobs(store)
+    shown = mask_url(url) if "://" in url else url
+    raise ValidationError(
+        "url",
+        f"{shown!r} is not a storage URL: use memory://, sqlite:///path or postgresql://...",
+    )
