@@ -17,6 +17,7 @@ from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.model import (
+    ACTIVE_STATES,
     Action,
     Cancellation,
     CancellationReason,
@@ -33,18 +34,17 @@ from order_lifecycle.core.model import (
 )
 from order_lifecycle.core.values import shift
 
-__all__ = ["ACTIVE", "EFFECTS", "Effect", "delivery_due"]
+__all__ = ["EFFECTS", "Effect", "delivery_due"]
 
 Effect = Callable[[Context, Any, OrderState], tuple[Order, e.Event]]
 
 #: The states in which the contract can change; leaving them voids an open proposal.
-ACTIVE: Final = frozenset({OrderState.accepted, OrderState.delivered, OrderState.revision})
 
 
 def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[str, Any]]:
     """The order one version on, in ``state``; and the fields every event shares."""
     order = ctx.order
-    voided = order.proposal is not None and state not in ACTIVE and "proposal" not in changes
+    voided = order.proposal is not None and state not in ACTIVE_STATES and "proposal" not in changes
     if voided:
         changes["proposal"] = None
     seq = order.version + 1

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Collection, Hashable
+from typing import Final, Protocol
 
 import attrs
 
 from order_lifecycle.core import values
 from order_lifecycle.core.context import Context
-from order_lifecycle.core.model import Action, CancellationReason, OrderState, Role
-
-if TYPE_CHECKING:
-    from order_lifecycle.core.table import Rule
+from order_lifecycle.core.model import ACTIVE_STATES, Action, CancellationReason, OrderState, Role
 
 __all__ = [
     "Guard",
+    "RuleShape",
     "acceptance_window_elapsed",
     "blockers",
     "cancel_allowed",
@@ -89,8 +87,22 @@ def _or(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
+class RuleShape(Hashable, Protocol):
+    """What the sentences and ``blockers`` read of a row of the table
+    (:class:`~order_lifecycle.core.table.Rule`, which holds these guards)."""
+
+    @property
+    def action(self) -> Action: ...
+    @property
+    def roles(self) -> Collection[Role]: ...
+    @property
+    def sources(self) -> Collection[OrderState]: ...
+    @property
+    def guards(self) -> tuple[Guard, ...]: ...
+
+
 @functools.cache  # static per rule: computed once
-def role_sentence(rule: Rule) -> str:
+def role_sentence(rule: RuleShape) -> str:
     """``Only the seller can accept the order.``"""
     names = [_ROLE_NAMES[r] for r in Role if r in rule.roles]
     sentence = f"Only {_or(names)} can {VERB[rule.action]}"
@@ -100,7 +112,7 @@ def role_sentence(rule: Rule) -> str:
 
 
 @functools.cache  # static per rule and state: computed once
-def state_sentence(rule: Rule, state: OrderState) -> str:
+def state_sentence(rule: RuleShape, state: OrderState) -> str:
     """Why the order's state does not allow the action."""
     if rule.action is Action.place:
         return "This order is already placed; placing starts a new order."
@@ -112,7 +124,7 @@ def state_sentence(rule: Rule, state: OrderState) -> str:
     return f"The order is {state}; you can {VERB[rule.action]} only when it is {allowed}."
 
 
-def blockers(rule: Rule, ctx: Context) -> list[str]:
+def blockers(rule: RuleShape, ctx: Context) -> list[str]:
     """Every unmet condition of ``rule`` for this context, as sentences (empty: available)."""
     reasons: list[str] = []
     if ctx.actor.role not in rule.roles:
@@ -276,7 +288,7 @@ joined_agent: Final = Guard("actor is the CX agent who joined", _joined_agent)
 def _cancel_allowed(ctx: Context) -> str | None:
     order = ctx.order
     state = order.state
-    if state not in (OrderState.accepted, OrderState.delivered, OrderState.revision):
+    if state not in ACTIVE_STATES:
         return None
     if order.is_past_due(ctx.now):
         return None

@@ -25,6 +25,7 @@ from order_lifecycle.core import values
 from order_lifecycle.errors import ValidationError
 
 __all__ = [
+    "ACTIVE_STATES",
     "LIFECYCLE_VERSION",
     "Action",
     "Actor",
@@ -70,6 +71,8 @@ class OrderState(enum.StrEnum):
 
 
 _TERMINAL: Final = frozenset({OrderState.complete, OrderState.cancelled})
+#: The states where the work is under way: an open contract proposal lives only here.
+ACTIVE_STATES: Final = (OrderState.accepted, OrderState.delivered, OrderState.revision)
 
 
 class Role(enum.StrEnum):

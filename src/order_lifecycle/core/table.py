@@ -16,7 +16,7 @@ import pendulum
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import guards as g
 from order_lifecycle.core.effects import EFFECTS, Effect
-from order_lifecycle.core.model import Action, Order, OrderState, Policy, Role, Timer
+from order_lifecycle.core.model import ACTIVE_STATES, Action, Order, OrderState, Policy, Role, Timer
 from order_lifecycle.core.values import shift
 
 __all__ = ["RULES", "RULES_BY_ACTION", "TIMERS", "Rule", "TimerRule"]
@@ -24,7 +24,6 @@ __all__ = ["RULES", "RULES_BY_ACTION", "TIMERS", "Rule", "TimerRule"]
 S = OrderState
 R = Role
 _PARTIES: Final = frozenset({R.buyer, R.seller})
-_ACTIVE: Final = (S.accepted, S.delivered, S.revision)
 
 
 @attrs.frozen(eq=False)  # rules are compared and hashed by identity: they are singletons
@@ -151,7 +150,7 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     _rule(
         Action.propose_update,
-        _ACTIVE,
+        ACTIVE_STATES,
         (),
         _PARTIES,
         (g.no_open_proposal,),
@@ -164,7 +163,7 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     _rule(
         Action.accept_update,
-        _ACTIVE,
+        ACTIVE_STATES,
         (),
         _PARTIES,
         (g.proposal_open, g.counterparty, g.proposal_fits),
@@ -173,7 +172,7 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     _rule(
         Action.reject_update,
-        _ACTIVE,
+        ACTIVE_STATES,
         (),
         _PARTIES,
         (g.proposal_open, g.counterparty),
@@ -182,7 +181,7 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     _rule(
         Action.withdraw_update,
-        _ACTIVE,
+        ACTIVE_STATES,
         (),
         _PARTIES,
         (g.proposal_open, g.proposer),
@@ -191,7 +190,7 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     _rule(
         Action.dispute,
-        _ACTIVE,
+        ACTIVE_STATES,
         (S.disputed,),
         _PARTIES,
         command=c.Dispute,
@@ -219,7 +218,7 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     _rule(
         Action.cancel,
-        _ACTIVE,
+        ACTIVE_STATES,
         (S.cancelled,),
         _PARTIES,
         (g.cancel_allowed,),
