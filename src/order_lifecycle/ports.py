@@ -7,15 +7,14 @@ A storage adapter implements :class:`OrderStore`; the contract test suite in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 import pendulum
 
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Attachment, Order, Role
+from order_lifecycle.core.model import Actor, Attachment, Order, Role
 from order_lifecycle.core.recipients import Notification
-from order_lifecycle.views import ChatEntry, Conversation
 
 __all__ = [
     "BlobStore",
@@ -23,7 +22,6 @@ __all__ = [
     "ConversationRow",
     "Envelope",
     "IdempotencyRecord",
-    "InboxStore",
     "Notification",
     "Notifier",
     "OrderStore",
@@ -42,6 +40,12 @@ class Participant:
     order_id: str
     user_id: str
     role: Role
+
+    @property
+    def actor(self) -> str:
+        """The participant as events name their actor (``str(Actor)``): what the unread
+        count compares, so that a user's own entries are never unread for them."""
+        return str(Actor(self.user_id, self.role))
 
 
 @attrs.frozen
@@ -70,6 +74,11 @@ class Write:
     notifications: tuple[Notification, ...] = ()
     participants: tuple[Participant, ...] = ()
     idempotency: IdempotencyRecord | None = None
+    #: Denormalised for the inbox, computed above the port and stored as given: who the
+    #: order waits on (user ids, or ``cx_team``), and the newest chat entry, encoded by
+    #: the desk (``views.entry_to_json``), or ``None`` when a store need not keep it.
+    waiting: frozenset[str] = frozenset()
+    last_entry: str | None = None
 
 
 @runtime_checkable
@@ -185,25 +194,24 @@ class OutboxRow:
     last_error: str | None
 
 
-@attrs.frozen
-class ConversationRow:
-    """What the inbox needs of one conversation, read in one query."""
+class ConversationRow(NamedTuple):
+    """What the inbox needs of one conversation, read in one query: plain data, as the
+    desk wrote it (``Write.waiting``, ``Write.last_entry``) and the store counted it."""
 
     order_id: str
     title: str
     state: str
     buyer: str
     seller: str
+    #: The user's role in the order.
     role: Role
-    updated_at: pendulum.DateTime
     #: Who is expected to move the order next (user ids, or ``cx_team``).
     waiting: frozenset[str]
+    #: Entries after the user's read mark that the user did not cause.
     unread: int
-    #: The newest chat entry, rendered in UTC when it was written (``None`` for rows an
-    #: older schema wrote: then ``last_event`` is read and rendered).
-    last_entry: ChatEntry | None
-    #: Reads the newest event (only when ``last_entry`` does not serve).
-    last_event: Callable[[], Event | None] = attrs.field(eq=False, repr=False)
+    #: ``Write.last_entry`` of the order's last write, as given (``None``: not kept).
+    last_entry: str | None
+    version: int
 
 
 @runtime_checkable
@@ -234,17 +242,6 @@ class ChatStore(Protocol):
 
     def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """``user_id`` has read the order's chat up to entry ``seq``."""
-        ...
-
-
-@runtime_checkable
-class InboxStore(Protocol):
-    """Optional: a store that lists a user's inbox itself, more cheaply than
-    ``OrderDesk.inbox`` builds it from ``ChatStore.conversations`` (the desk uses it when
-    the store has it). It returns exactly what the desk would build."""
-
-    def inbox(self, user_id: str, tz: str) -> list[Conversation]:
-        """``OrderDesk.inbox(user_id, tz=tz)``; both arguments are already checked."""
         ...
 
 

@@ -7,17 +7,38 @@ entries render in the viewer's time zone and can never disagree with the history
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 from typing import Final
 
 import attrs
 import pendulum
 
+from order_lifecycle import serde
 from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event, MessagePosted
 from order_lifecycle.core.model import Actor, Attachment, Order, OrderState
 from order_lifecycle.core.notices import notice
 
-__all__ = ["NEXT_STEP_KIND", "ChatEntry", "Conversation", "OrderView", "RelayReport", "entry"]
+__all__ = [
+    "NEXT_STEP_KIND",
+    "ChatEntry",
+    "Conversation",
+    "OrderView",
+    "RelayReport",
+    "entry",
+    "entry_from_json",
+    "entry_to_json",
+]
+
+_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_EPOCH_PENDULUM: Final = pendulum.DateTime(1970, 1, 1, tzinfo=pendulum.UTC)
+# The standard library's arithmetic, called directly: pendulum's ``-`` builds an Interval
+# (20 times slower), and its ``+`` goes through Python code.
+_add: Final = _dt.datetime.__add__
+_sub: Final = _dt.datetime.__sub__
+_from_iso: Final = _dt.datetime.fromisoformat
+_DECODER: Final = json.JSONDecoder()
 
 #: The ``kind`` of the chatbot's prompt when a chat view includes it (it is not stored).
 NEXT_STEP_KIND: Final = "next_step"
@@ -82,3 +103,42 @@ def entry(event: Event, *, tz: str = "UTC") -> ChatEntry:
     if isinstance(event, MessagePosted):
         return ChatEntry(event.seq, event.at, "message", event.actor.id, event.text, event.files)
     return ChatEntry(event.seq, event.at, "notice", None, notice(event, tz=tz))
+
+
+def entry_to_json(item: ChatEntry) -> str:
+    """A chat entry as JSON: what the inbox keeps of an order's newest entry
+    (``Write.last_entry``), decoded by :func:`entry_from_json`."""
+    document = {
+        "seq": item.seq,
+        "at": _dt.datetime.isoformat(item.at),
+        "kind": item.kind,
+        "author": item.author,
+        "text": item.text,
+        "files": [serde.converter.unstructure(f) for f in item.files],
+    }
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_from_json(text: str) -> ChatEntry:
+    """The chat entry ``entry_to_json`` wrote."""
+    # ``json.loads`` without its wrappers, which skip whitespace around the document:
+    # ``json.dumps`` writes none, and anything else is read by ``json.loads`` itself.
+    try:
+        data, end = _DECODER.raw_decode(text)
+    except json.JSONDecodeError:
+        end = -1
+    if end != len(text):
+        data = json.loads(text)
+    at = _from_iso(data["at"])
+    stored = data["files"]
+    files: tuple[Attachment, ...] = ()
+    if stored != []:
+        files = tuple([serde.converter.structure(f, Attachment) for f in stored])
+    return ChatEntry(
+        data["seq"],
+        _add(_EPOCH_PENDULUM, _sub(at, _EPOCH)),
+        data["kind"],
+        data["author"],
+        data["text"],
+        files,
+    )

@@ -1,32 +1,20 @@
-"""The SQL stores list the inbox themselves (``InboxStore``): exactly what the desk builds
-from ``conversations()``, in UTC and in other zones, for rows written before entries were
-pre-rendered too."""
+"""The inbox from the newest entry the desk stored with each order is exactly the inbox
+rendered from the orders' events, in UTC and in other zones, for rows written before
+entries were stored too."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import cast
 
 import pendulum
 import pytest
 
 from order_lifecycle import Actor, Listing, ManualClock, Money, OrderDesk, ValidationError
-from order_lifecycle.ports import ConversationRow, InboxStore, Store
 from order_lifecycle.views import ChatEntry, Conversation
 
 LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
 T0 = pendulum.datetime(2026, 3, 29, 0, 30, 0, 250_000, tz="UTC")  # the night Paris moves
-
-
-class _RowsOnly:
-    """A store seen through ``conversations`` only: the desk's general inbox."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def conversations(self, user_id: str) -> list[ConversationRow]:
-        return self._store.conversations(user_id)
 
 
 def _check_same(fast: list[Conversation], general: list[Conversation]) -> None:
@@ -45,11 +33,13 @@ def _check_same(fast: list[Conversation], general: list[Conversation]) -> None:
             assert dt.datetime.isoformat(mine.last.at) == dt.datetime.isoformat(theirs.last.at)
 
 
-def _forget_last_entry(url: str, order_id: str) -> None:
-    """Make the order's row look as an older schema left it: no pre-rendered entry."""
+def _forget_last_entry(url: str, order_id: str | None = None) -> None:
+    """Make the order's row (or every row) look as an older schema left it: no stored
+    entry."""
+    where, params = ("", ()) if order_id is None else (" WHERE id = ?", (order_id,))
     if url.startswith("sqlite:///"):
         with sqlite3.connect(url[len("sqlite:///") :]) as conn:
-            conn.execute("UPDATE orders SET last_entry = NULL WHERE id = ?", (order_id,))
+            conn.execute("UPDATE orders SET last_entry = NULL" + where, params)
         return
     import psycopg
 
@@ -57,17 +47,13 @@ def _forget_last_entry(url: str, order_id: str) -> None:
     schema = query.split("schema=", 1)[1]
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
-        conn.execute("UPDATE orders SET last_entry = NULL WHERE id = %s", (order_id,))
+        conn.execute("UPDATE orders SET last_entry = NULL" + where.replace("?", "%s"), params)
 
 
-def test_the_inbox_shortcut_is_the_general_inbox(durable_url: str) -> None:
+def test_the_stored_entries_make_the_inbox_the_events_make(durable_url: str) -> None:
     """Buyer, seller and agent; unread and waiting; files; a row with no stored entry."""
     clock = ManualClock(T0)
     with OrderDesk.open(durable_url, clock=clock) as desk:
-        assert isinstance(desk.store, InboxStore)
-        general = OrderDesk(cast(Store, _RowsOnly(desk.store)), clock=clock)
-        assert not isinstance(general.store, InboxStore)
-
         first = desk.place(buyer="alice", seller="bob", listing=LISTING)
         clock.advance(minutes=7, microseconds=1)
         desk.say(first.id, by="alice", text="Hi «bob» 👋", files=[("brief.txt", b"tag me")])
@@ -104,15 +90,24 @@ def test_the_inbox_shortcut_is_the_general_inbox(durable_url: str) -> None:
             fifth.id,
             True,
         )
-        for user in ("al", "alice", "bob", "carl", "carol", "dave", "mallory"):
-            for tz in ("UTC", "Europe/Paris", "Asia/Kolkata"):
-                _check_same(desk.inbox(user, tz=tz), general.inbox(user, tz=tz))
+        users = ("al", "alice", "bob", "carl", "carol", "dave", "mallory")
+        zones = ("UTC", "Europe/Paris", "Asia/Kolkata")
+        stored = {(u, tz): desk.inbox(u, tz=tz) for u in users for tz in zones}
+        _forget_last_entry(durable_url)
+        for (user, tz), inbox in stored.items():
+            _check_same(inbox, desk.inbox(user, tz=tz))
 
 
-def test_the_memory_store_takes_the_general_path() -> None:
-    """Not every store lists the inbox itself: the general path stays in use (and tested)."""
-    with OrderDesk.open("memory://") as desk:
-        assert not isinstance(desk.store, InboxStore)
+def test_the_memory_store_keeps_no_entry_and_lists_the_same_inbox() -> None:
+    """The memory store keeps no stored entry: its inbox is rendered from the events."""
+    clock = ManualClock(T0)
+    with OrderDesk.open("memory://", clock=clock) as desk:
+        order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+        desk.say(order.id, by="alice", text="Hi")
+        assert desk.store.conversations("bob")[0].last_entry is None
+        [conversation] = desk.inbox("bob")
+        assert conversation.last is not None
+        assert (conversation.last.text, conversation.unread) == ("Hi", 2)
 
 
 @pytest.mark.parametrize("tz", ["Mars/Olympus", ""])

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pendulum
 import psycopg
 import pytest
 
-from order_lifecycle import StorageError
+from order_lifecycle import Actor, ManualClock, OrderDesk, OrderState, StorageError
 from order_lifecycle.adapters import postgres, sqlite
+from order_lifecycle.adapters.sql import schema as sql_schema
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_sqlite_schema_is_created_once_and_versioned(tmp_path: Path) -> None:
@@ -21,7 +25,7 @@ def test_sqlite_schema_is_created_once_and_versioned(tmp_path: Path) -> None:
     store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (
-            len(sqlite.MIGRATIONS),
+            len(sql_schema.MIGRATIONS),
         )
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
@@ -40,7 +44,7 @@ def test_sqlite_upgrades_a_version_1_database(tmp_path: Path) -> None:
     """A database made by the first schema is brought to the latest by the next open."""
     path = str(tmp_path / "orders.db")
     with sqlite3.connect(path) as conn:
-        conn.executescript(sqlite.MIGRATIONS[0][1])
+        conn.executescript(sql_schema.MIGRATIONS[0].sqlite)
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         conn.execute("INSERT INTO schema_version VALUES (1)")
     store = sqlite.SQLiteStore(path)
@@ -55,7 +59,7 @@ def test_sqlite_upgrades_a_version_1_database(tmp_path: Path) -> None:
 def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
     """A schema at version 1 is brought to the latest version by the next open."""
     store = postgres.PostgresStore(pg_schema_url)
-    assert store.schema_version() == postgres.SCHEMA_VERSION == len(postgres.MIGRATIONS)
+    assert store.schema_version() == postgres.SCHEMA_VERSION == len(sql_schema.MIGRATIONS)
     store.close()
     base, _, query = pg_schema_url.partition("?")
     schema = query.split("schema=", 1)[1]
@@ -68,6 +72,7 @@ def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
             "ALTER TABLE orders DROP COLUMN waiting",
             "ALTER TABLE orders DROP COLUMN last_entry",
             "ALTER TABLE outbox DROP COLUMN claimed_until",
+            "ALTER TABLE participants DROP COLUMN actor",
             "DELETE FROM schema_version WHERE version > 1",
         ):
             conn.execute(statement)
@@ -80,3 +85,66 @@ def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
         assert blobs.get(stored.sha256) == b"png"
     finally:
         store.close()
+
+
+def test_both_dialects_share_one_numbering() -> None:
+    """One list of steps, numbered 1, 2, 3...; each store is at the last step."""
+    assert [m.number for m in sql_schema.MIGRATIONS] == list(
+        range(1, len(sql_schema.MIGRATIONS) + 1)
+    )
+    assert sqlite.SCHEMA_VERSION == postgres.SCHEMA_VERSION == sql_schema.MIGRATIONS[-1].number
+    assert all(m.statements("postgres") for m in sql_schema.MIGRATIONS)
+
+
+def _check_the_previous_release(desk: OrderDesk) -> None:
+    """The fixture's orders read, the inbox counts as before, and commands and timers run."""
+    assert desk.get("legacy-pending").state is OrderState.pending
+    assert desk.get("legacy-delivered").state is OrderState.delivered
+    assert desk.get("legacy-disputed").state is OrderState.disputed
+    carol = {c.order_id: c for c in desk.inbox("carol")}
+    assert carol["legacy-disputed"].unread == 1  # carl wrote after carol's read mark
+    assert carol["legacy-disputed"].action_waiting
+    bob = {c.order_id: c for c in desk.inbox("bob")}
+    assert bob["legacy-pending"].action_waiting
+    assert bob["legacy-delivered"].last is not None
+    assert bob["legacy-delivered"].last.text == "Thanks, checking now"
+    again = desk.accept("legacy-accepted", by="dave", idempotency_key="legacy-key")
+    assert again.state is OrderState.accepted  # the old key replays, and nothing more
+    assert again.version == 2
+    desk.accept("legacy-pending", by="bob")
+    desk.say("legacy-disputed", by=Actor.cx("carol"), text="Resolved soon.")
+    assert {c.order_id: c for c in desk.inbox("carol")}["legacy-disputed"].unread == 1
+    fired = desk.tick()
+    assert sorted(e.kind for e in fired) == ["delivery_date_passed", "order_auto_completed"]
+    assert desk.get("legacy-delivered").state is OrderState.complete
+
+
+def test_a_sqlite_database_of_the_previous_release_migrates_in_place(tmp_path: Path) -> None:
+    """Written with the SQLite-only numbering (1, 2, 3): brought to the shared one."""
+    path = tmp_path / "orders.sqlite3"
+    path.write_bytes((FIXTURES / "orders-schema-3.sqlite3").read_bytes())
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (3,)
+    clock = ManualClock(pendulum.datetime(2026, 11, 20, 9, tz="UTC"))
+    with OrderDesk.open(f"sqlite:///{path}", clock=clock) as desk:
+        assert isinstance(desk.store, sqlite.SQLiteStore)
+        assert desk.store.schema_version() == sql_schema.SCHEMA_VERSION
+        _check_the_previous_release(desk)
+
+
+@pytest.mark.postgres
+def test_a_postgres_schema_of_the_previous_release_migrates_in_place(
+    pg_schema_url: str,
+) -> None:
+    """The previous release's tables and rows (a dump), brought to the latest version."""
+    name = pg_schema_url.split("schema=", 1)[1]
+    dump = (FIXTURES / "orders-schema-4.postgres.sql").read_text(encoding="utf-8")
+    with psycopg.connect(pg_schema_url.partition("?")[0], autocommit=True) as conn:
+        conn.execute(dump.replace("legacy_fixture", name))
+        version = conn.execute(f'SELECT max(version) FROM "{name}".schema_version').fetchone()
+        assert version == (4,)
+    clock = ManualClock(pendulum.datetime(2026, 11, 20, 9, tz="UTC"))
+    with OrderDesk.open(pg_schema_url, clock=clock) as desk:
+        assert isinstance(desk.store, postgres.PostgresStore)
+        assert desk.store.schema_version() == sql_schema.SCHEMA_VERSION
+        _check_the_previous_release(desk)

@@ -58,7 +58,7 @@ def odd_templates() -> list[bulk.Template]:
             )
         ),
         [],
-        [bulk._Row((o, b, "buyer"))],
+        [bulk._Row((o, b, "buyer", b))],
     )
     second = bulk.Template(
         bulk._Row(
@@ -79,15 +79,15 @@ def odd_templates() -> list[bulk.Template]:
         ),
         [],
         [
-            bulk._Row((o, b, "buyer")),
-            bulk._Row((o, s, "sel\\ler\t\r\n%")),
-            bulk._Row((o, f"cx:{o}", "cx_agent")),
+            bulk._Row((o, b, "buyer", b)),
+            bulk._Row((o, s, "sel\\ler\t\r\n%", f"{s}%")),
+            bulk._Row((o, f"cx:{o}", "cx_agent", f"cx:cx:{o}")),
         ],
     )
     third = bulk.Template(
         bulk._Row((o, 2, "accepted", b, s, "t", 0, -5, b, "1", "{}", "")),
         [],
-        [bulk._Row((o, s, "seller")), bulk._Row((o, b, "buyer"))],
+        [bulk._Row((o, s, "seller", s)), bulk._Row((o, b, "buyer", b))],
     )
     return [first, second, third]
 

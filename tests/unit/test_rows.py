@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from order_lifecycle.adapters.rows import entry_from_json, entry_to_json, from_micros, micros
+from order_lifecycle.adapters.rows import from_micros, micros
 from order_lifecycle.core.model import Attachment
-from order_lifecycle.views import ChatEntry
+from order_lifecycle.views import ChatEntry, entry_from_json, entry_to_json
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _FIRST = micros(dt.datetime(1, 1, 1, tzinfo=dt.UTC))

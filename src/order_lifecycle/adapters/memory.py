@@ -8,7 +8,6 @@ behaves the same on SQLite and PostgreSQL; the contract suite checks it.
 from __future__ import annotations
 
 import array
-import functools
 import heapq
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +15,6 @@ from typing import Final
 
 import pendulum
 
-from order_lifecycle.core.api import waiting_on
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
@@ -48,6 +46,8 @@ class MemoryStore:
         # this only indexes each user's orders for the inbox.
         self._by_user: dict[str, list[str]] = {}
         self._read_marks: dict[tuple[str, str], int] = {}
+        # Who each order waits on, as the desk computed it (``Write.waiting``).
+        self._waiting: dict[str, frozenset[str]] = {}
         # Outbox rows: the notification as a tuple; delivery state only once touched.
         self._outbox = _Outbox()
         self._delivery: dict[int, _Delivery] = {}
@@ -68,6 +68,7 @@ class MemoryStore:
                 )
             if write.events:
                 self._orders[order.id] = order
+                self._waiting[order.id] = write.waiting
                 self._events[order.id] = self._events.get(order.id, ()) + write.events
                 for note in write.notifications:
                     self._outbox.append(note)
@@ -224,34 +225,35 @@ class MemoryStore:
     def conversations(self, user_id: str) -> list[ConversationRow]:
         """The user's conversations, newest activity first."""
         with self._lock:
-            found: list[ConversationRow] = []
+            found: list[tuple[pendulum.DateTime, ConversationRow]] = []
             for order_id in dict.fromkeys(self._by_user.get(user_id, ())):
                 order = self._orders[order_id]
                 for person in self.participants(order_id):
                     if person.user_id != user_id:
                         continue
                     events = self._events[order_id]
-                    me = f"cx:{user_id}" if person.role is Role.cx_agent else user_id
                     seen = self._read_marks.get((order_id, user_id), 0)
-                    unread = sum(1 for e in events if e.seq > seen and str(e.actor) != me)
-                    found.append(
-                        ConversationRow(
-                            order_id=order_id,
-                            title=order.listing.title,
-                            state=order.state.value,
-                            buyer=order.buyer,
-                            seller=order.seller,
-                            role=person.role,
-                            updated_at=order.updated_at,
-                            waiting=waiting_on(order),
-                            unread=unread,
-                            last_entry=None,
-                            last_event=functools.partial(_last, events),
-                        )
+                    unread = sum(
+                        1
+                        for e in events
+                        if e.seq > seen and (e.actor.id, e.actor.role) != (user_id, person.role)
                     )
-            found.sort(key=lambda c: c.order_id)
-            found.sort(key=lambda c: c.updated_at, reverse=True)
-            return found
+                    row = ConversationRow(
+                        order_id,
+                        order.listing.title,
+                        order.state.value,
+                        order.buyer,
+                        order.seller,
+                        person.role,
+                        self._waiting.get(order_id, frozenset()),
+                        unread,
+                        None,  # not kept in memory: the desk renders the last event
+                        order.version,
+                    )
+                    found.append((order.updated_at, row))
+            found.sort(key=lambda c: c[1].order_id)
+            found.sort(key=lambda c: c[0], reverse=True)
+            return [row for _, row in found]
 
     def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """Move the user's read mark forward to ``seq`` (never back)."""

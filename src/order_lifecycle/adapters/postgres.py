@@ -25,26 +25,22 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Final, TypeAlias
+from typing import Any, ClassVar, Final, TypeAlias
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pendulum
 
-from order_lifecycle import serde
 from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.sql.reads import SQLReads, Statements
+from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.adapters.urls import mask_url
-from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Attachment, Order, Role
-from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError, ValidationError
+from order_lifecycle.core.model import Attachment, Order
+from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
 from order_lifecycle.ports import (
     ConversationRow,
-    IdempotencyRecord,
     OutboxItem,
-    OutboxRow,
-    Participant,
     Write,
 )
-from order_lifecycle.views import Conversation
 
 try:
     import psycopg
@@ -58,95 +54,6 @@ else:
 
 __all__ = ["SCHEMA_VERSION", "PostgresBlobs", "PostgresStore"]
 
-#: Each migration brings the schema from the version before it to its own number.
-#: The same tables as SQLite's; instants are whole microseconds since the epoch (BIGINT),
-#: documents are the JSON text of ``serde``; key columns compare bytewise (``"C"``).
-MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
-    (
-        1,
-        """
-        CREATE TABLE orders (
-            id TEXT COLLATE "C" PRIMARY KEY,
-            version BIGINT NOT NULL,
-            state TEXT NOT NULL,
-            buyer TEXT NOT NULL,
-            seller TEXT NOT NULL,
-            title TEXT NOT NULL,
-            updated_at BIGINT NOT NULL,
-            next_timer_at BIGINT,
-            lifecycle TEXT NOT NULL,
-            doc TEXT NOT NULL
-        );
-        CREATE INDEX orders_next_timer ON orders (next_timer_at)
-            WHERE next_timer_at IS NOT NULL;
-        CREATE TABLE events (
-            order_id TEXT COLLATE "C" NOT NULL,
-            seq BIGINT NOT NULL,
-            kind TEXT NOT NULL,
-            action TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            at BIGINT NOT NULL,
-            doc TEXT NOT NULL,
-            PRIMARY KEY (order_id, seq)
-        );
-        CREATE TABLE outbox (
-            id BIGSERIAL PRIMARY KEY,
-            order_id TEXT COLLATE "C" NOT NULL,
-            seq BIGINT NOT NULL,
-            recipient TEXT NOT NULL,
-            role TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            created_at BIGINT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at BIGINT,
-            last_error TEXT
-        );
-        CREATE INDEX outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending';
-        CREATE TABLE idempotency (
-            key TEXT COLLATE "C" PRIMARY KEY,
-            fingerprint TEXT NOT NULL,
-            order_id TEXT NOT NULL,
-            version BIGINT NOT NULL
-        );
-        CREATE TABLE participants (
-            user_id TEXT COLLATE "C" NOT NULL,
-            order_id TEXT COLLATE "C" NOT NULL,
-            role TEXT NOT NULL,
-            last_read_seq BIGINT NOT NULL DEFAULT 0,
-            PRIMARY KEY (user_id, order_id)
-        );
-        CREATE INDEX participants_order ON participants (order_id);
-        """,
-    ),
-    (
-        2,
-        """
-        CREATE TABLE blobs (
-            sha256 TEXT COLLATE "C" PRIMARY KEY,
-            size BIGINT NOT NULL,
-            data BYTEA NOT NULL
-        )
-        """,
-    ),
-    (
-        3,
-        """
-        ALTER TABLE orders ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
-        ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
-        CREATE INDEX outbox_order_recipient ON outbox (order_id, recipient, id)
-            WHERE status = 'pending';
-        CREATE INDEX participants_user ON participants (user_id, order_id)
-        """,
-    ),
-    (
-        4,
-        """
-        ALTER TABLE orders ADD COLUMN last_entry TEXT
-        """,
-    ),
-)
-SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
 #: First key of the advisory lock held while migrating (the second is the schema's).
 _MIGRATION_LOCK: Final = 0x6F6C_6D67  # "olmg"
@@ -167,7 +74,6 @@ _CLAIM_OUTBOX: Final = (
 _CLAIMED_ITEMS: Final = rows.pg(rows.CLAIMED_ITEMS.replace("IN ({ids})", "= ANY(?)"))
 _FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
 _FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
-_CONVERSATIONS: Final = rows.pg(rows.CONVERSATIONS)
 _SERIAL: Final = "SET LOCAL max_parallel_workers_per_gather = 0"
 # One statement writes a whole command: data-modifying CTEs run once each, in one
 # snapshot; every insert is conditional on the order's own row having moved (it reads
@@ -181,7 +87,7 @@ _MOVED_NEXT: Final = "WITH moved AS (" + rows.pg(rows.UPDATE_ORDER) + " RETURNIN
 _CHILD_ROWS: Final = (
     ("events", "order_id seq kind action actor at doc", "text bigint text text text bigint text"),
     ("outbox", "order_id seq recipient role kind created_at", "text bigint text text text bigint"),
-    ("participants", "order_id user_id role", "text text text"),
+    ("participants", "order_id user_id role actor", "text text text text"),
     ("idempotency", "key fingerprint order_id version", "text text text bigint"),
 )
 _WRITE_TIMER: Final = (
@@ -304,7 +210,7 @@ def _lock_key(schema: str | None) -> int:
     return (crc ^ 0x8000_0000) - 0x8000_0000
 
 
-class PostgresStore:
+class PostgresStore(SQLReads):
     """Orders in PostgreSQL, shared safely by threads, processes and hosts.
 
     ``url`` is ``postgresql://user[:password]@host[:port]/db[?schema=NAME&...]``; the pool
@@ -313,6 +219,8 @@ class PostgresStore:
     unreachable server or a wrong URL is a ``StorageError`` naming the URL with its
     password masked.
     """
+
+    statements: ClassVar[Statements] = Statements.of("postgres")
 
     def __init__(
         self,
@@ -446,6 +354,22 @@ class PostgresStore:
         except psycopg.Error as error:
             raise self._translate(error, "read") from error
 
+    def _change(self, sql: str, params: Sequence[object], what: str) -> None:
+        with self._transaction(what) as conn:
+            conn.execute(sql, params)
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        """The user's conversations, newest activity first, in one query.
+
+        Planned without parallel workers: a user's conversations are a few index probes
+        each, and starting a worker took longer than the whole query (1,000 rows among 1M
+        orders: 9 ms serial, 13 ms with a worker). ``SET LOCAL`` ends with the transaction.
+        """
+        with self._transaction("read") as conn:
+            conn.execute(_SERIAL)
+            found = conn.execute(self.statements.conversations, (user_id,)).fetchall()
+        return [rows.conversation(f) for f in found]
+
     def _migrate(self) -> None:
         schema = self._target.schema
         conn = self._connect()
@@ -467,7 +391,7 @@ class PostgresStore:
                     conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
                 current = int(row[0] or 0) if row else 0
-                for number, statements in rows.pending_migrations(MIGRATIONS, current, self.url):
+                for number, statements in pending("postgres", current, self.url):
                     for statement in statements:
                         conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
@@ -520,34 +444,6 @@ class PostgresStore:
         if found is None or found[0] != 1:
             raise ConcurrencyConflict(order.id, write.expected_version)
 
-    def load(self, order_id: str) -> Order:
-        """The order as last committed; ``OrderNotFound`` if there is none."""
-        found = self._read("SELECT version, doc FROM orders WHERE id = %s", (order_id,))
-        if not found:
-            raise OrderNotFound(order_id)
-        version, doc = found[0]
-        return self._cache.read(order_id, int(version), str(doc))
-
-    def history(self, order_id: str, since: int = 0) -> list[Event]:
-        """The order's events with ``seq > since``, oldest first."""
-        found = self._read(
-            "SELECT doc FROM events WHERE order_id = %s AND seq > %s ORDER BY seq",
-            (order_id, since),
-        )
-        if not found and not self._read("SELECT 1 FROM orders WHERE id = %s", (order_id,)):
-            raise OrderNotFound(order_id)
-        return [serde.load_event(str(r[0])) for r in found]
-
-    def idempotency(self, key: str) -> IdempotencyRecord | None:
-        """The record stored under ``key``, if any."""
-        found = self._read(
-            "SELECT key, fingerprint, order_id, version FROM idempotency WHERE key = %s", (key,)
-        )
-        if not found:
-            return None
-        k, fingerprint, order_id, version = found[0]
-        return IdempotencyRecord(str(k), str(fingerprint), str(order_id), int(version))
-
     def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
         """Claim the soonest due order no other worker holds (``FOR UPDATE SKIP LOCKED``),
         apply ``fire(order)`` in the same transaction, commit, and return that write;
@@ -564,18 +460,6 @@ class PostgresStore:
         if write.events:
             self._cache.put(write.order)
         return write
-
-    def participants(self, order_id: str) -> Sequence[Participant]:
-        """Who takes part in the order's conversation."""
-        found = self._read(
-            "SELECT order_id, user_id, role FROM participants WHERE order_id = %s ORDER BY user_id",
-            (order_id,),
-        )
-        return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
-
-    def is_empty(self) -> bool:
-        """Whether the store holds no order at all."""
-        return not self._read("SELECT 1 FROM orders LIMIT 1", ())
 
     # -- outbox and inbox ------------------------------------------------------------
 
@@ -607,45 +491,6 @@ class PostgresStore:
             else:
                 status = "dead" if retry_at is None else "pending"
                 conn.execute(_FINISH_FAILED, (status, rows.micros(retry_at), error, item_id))
-
-    def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
-        """Outbox rows, oldest first."""
-        if order_id is None:
-            found = self._read(rows.OUTBOX_ROWS + " ORDER BY id", ())
-        else:
-            found = self._read(rows.OUTBOX_ROWS + " WHERE order_id = %s ORDER BY id", (order_id,))
-        return [rows.outbox_row(f) for f in found]
-
-    def conversations(self, user_id: str) -> list[ConversationRow]:
-        """The user's conversations, newest activity first, in one query."""
-        return [rows.conversation(f, self._event) for f in self._conversations(user_id)]
-
-    def inbox(self, user_id: str, tz: str) -> list[Conversation]:
-        """``OrderDesk.inbox`` from the same query, without ``ConversationRow``s."""
-        return rows.inbox(self._conversations(user_id), user_id, tz, self._event)
-
-    def _conversations(self, user_id: str) -> list[tuple[Any, ...]]:
-        # Planned without parallel workers: a user's conversations are a few index probes
-        # each, and starting a worker took longer than the whole query (1,000 rows among
-        # 1M orders: 9 ms serial, 13 ms with a worker). SET LOCAL ends with the transaction.
-        with self._transaction("read") as conn:
-            conn.execute(_SERIAL)
-            return conn.execute(_CONVERSATIONS, (user_id,)).fetchall()
-
-    def _event(self, order_id: str, seq: int) -> Event | None:
-        found = self._read(
-            "SELECT doc FROM events WHERE order_id = %s AND seq = %s", (order_id, seq)
-        )
-        return serde.load_event(str(found[0][0])) if found else None
-
-    def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
-        """Move the user's read mark forward to ``seq`` (never back)."""
-        with self._transaction("mark read") as conn:
-            conn.execute(
-                "UPDATE participants SET last_read_seq = GREATEST(last_read_seq, %s)"
-                " WHERE order_id = %s AND user_id = %s",
-                (seq, order_id, user_id),
-            )
 
     def close(self) -> None:
         """Close the connection pool; the store is not used again."""

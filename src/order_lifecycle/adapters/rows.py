@@ -9,16 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
-from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import pendulum
 
 from order_lifecycle import serde
-from order_lifecycle.core.api import waiting_on
-from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Attachment, Order, OrderState, Role
-from order_lifecycle.errors import StorageError
+from order_lifecycle.core.model import Order, OrderState, Role
 from order_lifecycle.ports import (
     ConversationRow,
     Notification,
@@ -27,7 +23,6 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
-from order_lifecycle.views import ChatEntry, Conversation, entry
 
 __all__ = [
     "OrderCache",
@@ -37,7 +32,6 @@ __all__ = [
     "notification_rows",
     "order_row",
     "participant_rows",
-    "pending_migrations",
 ]
 
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
@@ -72,7 +66,8 @@ INSERT_OUTBOX: Final = (
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
 INSERT_PARTICIPANT: Final = (
-    "INSERT INTO participants (order_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    "INSERT INTO participants (order_id, user_id, role, actor) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
 )
 INSERT_KEY: Final = (
     "INSERT INTO idempotency (key, fingerprint, order_id, version) VALUES (?, ?, ?, ?)"
@@ -105,10 +100,9 @@ OUTBOX_ROWS: Final = (
     "SELECT id, order_id, seq, recipient, role, kind, status, attempts, last_error FROM outbox"
 )
 CONVERSATIONS: Final = (
-    "SELECT o.id, o.title, o.state, o.buyer, o.seller, p.role, o.updated_at, o.waiting,"
+    "SELECT o.id, o.title, o.state, o.buyer, o.seller, p.role, o.waiting,"
     " (SELECT count(*) FROM events e WHERE e.order_id = o.id AND e.seq > p.last_read_seq"
-    "  AND e.actor <> (CASE WHEN p.role = 'cx_agent' THEN 'cx:' || p.user_id"
-    "  ELSE p.user_id END)) AS unread,"
+    "  AND e.actor <> p.actor) AS unread,"
     " o.last_entry, o.version"
     " FROM participants p JOIN orders o ON o.id = p.order_id"
     " WHERE p.user_id = ? ORDER BY o.updated_at DESC, o.id"
@@ -125,107 +119,20 @@ def order_update(row: OrderRow, expected: int) -> tuple[object, ...]:
     return (row[1], row[2], row[6], row[7], row[8], row[10], row[11], row[0], expected)
 
 
-def waiting_text(order: Order) -> str:
-    """Who the order waits on, as stored: ids separated by spaces (ids hold none)."""
-    return " ".join(sorted(waiting_on(order)))
-
-
-def conversation(
-    found: tuple[object, ...], read_event: Callable[[str, int], Event | None]
-) -> ConversationRow:
-    """A ``CONVERSATIONS`` row as a ``ConversationRow``; ``read_event(order_id, seq)``
-    reads the newest event when the pre-rendered entry does not serve."""
-    order_id, title, state, buyer, seller, role, updated, waiting, unread, last, version = found
-    order_key, seq, role_name = str(order_id), int(str(version)), str(role)
+def conversation(found: tuple[Any, ...]) -> ConversationRow:
+    """A ``CONVERSATIONS`` row as a ``ConversationRow``."""
+    order_id, title, state, buyer, seller, role, waiting, unread, last, version = found
     return ConversationRow(
-        order_id=str(order_id),
-        title=str(title),
-        state=str(state),
-        buyer=str(buyer),
-        seller=str(seller),
-        role=_ROLES.get(role_name) or Role(role_name),
-        updated_at=from_micros(int(str(updated))),
-        waiting=frozenset(str(waiting).split()),
-        unread=int(str(unread)),
-        last_entry=None if last is None else entry_from_json(str(last)),
-        last_event=lambda: read_event(order_key, seq),
-    )
-
-
-def inbox(
-    found: Iterable[tuple[Any, ...]],
-    user_id: str,
-    tz: str,
-    read_event: Callable[[str, int], Event | None],
-) -> list[Conversation]:
-    """``OrderDesk.inbox`` of ``user_id`` from their ``CONVERSATIONS`` rows, ``tz`` checked.
-
-    Exactly what the desk makes of ``conversation(row)`` for each row, without that
-    ``ConversationRow`` in between: its instant, id set and closure are not needed here,
-    and building them took nearly half of the inbox's time in Python.
-    """
-    conversations: list[Conversation] = []
-    append = conversations.append
-    utc = tz == "UTC"
-    for order_id, title, state, buyer, seller, role, _, waiting, unread, last, version in found:
-        who = _ROLES.get(role) or Role(role)
-        if who is Role.cx_agent:
-            counterpart = f"{buyer} / {seller}"
-        else:
-            counterpart = seller if who is Role.buyer else buyer
-        last_entry = None if last is None else entry_from_json(last)
-        if last_entry is None or not utc:
-            event = read_event(order_id, version)
-            last_entry = None if event is None else entry(event, tz=tz)
-        append(
-            Conversation(  # positional: quicker than by keyword, in the fields' order
-                order_id,
-                title,
-                _STATES.get(state) or OrderState(state),
-                counterpart,
-                unread,
-                user_id in waiting.split(),  # waiting: ids separated by spaces
-                last_entry,
-            )
-        )
-    return conversations
-
-
-def entry_to_json(item: ChatEntry) -> str:
-    """A chat entry as stored in ``orders.last_entry``."""
-    document = {
-        "seq": item.seq,
-        "at": _dt.datetime.isoformat(item.at),
-        "kind": item.kind,
-        "author": item.author,
-        "text": item.text,
-        "files": [serde.converter.unstructure(f) for f in item.files],
-    }
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_from_json(text: str) -> ChatEntry:
-    """The chat entry ``entry_to_json`` wrote."""
-    # ``json.loads`` without its wrappers, which skip whitespace around the document:
-    # ``json.dumps`` writes none, and anything else is read by ``json.loads`` itself.
-    try:
-        data, end = _DECODER.raw_decode(text)
-    except json.JSONDecodeError:
-        end = -1
-    if end != len(text):
-        data = json.loads(text)
-    at = _from_iso(data["at"])
-    stored = data["files"]
-    files: tuple[Attachment, ...] = ()
-    if stored != []:
-        files = tuple([serde.converter.structure(f, Attachment) for f in stored])
-    return ChatEntry(
-        data["seq"],
-        _add(_EPOCH_PENDULUM, _sub(at, _EPOCH)),
-        data["kind"],
-        data["author"],
-        data["text"],
-        files,
+        order_id,
+        title,
+        state,
+        buyer,
+        seller,
+        _ROLES.get(role) or Role(role),
+        frozenset(waiting.split()),  # waiting: ids separated by spaces (ids hold none)
+        int(unread),
+        last,
+        int(version),
     )
 
 
@@ -291,10 +198,10 @@ def order_row(write: Write) -> OrderRow:
         order.listing.title,
         updated,
         micros(write.next_timer_at),
-        waiting_text(order),
+        " ".join(sorted(write.waiting)),
         order.lifecycle,
         serde.dump_order(order),
-        entry_to_json(entry(write.events[-1])) if write.events else None,
+        write.last_entry,
     )
 
 
@@ -327,26 +234,9 @@ def notification_rows(
     return [(n.order_id, n.seq, n.recipient, n.role.value, n.kind, at) for n in notifications]
 
 
-def participant_rows(participants: tuple[Participant, ...]) -> list[tuple[str, str, str]]:
-    """(order_id, user_id, role) per participant."""
-    return [(p.order_id, p.user_id, p.role.value) for p in participants]
-
-
-def pending_migrations(
-    migrations: tuple[tuple[int, str], ...], current: int, where: str
-) -> list[tuple[int, list[str]]]:
-    """The migrations after ``current``, each as its statements; refuses a newer database."""
-    latest = migrations[-1][0]
-    if current > latest:
-        raise StorageError(
-            f"The database at {where} has schema version {current}, newer than this "
-            f"library's {latest}. Upgrade order-lifecycle."
-        )
-    return [
-        (number, [s for s in script.split(";") if s.strip()])
-        for number, script in migrations
-        if number > current
-    ]
+def participant_rows(participants: tuple[Participant, ...]) -> list[tuple[str, str, str, str]]:
+    """(order_id, user_id, role, actor) per participant."""
+    return [(p.order_id, p.user_id, p.role.value, p.actor) for p in participants]
 
 
 class OrderCache:

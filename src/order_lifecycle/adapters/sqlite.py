@@ -14,104 +14,21 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, ClassVar
 
 import pendulum
 
-from order_lifecycle import serde
 from order_lifecycle.adapters import rows
-from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Order, Role
-from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound, StorageError
+from order_lifecycle.adapters.sql.reads import SQLReads, Statements
+from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
+from order_lifecycle.core.model import Order
+from order_lifecycle.errors import ConcurrencyConflict, StorageError
 from order_lifecycle.ports import (
-    ConversationRow,
-    IdempotencyRecord,
     OutboxItem,
-    OutboxRow,
-    Participant,
     Write,
 )
-from order_lifecycle.views import Conversation
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
-
-#: Each migration brings the schema from the version before it to its own number.
-MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
-    (
-        1,
-        """
-        CREATE TABLE orders (
-            id TEXT PRIMARY KEY,
-            version INTEGER NOT NULL,
-            state TEXT NOT NULL,
-            buyer TEXT NOT NULL,
-            seller TEXT NOT NULL,
-            title TEXT NOT NULL,
-            updated_at INTEGER NOT NULL,
-            next_timer_at INTEGER,
-            lifecycle TEXT NOT NULL,
-            doc TEXT NOT NULL
-        );
-        CREATE INDEX orders_next_timer ON orders (next_timer_at)
-            WHERE next_timer_at IS NOT NULL;
-        CREATE TABLE events (
-            order_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            kind TEXT NOT NULL,
-            action TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            at INTEGER NOT NULL,
-            doc TEXT NOT NULL,
-            PRIMARY KEY (order_id, seq)
-        ) WITHOUT ROWID;
-        CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            order_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            recipient TEXT NOT NULL,
-            role TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at INTEGER,
-            last_error TEXT
-        );
-        CREATE INDEX outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending';
-        CREATE TABLE idempotency (
-            key TEXT PRIMARY KEY,
-            fingerprint TEXT NOT NULL,
-            order_id TEXT NOT NULL,
-            version INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE participants (
-            user_id TEXT NOT NULL,
-            order_id TEXT NOT NULL,
-            role TEXT NOT NULL,
-            last_read_seq INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (user_id, order_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX participants_order ON participants (order_id);
-        """,
-    ),
-    (
-        2,
-        """
-        ALTER TABLE orders ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
-        ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
-        CREATE INDEX outbox_order_recipient ON outbox (order_id, recipient, id)
-            WHERE status = 'pending';
-        CREATE INDEX participants_user ON participants (user_id, order_id)
-        """,
-    ),
-    (
-        3,
-        """
-        ALTER TABLE orders ADD COLUMN last_entry TEXT
-        """,
-    ),
-)
-SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
 
 def _translate(error: sqlite3.Error, what: str) -> StorageError:
@@ -124,8 +41,10 @@ def _translate(error: sqlite3.Error, what: str) -> StorageError:
     return StorageError(f"SQLite {what} failed: {text}")
 
 
-class SQLiteStore:
+class SQLiteStore(SQLReads):
     """Orders in one SQLite file, shared safely by threads and processes."""
+
+    statements: ClassVar[Statements] = Statements.of("sqlite")
 
     def __init__(self, path: str, *, busy_timeout_ms: int = 5_000, synchronous: str = "FULL"):
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
@@ -202,9 +121,7 @@ class SQLiteStore:
                 conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
                 current = row[0] or 0
-                for number, statements in rows.pending_migrations(
-                    MIGRATIONS, current, repr(self.path)
-                ):
+                for number, statements in pending("sqlite", current, repr(self.path)):
                     for statement in statements:
                         conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
@@ -216,11 +133,18 @@ class SQLiteStore:
         row = self._read("SELECT max(version) FROM schema_version", ())
         return int(str(row[0][0]))
 
-    def _read(self, sql: str, params: Sequence[object]) -> list[tuple[object, ...]]:
+    def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise _translate(error, "read") from error
+
+    def _change(self, sql: str, params: Sequence[object], what: str) -> None:
+        with self._transaction(what) as conn:
+            try:
+                conn.execute(sql, params)
+            except sqlite3.Error as error:
+                raise _translate(error, what) from error
 
     # -- the port ------------------------------------------------------------------
 
@@ -283,33 +207,6 @@ class SQLiteStore:
         except sqlite3.Error as error:
             raise _translate(error, "write") from error
 
-    def load(self, order_id: str) -> Order:
-        """The order as last committed."""
-        found = self._read("SELECT version, doc FROM orders WHERE id = ?", (order_id,))
-        if not found:
-            raise OrderNotFound(order_id)
-        version, doc = found[0]
-        return self._cache.read(order_id, int(str(version)), str(doc))
-
-    def history(self, order_id: str, since: int = 0) -> list[Event]:
-        """Events after ``since``, oldest first."""
-        found = self._read(
-            "SELECT doc FROM events WHERE order_id = ? AND seq > ? ORDER BY seq", (order_id, since)
-        )
-        if not found and not self._read("SELECT 1 FROM orders WHERE id = ?", (order_id,)):
-            raise OrderNotFound(order_id)
-        return [serde.load_event(str(r[0])) for r in found]
-
-    def idempotency(self, key: str) -> IdempotencyRecord | None:
-        """The record stored under ``key``."""
-        found = self._read(
-            "SELECT key, fingerprint, order_id, version FROM idempotency WHERE key = ?", (key,)
-        )
-        if not found:
-            return None
-        k, fingerprint, order_id, version = found[0]
-        return IdempotencyRecord(str(k), str(fingerprint), str(order_id), int(str(version)))
-
     def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
         """Claim the soonest due order under the write lock, fire it, commit."""
         with self._transaction("timer") as conn:
@@ -328,17 +225,6 @@ class SQLiteStore:
         if write.events:
             self._cache.put(write.order)
         return write
-
-    def participants(self, order_id: str) -> Sequence[Participant]:
-        """Who takes part in the conversation."""
-        found = self._read(
-            "SELECT order_id, user_id, role FROM participants WHERE order_id = ?", (order_id,)
-        )
-        return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
-
-    def is_empty(self) -> bool:
-        """Whether the store holds no order at all."""
-        return not self._read("SELECT 1 FROM orders LIMIT 1", ())
 
     # -- outbox and inbox ------------------------------------------------------------
 
@@ -378,40 +264,6 @@ class SQLiteStore:
                     )
             except sqlite3.Error as failure:
                 raise _translate(failure, "outbox update") from failure
-
-    def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
-        """Outbox rows, oldest first."""
-        if order_id is None:
-            found = self._read(rows.OUTBOX_ROWS + " ORDER BY id", ())
-        else:
-            found = self._read(rows.OUTBOX_ROWS + " WHERE order_id = ? ORDER BY id", (order_id,))
-        return [rows.outbox_row(f) for f in found]
-
-    def conversations(self, user_id: str) -> list[ConversationRow]:
-        """The user's conversations, newest activity first, in one query."""
-        return [
-            rows.conversation(f, self._event) for f in self._read(rows.CONVERSATIONS, (user_id,))
-        ]
-
-    def inbox(self, user_id: str, tz: str) -> list[Conversation]:
-        """``OrderDesk.inbox`` from the same query, without ``ConversationRow``s."""
-        return rows.inbox(self._read(rows.CONVERSATIONS, (user_id,)), user_id, tz, self._event)
-
-    def _event(self, order_id: str, seq: int) -> Event | None:
-        found = self._read("SELECT doc FROM events WHERE order_id = ? AND seq = ?", (order_id, seq))
-        return serde.load_event(str(found[0][0])) if found else None
-
-    def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
-        """Move the user's read mark forward to ``seq`` (never back)."""
-        with self._transaction("mark read") as conn:
-            try:
-                conn.execute(
-                    "UPDATE participants SET last_read_seq = max(last_read_seq, ?)"
-                    " WHERE order_id = ? AND user_id = ?",
-                    (seq, order_id, user_id),
-                )
-            except sqlite3.Error as error:
-                raise _translate(error, "mark read") from error
 
     def close(self) -> None:
         """Close every connection this store opened."""

@@ -1,41 +1,53 @@
-"""The inbox built from a store's conversation rows."""
+"""The inbox, built in one place from the plain rows a store lists."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Final
 
+from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import OrderState, Role
 from order_lifecycle.ports import ConversationRow
-from order_lifecycle.views import ChatEntry, Conversation, entry
+from order_lifecycle.views import Conversation, entry, entry_from_json
 
 __all__ = ["conversations_of"]
 
+_STATES: Final = {state.value: state for state in OrderState}
 
-def conversations_of(found: Iterable[ConversationRow], user: str, tz: str) -> list[Conversation]:
-    """``user``'s inbox in zone ``tz`` from a store's ``conversations(user)`` rows: what
-    ``OrderDesk.inbox`` returns for a store that does not list it itself (``InboxStore``)."""
-    result: list[Conversation] = []
-    for row in found:
-        if row.role is Role.cx_agent:
-            counterpart = f"{row.buyer} / {row.seller}"
+
+def conversations_of(
+    found: Iterable[ConversationRow],
+    user: str,
+    tz: str,
+    last_event: Callable[[str, int], Event | None],
+) -> list[Conversation]:
+    """``user``'s inbox in zone ``tz`` (checked) from a store's ``conversations(user)``.
+
+    The newest entry is the one the desk encoded when it wrote the order (in UTC); in
+    another zone, or when the store kept none, ``last_event(order_id, version)`` reads the
+    newest event and it is rendered here.
+    """
+    conversations: list[Conversation] = []
+    append = conversations.append
+    utc = tz == "UTC"
+    for order_id, title, state, buyer, seller, role, waiting, unread, last, version in found:
+        if role is Role.cx_agent:
+            counterpart = f"{buyer} / {seller}"
         else:
-            counterpart = row.seller if row.role is Role.buyer else row.buyer
-        result.append(
-            Conversation(
-                order_id=row.order_id,
-                title=row.title,
-                state=OrderState(row.state),
-                counterpart=counterpart,
-                unread=row.unread,
-                action_waiting=user in row.waiting,
-                last=_last(row, tz),
+            counterpart = seller if role is Role.buyer else buyer
+        last_entry = None if last is None or not utc else entry_from_json(last)
+        if last_entry is None:
+            event = last_event(order_id, version)
+            last_entry = None if event is None else entry(event, tz=tz)
+        append(
+            Conversation(  # positional: quicker than by keyword, in the fields' order
+                order_id,
+                title,
+                _STATES.get(state) or OrderState(state),
+                counterpart,
+                unread,
+                user in waiting,
+                last_entry,
             )
         )
-    return result
-
-
-def _last(row: ConversationRow, tz: str) -> ChatEntry | None:
-    if row.last_entry is not None and tz == "UTC":
-        return row.last_entry
-    event = row.last_event()
-    return None if event is None else entry(event, tz=tz)
+    return conversations

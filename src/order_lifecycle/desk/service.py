@@ -50,7 +50,7 @@ from order_lifecycle.errors import (
     NotAParticipant,
     ValidationError,
 )
-from order_lifecycle.ports import BlobStore, IdempotencyRecord, InboxStore, Notifier, Store
+from order_lifecycle.ports import BlobStore, IdempotencyRecord, Notifier, Store
 from order_lifecycle.views import (
     NEXT_STEP_KIND,
     ChatEntry,
@@ -507,9 +507,11 @@ class OrderDesk:
         """Every conversation ``user`` takes part in, newest activity first."""
         user = check_id("user", user)
         zone = check_zone(tz)
-        if isinstance(self.store, InboxStore):  # the SQL stores: the same, built for less
-            return self.store.inbox(user, zone)
-        return conversations_of(self.store.conversations(user), user, zone)
+        return conversations_of(self.store.conversations(user), user, zone, self._last_event)
+
+    def _last_event(self, order_id: str, version: int) -> Event | None:
+        found = self.store.history(order_id, version - 1)
+        return found[0] if found else None  # the event at ``version``
 
     def mark_read(self, order_id: str, *, by: Actor | str) -> None:
         """``by`` has read the order's chat up to its newest entry (records no event)."""

@@ -1,4 +1,5 @@
-"""What a decision writes: the order, its events, outbox rows, participants, next timer.
+"""What a decision writes: the order, its events, outbox rows, participants, next timer,
+and the inbox's denormalised columns (who the order waits on, its newest chat entry).
 
 Pure functions of the decision and the policy, shared by every way of running a command
 (a named method, ``OrderDesk.execute``, a timer).
@@ -18,6 +19,7 @@ from order_lifecycle.core.model import Action, Actor, Order, Policy, Role
 from order_lifecycle.core.recipients import notifications_for
 from order_lifecycle.desk.files import file_key
 from order_lifecycle.ports import IdempotencyRecord, Participant, Write
+from order_lifecycle.views import entry, entry_to_json
 
 __all__ = ["command_fingerprint", "fingerprint", "next_timer_at", "write_for"]
 
@@ -55,6 +57,8 @@ def write_for(
         notifications=notifications_for(order, decision.events),
         participants=joined,
         idempotency=idempotency,
+        waiting=api.waiting_on(order),
+        last_entry=entry_to_json(entry(decision.events[-1])) if decision.events else None,
     )
 
 
