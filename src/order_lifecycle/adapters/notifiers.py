@@ -1,4 +1,5 @@
-"""Notifiers: how an outbox row leaves the process (in memory, a callback, a webhook).
+"""Notifiers: how an outbox row leaves the process (in memory, a callback, a webhook, a
+message broker).
 
 Every notifier implements :class:`order_lifecycle.ports.Notifier`: ``send(envelope)``
 returns when the envelope is delivered and raises when it is not, and the relay tries
@@ -6,8 +7,10 @@ again later. Delivery is therefore *at least once*: a receiver drops duplicates 
 envelope's ``id`` (the outbox row's id, the same on every retry).
 
 The webhook POSTs one JSON document per envelope and signs the exact body bytes with
-HMAC-SHA256 (the body is :func:`encode_envelope`, read back with
-:func:`decode_envelope`); a receiver checks it with :func:`verify_signature`:
+HMAC-SHA256; a receiver checks it with :func:`verify_signature`. The same JSON document
+(:func:`encode_envelope`, read back with :func:`decode_envelope`) is the body of a
+:class:`~order_lifecycle.adapters.rabbitmq.RabbitMQNotifier` message; that notifier is
+importable from here too, and its driver is loaded only when it is first asked for:
 
 >>> body = b'{"id":1}'
 >>> header = sign(body, "s3cret")
@@ -28,17 +31,21 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from order_lifecycle.core.model import Role
 from order_lifecycle.errors import NotificationError, ValidationError
 from order_lifecycle.ports import Envelope
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__): its driver is an extra
+    from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
 
 __all__ = [
     "SIGNATURE_HEADER",
     "CallbackNotifier",
     "MemoryNotifier",
     "NotificationError",
+    "RabbitMQNotifier",
     "WebhookNotifier",
     "decode_envelope",
     "encode_envelope",
@@ -357,3 +364,14 @@ class WebhookNotifier:
         return NotificationError(
             f"{where}: no answer within {self.timeout:g} seconds.", envelope_id=envelope.id
         )
+
+
+def __getattr__(name: str) -> Any:
+    """``RabbitMQNotifier``, imported when first asked for (``pip install
+    'order-lifecycle[rabbitmq]'`` brings its driver)."""
+    if name != "RabbitMQNotifier":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
+
+    globals()[name] = RabbitMQNotifier
+    return RabbitMQNotifier
