@@ -48,35 +48,50 @@ class Message:
 
 
 @pytest.fixture(scope="module")
-def admin() -> Iterator[BlockingChannel]:
-    """A channel of the test's own on the broker (skips, or fails under CI, without one)."""
+def broker() -> Iterator[pika.BlockingConnection]:
+    """A connection of the tests' own to the broker (skips, or fails under CI, without one)."""
     require_amqp()
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url()))
     try:
-        yield connection.channel()
+        yield connection
     finally:
         connection.close()
 
 
 @pytest.fixture
-def exchange(admin: BlockingChannel) -> Iterator[str]:
-    """A name for this test's exchange, deleted after the test."""
+def admin(broker: pika.BlockingConnection) -> Iterator[BlockingChannel]:
+    """A channel for this test (one the broker closes on an error spoils no other test)."""
+    channel = broker.channel()
+    try:
+        yield channel
+    finally:
+        if channel.is_open:
+            channel.close()
+
+
+@pytest.fixture
+def exchange(broker: pika.BlockingConnection) -> Iterator[str]:
+    """A name for this test's exchange, deleted after the test (on a channel of its own)."""
     name = unique_name("exchange")
     try:
         yield name
     finally:
-        admin.exchange_delete(name)
+        broker.channel().exchange_delete(name)
 
 
 @pytest.fixture
-def consume(admin: BlockingChannel, exchange: str) -> Iterator[ConsumerFactory]:
+def consume(
+    admin: BlockingChannel, broker: pika.BlockingConnection, exchange: str
+) -> Iterator[ConsumerFactory]:
     """Makes queues bound to the test's exchange; deletes them after the test."""
     factory = ConsumerFactory(admin, exchange)
     try:
         yield factory
     finally:
+        cleanup = broker.channel()
         for queue in factory.queues:
-            admin.queue_delete(queue)
+            cleanup.queue_delete(queue)
+        cleanup.close()
 
 
 class ConsumerFactory:
@@ -91,7 +106,8 @@ class ConsumerFactory:
     def __call__(self, binding: str = "order.#", **arguments: object) -> Queue:
         self.admin.exchange_declare(self.exchange, exchange_type="topic", durable=True)
         name = unique_name("queue")
-        self.admin.queue_declare(name, arguments=dict(arguments) or None)
+        # exclusive: gone with the tests' connection, even if the run dies before cleanup
+        self.admin.queue_declare(name, exclusive=True, arguments=dict(arguments) or None)
         self.queues.append(name)
         self.admin.queue_bind(name, self.exchange, routing_key=binding)
         return Queue(self.admin, name)
