@@ -296,12 +296,9 @@ class _Out:
         if self.as_json:
             self.json(order_json(order))
             return
-        from rich.table import Table
+        from order_lifecycle.termtable import Column, fit_table
 
         contract = order.contract
-        table = Table(show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column()
         rows = [
             ("state", order.state.value),
             ("listing", order.listing.title),
@@ -317,9 +314,16 @@ class _Out:
             rows.append((f"answer: {question}", answer))
         if order.proposal is not None:
             rows.append(("proposal", f"by {order.proposal.by} (open)"))
-        self.console.print(order.id, style="bold")
-        for key, value in rows:
-            table.add_row(key, value)
+        self.console.print(order.id, style="bold", markup=False)
+        table = fit_table(
+            # Values as long as a date ("Mon 11 Jan 2027 15:50 UTC") stay on one line.
+            [Column("", mode="wrap", style="bold"), Column("", mode="wrap", min_width=25)],
+            rows,
+            width=self.console.width,
+            show_header=False,
+            box=None,
+            pad_edge=False,
+        )
         self.console.print(table)
 
 
@@ -411,15 +415,23 @@ def _actions(args: argparse.Namespace, out: _Out) -> None:
     if out.as_json:
         out.json([option_json(o) for o in options])
         return
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"actions on {args.id} for {args.actor}")
-    table.add_column("action")
-    table.add_column("available")
-    table.add_column("why not")
-    for option in options:
-        mark = "[green]yes[/green]" if option.available else "[red]no[/red]"
-        table.add_row(option.action.value, mark, option.reason or "")
+    from order_lifecycle.termtable import Column, fit_table
+
+    table = fit_table(
+        [Column("action"), Column("available"), Column("why not", mode="wrap", min_width=20)],
+        [
+            (
+                option.action.value,
+                Text("yes", style="green") if option.available else Text("no", style="red"),
+                option.reason or "",
+            )
+            for option in options
+        ],
+        width=out.console.width,
+        title=f"actions on {args.id} for {args.actor}",
+    )
     out.console.print(table)
 
 
@@ -471,53 +483,78 @@ def _inbox(args: argparse.Namespace, out: _Out) -> None:
     if out.as_json:
         out.json([conversation_json(c) for c in conversations])
         return
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"inbox of {user}")
-    table.add_column("order", no_wrap=True)
-    for column in ("listing", "with", "state", "unread", "your move"):
-        table.add_column(column)
-    table.add_column("last", no_wrap=True, overflow="ellipsis", max_width=48)
-    for c in conversations:
-        last = "" if c.last is None else c.last.text
-        table.add_row(
-            c.order_id,
-            c.title,
-            c.counterpart,
-            c.state.value,
-            f"[bold]{c.unread}[/bold]" if c.unread else "0",
-            "[yellow]yes[/yellow]" if c.action_waiting else "",
-            last,
-        )
+    from order_lifecycle.termtable import Column, fit_table
+
+    # State, unread and your move are never left out; the listing, the other party and
+    # the last entry (previews of what `show` and `chat` give whole) give way in turn.
+    table = fit_table(
+        [
+            Column("order"),
+            Column("listing", mode="clip", keep=1),
+            Column("with", keep=2),
+            Column("state"),
+            Column("unread"),
+            Column("your move"),
+            Column("last", mode="clip", keep=3, min_width=16),
+        ],
+        [
+            (
+                c.order_id,
+                c.title,
+                c.counterpart,
+                c.state.value,
+                Text(str(c.unread), style="bold") if c.unread else "0",
+                Text("yes", style="yellow") if c.action_waiting else "",
+                "" if c.last is None else c.last.text,
+            )
+            for c in conversations
+        ],
+        width=out.console.width,
+        title=f"inbox of {user}",
+    )
     out.console.print(table)
 
 
-def _events(out: _Out, events: Sequence[Any], title: str) -> None:
+def _events(out: _Out, events: Sequence[Any], title: str, *, one_order: bool = False) -> None:
     if out.as_json:
         out.json([event_json(e) for e in events])
         return
-    from rich.table import Table
+    from order_lifecycle.termtable import Column, fit_table
 
-    table = Table(title=title)
-    table.add_column("order", no_wrap=True)
-    for column in ("seq", "at", "event", "by", "state"):
-        table.add_column(column)
-    for event in events:
-        table.add_row(
-            event.order_id,
-            str(event.seq),
-            event.at.isoformat(),
-            event.kind,
-            str(event.actor),
-            event.state.value,
-        )
+    # The event and the state it left are never left out; the order too, unless the
+    # title names it.
+    table = fit_table(
+        [
+            Column("order", keep=3 if one_order else None),
+            Column("seq"),
+            Column("at", keep=1),
+            Column("event"),
+            Column("by", keep=2),
+            Column("state"),
+        ],
+        [
+            (
+                event.order_id,
+                str(event.seq),
+                event.at.isoformat(),
+                event.kind,
+                str(event.actor),
+                event.state.value,
+            )
+            for event in events
+        ],
+        width=out.console.width,
+        title=title,
+    )
     out.console.print(table)
 
 
 def _history(args: argparse.Namespace, out: _Out) -> None:
     with _open(args) as desk:
         events = desk.history(args.id)
-    _events(out, events, f"history of {args.id}")
+    _events(out, events, f"history of {args.id}", one_order=True)
 
 
 def _tick(args: argparse.Namespace, out: _Out) -> None:

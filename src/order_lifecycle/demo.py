@@ -43,17 +43,27 @@ def run_demo(
     if out.as_json:
         out.json({"db": url, "orders": [{"story": n, **order_json(o)} for n, o in orders]})
         return
-    from rich.table import Table
+    from order_lifecycle.termtable import Column, fit_table
 
-    table = Table(title=f"demo: {len(orders)} orders on {url}")
-    for column in ("story", "state", "events", "revisions", "price"):
-        table.add_column(column, no_wrap=True)
-    for name, order in orders:
-        table.add_row(
-            name,
-            order.state.value,
-            str(order.version),
-            f"{order.revisions_used}/{order.contract.revisions}",
-            str(order.contract.price),
-        )
+    table = fit_table(
+        [
+            Column("story", mode="wrap", min_width=10),
+            Column("state"),
+            Column("events", keep=1),
+            Column("revisions"),
+            Column("price"),
+        ],
+        [
+            (
+                name,
+                order.state.value,
+                str(order.version),
+                f"{order.revisions_used}/{order.contract.revisions}",
+                str(order.contract.price),
+            )
+            for name, order in orders
+        ],
+        width=out.console.width,
+        title=f"demo: {len(orders)} orders on {url}",
+    )
     out.console.print(table)

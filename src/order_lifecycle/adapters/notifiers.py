@@ -1,4 +1,5 @@
-"""Notifiers: how an outbox row leaves the process (in memory, a callback, a webhook).
+"""Notifiers: how an outbox row leaves the process (in memory, a callback, a webhook, a
+message broker).
 
 Every notifier implements :class:`order_lifecycle.ports.Notifier`: ``send(envelope)``
 returns when the envelope is delivered and raises when it is not, and the relay tries
@@ -6,7 +7,10 @@ again later. Delivery is therefore *at least once*: a receiver drops duplicates 
 envelope's ``id`` (the outbox row's id, the same on every retry).
 
 The webhook POSTs one JSON document per envelope and signs the exact body bytes with
-HMAC-SHA256; a receiver checks it with :func:`verify_signature`:
+HMAC-SHA256; a receiver checks it with :func:`verify_signature`. The same JSON document
+(:func:`encode_envelope`, read back with :func:`decode_envelope`) is the body of a
+:class:`~order_lifecycle.adapters.rabbitmq.RabbitMQNotifier` message; that notifier is
+importable from here too, and its driver is loaded only when it is first asked for:
 
 >>> body = b'{"id":1}'
 >>> header = sign(body, "s3cret")
@@ -27,17 +31,24 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from order_lifecycle.core.model import Role
 from order_lifecycle.errors import NotificationError, ValidationError
 from order_lifecycle.ports import Envelope
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__): its driver is an extra
+    from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
 
 __all__ = [
     "SIGNATURE_HEADER",
     "CallbackNotifier",
     "MemoryNotifier",
     "NotificationError",
+    "RabbitMQNotifier",
     "WebhookNotifier",
+    "decode_envelope",
+    "encode_envelope",
     "sign",
     "verify_signature",
 ]
@@ -75,7 +86,17 @@ def verify_signature(body: bytes, header: str | None, secret: str | bytes) -> bo
     return hmac.compare_digest(sign(body, secret).encode("ascii"), header.strip().encode())
 
 
-def _body(envelope: Envelope) -> bytes:
+_FIELDS = frozenset(
+    {"id", "order_id", "seq", "recipient", "role", "kind", "text", "attempt", "event"}
+)
+
+
+def encode_envelope(envelope: Envelope) -> bytes:
+    """The envelope as the UTF-8 JSON document the webhook and RabbitMQ notifiers send.
+
+    Compact, with sorted keys; ``ValidationError`` if the event holds data JSON cannot
+    carry.
+    """
     document = {
         "id": envelope.id,
         "order_id": envelope.order_id,
@@ -94,6 +115,50 @@ def _body(envelope: Envelope) -> bytes:
     except (TypeError, ValueError) as error:
         raise ValidationError("envelope.event", f"is not JSON-ready data: {error}") from None
     return text.encode("utf-8")
+
+
+def decode_envelope(body: bytes) -> Envelope:
+    """The envelope a receiver reads from a body made by :func:`encode_envelope`.
+
+    ``ValidationError`` (field ``body``) when ``body`` is not such a document.
+
+    >>> from order_lifecycle.core.model import Role
+    >>> sent = Envelope(1, "o1", 2, "bob", Role.seller, "order_accepted", {}, "Accepted.", 1)
+    >>> decode_envelope(encode_envelope(sent)) == sent
+    True
+    """
+    try:
+        document = json.loads(body.decode("utf-8"))
+        if not isinstance(document, dict) or set(document) != _FIELDS:
+            raise ValueError("not an envelope document")
+        envelope = Envelope(
+            id=_whole(document["id"]),
+            order_id=_text(document["order_id"]),
+            seq=_whole(document["seq"]),
+            recipient=_text(document["recipient"]),
+            role=Role(document["role"]),
+            kind=_text(document["kind"]),
+            event=document["event"],
+            text=_text(document["text"]),
+            attempt=_whole(document["attempt"]),
+        )
+        if not isinstance(envelope.event, dict):
+            raise ValueError("event is not an object")
+    except (UnicodeDecodeError, ValueError, AttributeError) as error:
+        raise ValidationError("body", f"is not an order-lifecycle envelope: {error}") from None
+    return envelope
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not a whole number")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return value
 
 
 class MemoryNotifier:
@@ -249,7 +314,7 @@ class WebhookNotifier:
 
     def send(self, envelope: Envelope) -> None:
         """POST ``envelope``; return on a 2xx answer, raise ``NotificationError`` otherwise."""
-        body = _body(envelope)
+        body = encode_envelope(envelope)
         request = urllib.request.Request(  # noqa: S310 - __init__ allows http(s) URLs only
             self.url,
             data=body,
@@ -299,3 +364,14 @@ class WebhookNotifier:
         return NotificationError(
             f"{where}: no answer within {self.timeout:g} seconds.", envelope_id=envelope.id
         )
+
+
+def __getattr__(name: str) -> Any:
+    """``RabbitMQNotifier``, imported when first asked for (``pip install
+    'order-lifecycle[rabbitmq]'`` brings its driver)."""
+    if name != "RabbitMQNotifier":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
+
+    globals()[name] = RabbitMQNotifier
+    return RabbitMQNotifier
