@@ -47,6 +47,7 @@ from order_lifecycle.errors import (
 )
 
 if TYPE_CHECKING:  # imported on first use below: `import order_lifecycle` stays fast
+    from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
     from order_lifecycle.desk import CX_TEAM, OrderDesk
     from order_lifecycle.ports import Envelope, Notifier
     from order_lifecycle.views import ChatEntry, Conversation, OrderView, RelayReport
@@ -62,6 +63,7 @@ _LAZY = {
     "ChatEntry": "order_lifecycle.views",
     "Conversation": "order_lifecycle.views",
     "RelayReport": "order_lifecycle.views",
+    "RabbitMQNotifier": "order_lifecycle.adapters.rabbitmq",
 }
 
 
@@ -116,6 +118,7 @@ __all__ = [
     "OrderView",
     "Outcome",
     "Policy",
+    "RabbitMQNotifier",
     "RelayReport",
     "Role",
     "StorageError",

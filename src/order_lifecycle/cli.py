@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import decimal
-import json
 import os
 import sys
 import tempfile
@@ -17,12 +16,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
+from order_lifecycle.console import Out, print_chat
 from order_lifecycle.jsonview import (
     conversation_json,
     entry_json,
     event_json,
     option_json,
-    order_json,
 )
 
 __all__ = ["main"]
@@ -267,66 +266,6 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
 # -- output --------------------------------------------------------------------------
 
 
-def _when(at: Any) -> str:
-    from order_lifecycle.core.values import human_instant
-
-    return "—" if at is None else human_instant(at)
-
-
-class _Out:
-    """Where results go: JSON on stdout, or rich text for people (colour on a terminal)."""
-
-    def __init__(self, as_json: bool, stream: IO[str]) -> None:
-        self.as_json = as_json
-        self.stream = stream
-        self._console: Any = None
-
-    @property
-    def console(self) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
-        return self._console
-
-    def json(self, document: object) -> None:
-        self.stream.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-
-    def order(self, order: Any) -> None:
-        if self.as_json:
-            self.json(order_json(order))
-            return
-        from order_lifecycle.termtable import Column, fit_table
-
-        contract = order.contract
-        rows = [
-            ("state", order.state.value),
-            ("listing", order.listing.title),
-            ("buyer", order.buyer),
-            ("seller", order.seller),
-            ("price", str(contract.price)),
-            ("revisions", f"{order.revisions_used} of {contract.revisions} used"),
-            ("due", _when(contract.due_at)),
-            ("review until", _when(order.review_due_at)),
-            ("version", str(order.version)),
-        ]
-        for question, answer in order.answers.items():
-            rows.append((f"answer: {question}", answer))
-        if order.proposal is not None:
-            rows.append(("proposal", f"by {order.proposal.by} (open)"))
-        self.console.print(order.id, style="bold", markup=False)
-        table = fit_table(
-            # Values as long as a date ("Mon 11 Jan 2027 15:50 UTC") stay on one line.
-            [Column("", mode="wrap", style="bold"), Column("", mode="wrap", min_width=25)],
-            rows,
-            width=self.console.width,
-            show_header=False,
-            box=None,
-            pad_edge=False,
-        )
-        self.console.print(table)
-
-
 # -- commands ------------------------------------------------------------------------
 
 
@@ -352,7 +291,7 @@ def _open(args: argparse.Namespace, **extra: Any) -> Any:
     return OrderDesk.open(_db_url(args), clock=clock, **extra)
 
 
-def _place(args: argparse.Namespace, out: _Out) -> None:
+def _place(args: argparse.Namespace, out: Out) -> None:
     import pendulum
 
     from order_lifecycle.core.model import BuyerRequest, Listing, Money
@@ -374,7 +313,7 @@ def _place(args: argparse.Namespace, out: _Out) -> None:
     out.order(order)
 
 
-def _act(args: argparse.Namespace, out: _Out) -> None:
+def _act(args: argparse.Namespace, out: Out) -> None:
     """Any order action: its command built from the options named after its fields."""
     import attrs
 
@@ -398,18 +337,18 @@ def _act(args: argparse.Namespace, out: _Out) -> None:
     out.order(order)
 
 
-def _respond(args: argparse.Namespace, out: _Out) -> None:
+def _respond(args: argparse.Namespace, out: Out) -> None:
     """``respond ID accept|reject``: answer the open contract update."""
     args.action = "accept_update" if args.answer == "accept" else "reject_update"
     _act(args, out)
 
 
-def _show(args: argparse.Namespace, out: _Out) -> None:
+def _show(args: argparse.Namespace, out: Out) -> None:
     with _open(args) as desk:
         out.order(desk.get(args.id))
 
 
-def _actions(args: argparse.Namespace, out: _Out) -> None:
+def _actions(args: argparse.Namespace, out: Out) -> None:
     with _open(args) as desk:
         options = desk.actions(args.id, viewer=_actor(args.actor), tz=args.tz)
     if out.as_json:
@@ -435,7 +374,7 @@ def _actions(args: argparse.Namespace, out: _Out) -> None:
     out.console.print(table)
 
 
-def _next(args: argparse.Namespace, out: _Out) -> None:
+def _next(args: argparse.Namespace, out: Out) -> None:
     with _open(args) as desk:
         text = desk.next_step(args.id, viewer=_actor(args.actor), tz=args.tz)
     if out.as_json:
@@ -444,7 +383,7 @@ def _next(args: argparse.Namespace, out: _Out) -> None:
         out.stream.write(text + "\n")
 
 
-def _chat(args: argparse.Namespace, out: _Out) -> None:
+def _chat(args: argparse.Namespace, out: Out) -> None:
     with _open(args) as desk:
         entries = desk.chat(
             args.id, viewer=_actor(args.actor), since=args.since, tz=args.tz, next_step=True
@@ -452,31 +391,10 @@ def _chat(args: argparse.Namespace, out: _Out) -> None:
     if out.as_json:
         out.json([entry_json(e) for e in entries[:-1]])
         return
-    _print_chat(out, entries, args.tz)
+    print_chat(out, entries, args.tz)
 
 
-def _print_chat(out: _Out, entries: Sequence[Any], tz: str, states: Sequence[str] = ()) -> None:
-    from rich.markup import escape
-
-    from order_lifecycle.core.values import human_instant
-
-    for index, item in enumerate(entries):
-        if item.kind == "next_step":
-            out.console.print(f"  [bold cyan]» next:[/bold cyan] {escape(item.text)}")
-            continue
-        when = human_instant(item.at, tz)
-        state = f" [magenta]→ {states[index]}[/magenta]" if index < len(states) else ""
-        if item.kind == "message":
-            files = f" [dim]📎 {', '.join(f.name for f in item.files)}[/dim]" if item.files else ""
-            out.console.print(
-                f"  [dim]{when}[/dim]  [bold]{escape(item.author or '')}[/bold]: "
-                f"{escape(item.text)}{files}{state}"
-            )
-        else:
-            out.console.print(f"  [dim]{when}  · {escape(item.text)}[/dim]{state}")
-
-
-def _inbox(args: argparse.Namespace, out: _Out) -> None:
+def _inbox(args: argparse.Namespace, out: Out) -> None:
     user = args.actor[3:] if args.actor.startswith("cx:") else args.actor
     with _open(args) as desk:
         conversations = desk.inbox(user, tz=args.tz)
@@ -517,7 +435,7 @@ def _inbox(args: argparse.Namespace, out: _Out) -> None:
     out.console.print(table)
 
 
-def _events(out: _Out, events: Sequence[Any], title: str, *, one_order: bool = False) -> None:
+def _events(out: Out, events: Sequence[Any], title: str, *, one_order: bool = False) -> None:
     if out.as_json:
         out.json([event_json(e) for e in events])
         return
@@ -551,13 +469,13 @@ def _events(out: _Out, events: Sequence[Any], title: str, *, one_order: bool = F
     out.console.print(table)
 
 
-def _history(args: argparse.Namespace, out: _Out) -> None:
+def _history(args: argparse.Namespace, out: Out) -> None:
     with _open(args) as desk:
         events = desk.history(args.id)
     _events(out, events, f"history of {args.id}", one_order=True)
 
 
-def _tick(args: argparse.Namespace, out: _Out) -> None:
+def _tick(args: argparse.Namespace, out: Out) -> None:
     if args.limit < 1:
         raise UsageError("tick: --limit must be at least 1")
     with _open(args) as desk:
@@ -568,7 +486,7 @@ def _tick(args: argparse.Namespace, out: _Out) -> None:
 class _PrintNotifier:
     """The CLI's default notifier: each notification becomes one JSON line on stdout."""
 
-    def __init__(self, out: _Out) -> None:
+    def __init__(self, out: Out) -> None:
         self.out = out
         self.sent: list[dict[str, Any]] = []
 
@@ -587,7 +505,7 @@ class _PrintNotifier:
             self.out.stream.write(f"→ {envelope.recipient}: {envelope.text}\n")
 
 
-def _relay(args: argparse.Namespace, out: _Out) -> None:
+def _relay(args: argparse.Namespace, out: Out) -> None:
     if args.limit < 1:
         raise UsageError("relay: --limit must be at least 1")
     printer = _PrintNotifier(out)
@@ -608,7 +526,7 @@ def _relay(args: argparse.Namespace, out: _Out) -> None:
         out.stream.write(f"sent {report.sent}, retried {report.retried}, dead {report.dead}\n")
 
 
-def _diagram(args: argparse.Namespace, out: _Out) -> None:
+def _diagram(args: argparse.Namespace, out: Out) -> None:
     from order_lifecycle.diagrams import diagram
 
     text = diagram(args.format)
@@ -618,7 +536,7 @@ def _diagram(args: argparse.Namespace, out: _Out) -> None:
         out.stream.write(text if text.endswith("\n") else text + "\n")
 
 
-def _demo(args: argparse.Namespace, out: _Out) -> None:
+def _demo(args: argparse.Namespace, out: Out) -> None:
     from order_lifecycle.demo import run_demo
 
     if args.db:
@@ -626,10 +544,10 @@ def _demo(args: argparse.Namespace, out: _Out) -> None:
     else:
         folder = tempfile.mkdtemp(prefix="order-lifecycle-demo-")
         url = f"sqlite:///{Path(folder) / 'demo.sqlite3'}"
-    run_demo(url, out=out, tz=args.tz, print_chat=_print_chat, order_json=order_json)
+    run_demo(url, out=out, tz=args.tz)
 
 
-HANDLERS: Final[dict[str, Callable[[argparse.Namespace, _Out], None]]] = {
+HANDLERS: Final[dict[str, Callable[[argparse.Namespace, Out], None]]] = {
     "demo": _demo,
     "place": _place,
     "show": _show,
@@ -677,7 +595,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         return 2
     except SystemExit as done:  # --help and --version print and stop
         return int(done.code or 0)
-    out = _Out(args.json, out_stream)
+    out = Out(args.json, out_stream)
     from order_lifecycle.errors import (
         ActionNotAvailable,
         NotAParticipant,

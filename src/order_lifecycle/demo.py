@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from order_lifecycle.clock import ManualClock
+from order_lifecycle.console import Out, print_chat
 from order_lifecycle.desk import OrderDesk
 from order_lifecycle.errors import ValidationError
+from order_lifecycle.jsonview import order_json
 from order_lifecycle.stories import START, STORIES
 
 __all__ = ["run_demo"]
@@ -16,10 +15,8 @@ __all__ = ["run_demo"]
 def run_demo(
     url: str,
     *,
-    out: Any,
+    out: Out,
     tz: str = "UTC",
-    print_chat: Callable[[Any, Sequence[Any], str, Sequence[str]], None],
-    order_json: Callable[[Any], dict[str, Any]],
 ) -> None:
     """Play every seed story on ``url`` (which must hold no orders) and print their chats."""
     clock = ManualClock(START)

@@ -35,7 +35,7 @@ import urllib.parse
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
-from order_lifecycle.adapters.notifiers import encode_envelope
+from order_lifecycle.adapters.envelopes import encode_envelope
 from order_lifecycle.errors import NotificationError, ValidationError
 from order_lifecycle.ports import Envelope
 
