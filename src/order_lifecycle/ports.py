@@ -25,7 +25,6 @@ __all__ = [
     "Notification",
     "Notifier",
     "OrderStore",
-    "OutboxItem",
     "OutboxRow",
     "Participant",
     "Store",
@@ -166,22 +165,12 @@ class Notifier(Protocol):
 
 
 @attrs.frozen
-class OutboxItem:
-    """A claimed outbox row, with its event, ready to be sent."""
-
-    id: int
-    order_id: str
-    seq: int
-    recipient: str
-    role: Role
-    kind: str
-    attempts: int
-    event: Event
-
-
-@attrs.frozen
 class OutboxRow:
-    """An outbox row as stored: ``status`` is ``pending``, ``sent`` or ``dead``."""
+    """An outbox row as stored: ``status`` is ``pending``, ``sent`` or ``dead``.
+
+    ``claim_outbox`` returns the rows it claimed with their ``event``, ready to be sent;
+    ``outbox_rows`` (for inspection) leaves it ``None``.
+    """
 
     id: int
     order_id: str
@@ -192,6 +181,7 @@ class OutboxRow:
     status: str
     attempts: int
     last_error: str | None
+    event: Event | None = attrs.field(default=None, eq=False, repr=False)
 
 
 class ConversationRow(NamedTuple):
@@ -220,7 +210,7 @@ class ChatStore(Protocol):
 
     def claim_outbox(
         self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
-    ) -> list[OutboxItem]:
+    ) -> list[OutboxRow]:
         """Claim up to ``limit`` due rows, the oldest pending one per (order, recipient),
         that no other relay holds; the claim lapses after ``lease`` (a crashed relay's rows
         are sent again: at least once)."""

@@ -24,7 +24,7 @@ import pendulum
 from cattrs.preconf.json import make_converter
 
 from order_lifecycle.core.events import EVENT_TYPES, Event
-from order_lifecycle.core.model import Action, Actor, Order, Role, Timer, _frozen_answers
+from order_lifecycle.core.model import Action, Actor, Order, Role, Timer, frozen_answers
 from order_lifecycle.errors import StorageError
 
 __all__ = [
@@ -74,7 +74,7 @@ converter.register_unstructure_hook(decimal.Decimal, str)
 converter.register_structure_hook(decimal.Decimal, lambda v, _: decimal.Decimal(v))
 converter.register_unstructure_hook(MappingProxyType, dict)
 converter.register_structure_hook_func(
-    lambda t: t == Mapping[str, str], lambda v, _: _frozen_answers(v)
+    lambda t: t == Mapping[str, str], lambda v, _: frozen_answers(v)
 )
 
 

@@ -22,7 +22,6 @@ from order_lifecycle.ports import (
     ConversationRow,
     IdempotencyRecord,
     Notification,
-    OutboxItem,
     OutboxRow,
     Participant,
     Write,
@@ -152,7 +151,7 @@ class MemoryStore:
 
     def claim_outbox(
         self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
-    ) -> list[OutboxItem]:
+    ) -> list[OutboxRow]:
         """Claim the due head row of each (order, recipient)."""
         with self._lock:
             heads: dict[tuple[str, str], int] = {}
@@ -163,7 +162,7 @@ class MemoryStore:
                     recipient,
                 ) not in heads:
                     heads[(order_id, recipient)] = row_id
-            claimed: list[OutboxItem] = []
+            claimed: list[OutboxRow] = []
             for row_id in heads.values():
                 if len(claimed) >= limit:
                     break
@@ -177,8 +176,17 @@ class MemoryStore:
                     event = self._events[order_id][seq - 1]
                     kind = event.kind
                     claimed.append(
-                        OutboxItem(
-                            row_id, order_id, seq, recipient, role, kind, state.attempts, event
+                        OutboxRow(
+                            row_id,
+                            order_id,
+                            seq,
+                            recipient,
+                            role,
+                            kind,
+                            "pending",
+                            state.attempts,
+                            state.last_error,
+                            event,
                         )
                     )
             claimed.sort(key=lambda item: item.id)

@@ -36,11 +36,7 @@ from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.adapters.urls import mask_url
 from order_lifecycle.core.model import Attachment, Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
-from order_lifecycle.ports import (
-    ConversationRow,
-    OutboxItem,
-    Write,
-)
+from order_lifecycle.ports import ConversationRow, OutboxRow, Write
 
 try:
     import psycopg
@@ -465,7 +461,7 @@ class PostgresStore(SQLReads):
 
     def claim_outbox(
         self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
-    ) -> list[OutboxItem]:
+    ) -> list[OutboxRow]:
         """Claim the due head row of each (order, recipient) no other relay holds
         (``FOR UPDATE SKIP LOCKED``)."""
         at = rows.micros(now)
@@ -479,7 +475,7 @@ class PostgresStore(SQLReads):
                 found = conn.execute(_CLAIMED_ITEMS, (until, ids)).fetchall()
         except psycopg.Error as error:
             raise self._translate(error, "outbox claim") from error
-        return [rows.outbox_item(f) for f in found]
+        return [rows.outbox_row(f) for f in found]
 
     def finish_outbox(
         self, item_id: int, *, sent: bool, error: str | None, retry_at: pendulum.DateTime | None

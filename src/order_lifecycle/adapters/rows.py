@@ -18,7 +18,6 @@ from order_lifecycle.core.model import Order, OrderState, Role
 from order_lifecycle.ports import (
     ConversationRow,
     Notification,
-    OutboxItem,
     OutboxRow,
     Participant,
     Write,
@@ -84,7 +83,8 @@ CLAIMABLE_OUTBOX: Final = (
     " ORDER BY o.id LIMIT ?"
 )
 CLAIMED_ITEMS: Final = (
-    "SELECT o.id, o.order_id, o.seq, o.recipient, o.role, o.kind, o.attempts, e.doc"
+    "SELECT o.id, o.order_id, o.seq, o.recipient, o.role, o.kind, o.status, o.attempts,"
+    " o.last_error, e.doc"
     " FROM outbox o JOIN events e ON e.order_id = o.order_id AND e.seq = o.seq"
     " WHERE o.claimed_until = ? AND o.status = 'pending' AND o.id IN ({ids}) ORDER BY o.id"
 )
@@ -136,24 +136,9 @@ def conversation(found: tuple[Any, ...]) -> ConversationRow:
     )
 
 
-def outbox_item(found: tuple[object, ...]) -> OutboxItem:
-    """A ``CLAIMED_ITEMS`` row as an ``OutboxItem``."""
-    item_id, order_id, seq, recipient, role, kind, attempts, doc = found
-    return OutboxItem(
-        id=int(str(item_id)),
-        order_id=str(order_id),
-        seq=int(str(seq)),
-        recipient=str(recipient),
-        role=Role(str(role)),
-        kind=str(kind),
-        attempts=int(str(attempts)),
-        event=serde.load_event(str(doc)),
-    )
-
-
 def outbox_row(found: tuple[object, ...]) -> OutboxRow:
-    """An ``OUTBOX_ROWS`` row as an ``OutboxRow``."""
-    item_id, order_id, seq, recipient, role, kind, status, attempts, error = found
+    """An ``OUTBOX_ROWS`` row as an ``OutboxRow``; a ``CLAIMED_ITEMS`` row, with its event."""
+    item_id, order_id, seq, recipient, role, kind, status, attempts, error = found[:9]
     return OutboxRow(
         id=int(str(item_id)),
         order_id=str(order_id),
@@ -164,6 +149,7 @@ def outbox_row(found: tuple[object, ...]) -> OutboxRow:
         status=str(status),
         attempts=int(str(attempts)),
         last_error=None if error is None else str(error),
+        event=serde.load_event(str(found[9])) if len(found) > 9 else None,
     )
 
 

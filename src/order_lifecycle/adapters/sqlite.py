@@ -23,10 +23,7 @@ from order_lifecycle.adapters.sql.reads import SQLReads, Statements
 from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.core.model import Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError
-from order_lifecycle.ports import (
-    OutboxItem,
-    Write,
-)
+from order_lifecycle.ports import OutboxRow, Write
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -230,7 +227,7 @@ class SQLiteStore(SQLReads):
 
     def claim_outbox(
         self, now: pendulum.DateTime, limit: int, lease: pendulum.Duration
-    ) -> list[OutboxItem]:
+    ) -> list[OutboxRow]:
         """Claim the due head row of each (order, recipient) under the write lock."""
         at = rows.micros(now)
         until = rows.micros(now + lease)
@@ -247,7 +244,7 @@ class SQLiteStore(SQLReads):
                 found = conn.execute(rows.CLAIMED_ITEMS.format(ids=marks), (until, *ids)).fetchall()
             except sqlite3.Error as error:
                 raise _translate(error, "outbox claim") from error
-        return [rows.outbox_item(f) for f in found]
+        return [rows.outbox_row(f) for f in found]
 
     def finish_outbox(
         self, item_id: int, *, sent: bool, error: str | None, retry_at: pendulum.DateTime | None

@@ -438,7 +438,8 @@ class Cancellation:
 _NO_ANSWERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
-def _frozen_answers(value: Mapping[str, str]) -> Mapping[str, str]:
+def frozen_answers(value: Mapping[str, str]) -> Mapping[str, str]:
+    """A buyer's answers as an immutable mapping (one shared empty mapping for none)."""
     if isinstance(value, MappingProxyType):
         return value
     # Most listings ask nothing: every such order shares one empty mapping.
@@ -461,7 +462,7 @@ class Order:
     contract: Contract
     placed_at: pendulum.DateTime
     updated_at: pendulum.DateTime
-    answers: Mapping[str, str] = attrs.field(default=_NO_ANSWERS, converter=_frozen_answers)
+    answers: Mapping[str, str] = attrs.field(default=_NO_ANSWERS, converter=frozen_answers)
     revisions_used: int = 0
     deliveries: tuple[Delivery, ...] = ()
     proposal: ContractProposal | None = None

@@ -9,7 +9,7 @@ import pendulum
 from order_lifecycle import serde
 from order_lifecycle.core import values
 from order_lifecycle.core.model import Policy
-from order_lifecycle.ports import ChatStore, Envelope, Notifier, OutboxItem
+from order_lifecycle.ports import ChatStore, Envelope, Notifier, OutboxRow
 from order_lifecycle.views import RelayReport, entry
 
 __all__ = ["RELAY_LEASE", "envelope_of", "relay"]
@@ -18,8 +18,10 @@ __all__ = ["RELAY_LEASE", "envelope_of", "relay"]
 RELAY_LEASE: Final = pendulum.duration(minutes=2)
 
 
-def envelope_of(item: OutboxItem) -> Envelope:
-    """The envelope a notifier sends for a claimed outbox row."""
+def envelope_of(item: OutboxRow) -> Envelope:
+    """The envelope a notifier sends for a claimed outbox row (one with its event)."""
+    if item.event is None:
+        raise ValueError(f"outbox row {item.id} was not claimed: it carries no event")
     return Envelope(
         id=item.id,
         order_id=item.order_id,

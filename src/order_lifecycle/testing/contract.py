@@ -291,7 +291,9 @@ class ChatStoreContract:
         lease = pendulum.duration(minutes=1)
         first = store.claim_outbox(T0, 10, lease)
         assert [(i.seq, i.recipient) for i in first] == [(1, "bob"), (2, "alice")]
+        assert first[0].event is not None
         assert first[0].event.kind == "order_placed"
+        assert first[0].status == "pending"
         assert store.claim_outbox(T0, 10, lease) == []  # claimed by the first relay
         store.finish_outbox(first[0].id, sent=True, error=None, retry_at=None)
         second = store.claim_outbox(T0, 10, lease)
