@@ -48,13 +48,14 @@ from order_lifecycle.errors import (
 
 if TYPE_CHECKING:  # imported on first use below: `import order_lifecycle` stays fast
     from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
-    from order_lifecycle.desk import CX_TEAM, OrderDesk
+    from order_lifecycle.desk import CX_TEAM, AsyncOrderDesk, OrderDesk
     from order_lifecycle.ports import Envelope, Notifier
     from order_lifecycle.views import ChatEntry, Conversation, OrderView, RelayReport
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "AsyncOrderDesk": "order_lifecycle.desk",
     "CX_TEAM": "order_lifecycle.desk",
     "Envelope": "order_lifecycle.ports",
     "Notifier": "order_lifecycle.ports",
@@ -86,6 +87,7 @@ __all__ = [
     "ActionNotAvailable",
     "ActionOption",
     "Actor",
+    "AsyncOrderDesk",
     "Attachment",
     "BuyerRequest",
     "Cancellation",

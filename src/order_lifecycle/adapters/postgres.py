@@ -62,15 +62,15 @@ _INSERT_OUTBOX: Final = rows.pg(rows.INSERT_OUTBOX)
 _INSERT_PARTICIPANT: Final = rows.pg(rows.INSERT_PARTICIPANT)
 _INSERT_KEY: Final = rows.pg(rows.INSERT_KEY)
 # Built from constant statements only, never from input.
-_CLAIM_OUTBOX: Final = (
+CLAIM_OUTBOX: Final = (
     "UPDATE outbox SET claimed_until = %s WHERE id IN ("  # noqa: S608
     + rows.pg(rows.CLAIMABLE_OUTBOX)
     + " FOR UPDATE SKIP LOCKED) RETURNING id"
 )
-_CLAIMED_ITEMS: Final = rows.pg(rows.CLAIMED_ITEMS.replace("IN ({ids})", "= ANY(?)"))
-_FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
-_FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
-_SERIAL: Final = "SET LOCAL max_parallel_workers_per_gather = 0"
+CLAIMED_ITEMS: Final = rows.pg(rows.CLAIMED_ITEMS.replace("IN ({ids})", "= ANY(?)"))
+FINISH_SENT: Final = rows.pg(rows.FINISH_SENT)
+FINISH_FAILED: Final = rows.pg(rows.FINISH_FAILED)
+SERIAL: Final = "SET LOCAL max_parallel_workers_per_gather = 0"
 # One statement writes a whole command: data-modifying CTEs run once each, in one
 # snapshot; every insert is conditional on the order's own row having moved (it reads
 # from ``moved``), so a stale version writes nothing, and a duplicate event or key fails
@@ -111,7 +111,7 @@ def _write_sql(new: bool, counts: tuple[int, int, int, int]) -> str:
     return "".join(parts)
 
 
-def _statement(write: Write) -> tuple[str, list[object]]:
+def write_statement(write: Write) -> tuple[str, list[object]]:
     """The statement that applies ``write``, and its parameters."""
     order = write.order
     if not write.events:
@@ -133,7 +133,7 @@ def _statement(write: Write) -> tuple[str, list[object]]:
     return _write_sql(new, counts), params
 
 
-_CLAIM_DUE: Final = (
+CLAIM_DUE: Final = (
     "SELECT id, version, doc FROM orders WHERE next_timer_at <= %s"
     " ORDER BY next_timer_at LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
@@ -263,6 +263,31 @@ class PostgresStore(SQLReads):
 
     # -- connections ---------------------------------------------------------------
 
+    @property
+    def conninfo(self) -> str:
+        """What psycopg connects with (the store's own: never shown, it may hold a password)."""
+        return self._target.conninfo
+
+    @property
+    def connect_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of every connection the store makes."""
+        return dict(self._kwargs)
+
+    @property
+    def schema(self) -> str | None:
+        """The schema the store's tables live in (``None``: the search path's)."""
+        return self._target.schema
+
+    def conflict(self, error: Exception, write: Write) -> ConcurrencyConflict:
+        """A write's unique or serialisation failure as ``ConcurrencyConflict``."""
+        order = write.order
+        return ConcurrencyConflict(
+            order.id,
+            write.expected_version,
+            f"Order {order.id!r} was written concurrently "
+            f"({self._target.scrub(str(error).strip())}). Reload and retry.",
+        )
+
     def _configure(self, conn: _Conn) -> None:
         """Point a new connection at the store's schema (the pool calls this once each)."""
         schema = self._target.schema
@@ -285,7 +310,7 @@ class PostgresStore(SQLReads):
             self._configure(conn)
         except psycopg.Error as error:
             conn.close()
-            raise self._translate(error, "connection setup") from None
+            raise self.translate(error, "connection setup") from None
         return conn
 
     def _open_pool(self) -> _Pool:
@@ -316,7 +341,8 @@ class PostgresStore(SQLReads):
                 self._pid = os.getpid()
             return self._pool
 
-    def _translate(self, error: psycopg.Error, what: str) -> StorageError:
+    def translate(self, error: psycopg.Error, what: str) -> StorageError:
+        """A driver error as the library's ``StorageError``, the URL's password masked."""
         text = self._target.scrub(str(error).strip()) or type(error).__name__
         state = f" [SQLSTATE {error.sqlstate}]" if error.sqlstate else ""
         if isinstance(error, psycopg_pool.PoolTimeout):
@@ -340,7 +366,7 @@ class PostgresStore(SQLReads):
             with pool.connection() as conn, conn.pipeline(), conn.transaction():
                 yield conn
         except psycopg.Error as error:
-            raise self._translate(error, what) from error
+            raise self.translate(error, what) from error
 
     def _read(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         pool = self._live_pool()
@@ -348,7 +374,7 @@ class PostgresStore(SQLReads):
             with pool.connection() as conn:
                 return conn.execute(query, params).fetchall()
         except psycopg.Error as error:
-            raise self._translate(error, "read") from error
+            raise self.translate(error, "read") from error
 
     def _change(self, sql: str, params: Sequence[object], what: str) -> None:
         with self._transaction(what) as conn:
@@ -362,7 +388,7 @@ class PostgresStore(SQLReads):
         orders: 9 ms serial, 13 ms with a worker). ``SET LOCAL`` ends with the transaction.
         """
         with self._transaction("read") as conn:
-            conn.execute(_SERIAL)
+            conn.execute(SERIAL)
             found = conn.execute(self.statements.conversations, (user_id,)).fetchall()
         return [rows.conversation(f) for f in found]
 
@@ -392,7 +418,7 @@ class PostgresStore(SQLReads):
                         conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
         except psycopg.Error as error:
-            raise self._translate(error, "schema migration") from error
+            raise self.translate(error, "schema migration") from error
         finally:
             conn.close()
 
@@ -414,14 +440,14 @@ class PostgresStore(SQLReads):
             with pool.connection() as conn:
                 self._apply(conn, write)
         except psycopg.Error as error:
-            raise self._translate(error, "write") from error
+            raise self.translate(error, "write") from error
         if write.events:
             self._cache.put(write.order)
 
     def _apply(self, conn: _Conn, write: Write) -> None:
         """Run the statement of ``write`` and check that it moved the order."""
         order = write.order
-        statement, params = _statement(write)
+        statement, params = write_statement(write)
         try:
             found = conn.execute(statement, params).fetchone()
         except (
@@ -429,14 +455,9 @@ class PostgresStore(SQLReads):
             pg_errors.SerializationFailure,
             pg_errors.DeadlockDetected,
         ) as error:
-            raise ConcurrencyConflict(
-                order.id,
-                write.expected_version,
-                f"Order {order.id!r} was written concurrently "
-                f"({self._target.scrub(str(error).strip())}). Reload and retry.",
-            ) from error
+            raise self.conflict(error, write) from error
         except psycopg.Error as error:
-            raise self._translate(error, "write") from error
+            raise self.translate(error, "write") from error
         if found is None or found[0] != 1:
             raise ConcurrencyConflict(order.id, write.expected_version)
 
@@ -446,9 +467,9 @@ class PostgresStore(SQLReads):
         ``None`` when nothing is due."""
         with self._transaction("timer") as conn:
             try:
-                found = conn.execute(_CLAIM_DUE, (rows.micros(now),)).fetchone()
+                found = conn.execute(CLAIM_DUE, (rows.micros(now),)).fetchone()
             except psycopg.Error as error:
-                raise self._translate(error, "timer claim") from error
+                raise self.translate(error, "timer claim") from error
             if found is None:
                 return None
             write = fire(self._cache.read(str(found[0]), int(found[1]), str(found[2])))
@@ -469,12 +490,12 @@ class PostgresStore(SQLReads):
         pool = self._live_pool()
         try:
             with pool.connection() as conn, conn.transaction():
-                ids = [r[0] for r in conn.execute(_CLAIM_OUTBOX, (until, at, at, limit))]
+                ids = [r[0] for r in conn.execute(CLAIM_OUTBOX, (until, at, at, limit))]
                 if not ids:
                     return []
-                found = conn.execute(_CLAIMED_ITEMS, (until, ids)).fetchall()
+                found = conn.execute(CLAIMED_ITEMS, (until, ids)).fetchall()
         except psycopg.Error as error:
-            raise self._translate(error, "outbox claim") from error
+            raise self.translate(error, "outbox claim") from error
         return [rows.outbox_row(f) for f in found]
 
     def finish_outbox(
@@ -483,10 +504,10 @@ class PostgresStore(SQLReads):
         """Record the outcome of one send."""
         with self._transaction("outbox update") as conn:
             if sent:
-                conn.execute(_FINISH_SENT, (item_id,))
+                conn.execute(FINISH_SENT, (item_id,))
             else:
                 status = "dead" if retry_at is None else "pending"
-                conn.execute(_FINISH_FAILED, (status, rows.micros(retry_at), error, item_id))
+                conn.execute(FINISH_FAILED, (status, rows.micros(retry_at), error, item_id))
 
     def close(self) -> None:
         """Close the connection pool; the store is not used again."""

@@ -1,4 +1,5 @@
-"""The outbox relay: pending notifications, delivered at least once through a notifier."""
+"""The outbox relay's parts: how long a claim lasts, and the envelope of a claimed row
+(the relay itself is ``flows.relay``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from typing import Final
 import pendulum
 
 from order_lifecycle import serde
-from order_lifecycle.core import values
-from order_lifecycle.core.model import Policy
-from order_lifecycle.ports import ChatStore, Envelope, Notifier, OutboxRow
-from order_lifecycle.views import RelayReport, entry
+from order_lifecycle.ports import Envelope, OutboxRow
+from order_lifecycle.views import entry
 
-__all__ = ["RELAY_LEASE", "envelope_of", "relay"]
+__all__ = ["RELAY_LEASE", "envelope_of"]
 
 #: How long a relay holds the notifications it claimed before another may take them.
 RELAY_LEASE: Final = pendulum.duration(minutes=2)
@@ -33,32 +32,3 @@ def envelope_of(item: OutboxRow) -> Envelope:
         text=entry(item.event).text,
         attempt=item.attempts + 1,
     )
-
-
-def relay(
-    store: ChatStore, notifier: Notifier, policy: Policy, now: pendulum.DateTime, limit: int
-) -> RelayReport:
-    """Send up to ``limit`` due notifications; see ``OrderDesk.relay``."""
-    sent = retried = dead = 0
-    while sent + retried + dead < limit:
-        batch = min(100, limit - (sent + retried + dead))
-        items = store.claim_outbox(now, batch, RELAY_LEASE)
-        if not items:
-            break
-        for item in items:
-            try:
-                notifier.send(envelope_of(item))
-            except Exception as error:  # any failure means "not delivered": retry or dead
-                attempts = item.attempts + 1
-                reason = f"{type(error).__name__}: {error}"[:2000]
-                if attempts >= policy.max_delivery_attempts:
-                    store.finish_outbox(item.id, sent=False, error=reason, retry_at=None)
-                    dead += 1
-                else:
-                    retry_at = values.shift(now, policy.retry_delay(attempts))
-                    store.finish_outbox(item.id, sent=False, error=reason, retry_at=retry_at)
-                    retried += 1
-            else:
-                store.finish_outbox(item.id, sent=True, error=None, retry_at=None)
-                sent += 1
-    return RelayReport(sent, retried, dead)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import pendulum
 
 from order_lifecycle.core import api
-from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Order, Policy
 from order_lifecycle.desk.writes import next_timer_at, write_for
-from order_lifecycle.errors import ConcurrencyConflict
-from order_lifecycle.ports import OrderStore, Write
+from order_lifecycle.ports import Write
 
-__all__ = ["fire_due", "tick"]
+__all__ = ["fire_due"]
 
 
 def fire_due(order: Order, now: pendulum.DateTime, policy: Policy) -> Write:
@@ -22,17 +20,3 @@ def fire_due(order: Order, now: pendulum.DateTime, policy: Policy) -> Write:
         return Write(order, (), order.version, next_timer_at(order, policy))
     decision = api.fire(order, due[0].timer, now=now, policy=policy)
     return write_for(order.version, decision, policy)
-
-
-def tick(store: OrderStore, policy: Policy, now: pendulum.DateTime, limit: int) -> list[Event]:
-    """Fire up to ``limit`` due timers, one transaction each; see ``OrderDesk.tick``."""
-    fired: list[Event] = []
-    for _ in range(limit):
-        try:
-            write = store.fire_next_due(now, lambda o: fire_due(o, now, policy))
-        except ConcurrencyConflict:
-            continue  # another worker moved that order first; look again
-        if write is None:
-            break
-        fired.extend(write.events)
-    return fired

@@ -21,7 +21,7 @@ from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import OrderNotFound
 from order_lifecycle.ports import ConversationRow, IdempotencyRecord, OutboxRow, Participant
 
-__all__ = ["SQLReads", "Statements"]
+__all__ = ["AsyncSQLReads", "SQLReads", "Statements"]
 
 _ROLES: Final = {role.value: role for role in Role}
 
@@ -68,6 +68,32 @@ class Statements:
         )
 
 
+def order_from(found: Sequence[tuple[Any, ...]], order_id: str, cache: rows.OrderCache) -> Order:
+    """The order of a ``load`` row; ``OrderNotFound`` for none."""
+    if not found:
+        raise OrderNotFound(order_id)
+    version, doc = found[0]
+    return cache.read(order_id, int(version), str(doc))
+
+
+def events_from(found: Sequence[tuple[Any, ...]]) -> list[Event]:
+    """The events of ``history`` rows."""
+    return [serde.load_event(str(r[0])) for r in found]
+
+
+def record_from(found: Sequence[tuple[Any, ...]]) -> IdempotencyRecord | None:
+    """The record of an ``idempotency`` row, if any."""
+    if not found:
+        return None
+    k, fingerprint, order_id, version = found[0]
+    return IdempotencyRecord(str(k), str(fingerprint), str(order_id), int(version))
+
+
+def participants_from(found: Sequence[tuple[Any, ...]]) -> tuple[Participant, ...]:
+    """The participants of ``participants`` rows."""
+    return tuple(Participant(str(o), str(u), _ROLES[str(r)]) for o, u, r in found)
+
+
 class SQLReads:
     """The port's reads, shared by the SQL stores (mixed into each)."""
 
@@ -82,31 +108,22 @@ class SQLReads:
 
     def load(self, order_id: str) -> Order:
         """The order as last committed; ``OrderNotFound`` if there is none."""
-        found = self._read(self.statements.load, (order_id,))
-        if not found:
-            raise OrderNotFound(order_id)
-        version, doc = found[0]
-        return self._cache.read(order_id, int(version), str(doc))
+        return order_from(self._read(self.statements.load, (order_id,)), order_id, self._cache)
 
     def history(self, order_id: str, since: int = 0) -> list[Event]:
         """The order's events with ``seq > since``, oldest first."""
         found = self._read(self.statements.history, (order_id, since))
         if not found and not self._read(self.statements.exists, (order_id,)):
             raise OrderNotFound(order_id)
-        return [serde.load_event(str(r[0])) for r in found]
+        return events_from(found)
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record stored under ``key``, if any."""
-        found = self._read(self.statements.idempotency, (key,))
-        if not found:
-            return None
-        k, fingerprint, order_id, version = found[0]
-        return IdempotencyRecord(str(k), str(fingerprint), str(order_id), int(version))
+        return record_from(self._read(self.statements.idempotency, (key,)))
 
     def participants(self, order_id: str) -> Sequence[Participant]:
         """Who takes part in the order's conversation, by user id."""
-        found = self._read(self.statements.participants, (order_id,))
-        return tuple(Participant(str(o), str(u), Role(str(r))) for o, u, r in found)
+        return participants_from(self._read(self.statements.participants, (order_id,)))
 
     def is_empty(self) -> bool:
         """Whether the store holds no order at all."""
@@ -127,3 +144,52 @@ class SQLReads:
     def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """Move the user's read mark forward to ``seq`` (never back)."""
         self._change(self.statements.mark_read, (seq, order_id, user_id, seq), "mark read")
+
+
+class AsyncSQLReads:
+    """The same reads as coroutines, over ``_read`` and ``_change`` coroutines."""
+
+    statements: ClassVar[Statements]
+    _cache: rows.OrderCache
+
+    async def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def _change(self, sql: str, params: Sequence[object], what: str) -> None:
+        raise NotImplementedError
+
+    async def load(self, order_id: str) -> Order:
+        """As ``SQLReads.load``."""
+        found = await self._read(self.statements.load, (order_id,))
+        return order_from(found, order_id, self._cache)
+
+    async def history(self, order_id: str, since: int = 0) -> list[Event]:
+        """As ``SQLReads.history``."""
+        found = await self._read(self.statements.history, (order_id, since))
+        if not found and not await self._read(self.statements.exists, (order_id,)):
+            raise OrderNotFound(order_id)
+        return events_from(found)
+
+    async def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """As ``SQLReads.idempotency``."""
+        return record_from(await self._read(self.statements.idempotency, (key,)))
+
+    async def participants(self, order_id: str) -> Sequence[Participant]:
+        """As ``SQLReads.participants``."""
+        return participants_from(await self._read(self.statements.participants, (order_id,)))
+
+    async def is_empty(self) -> bool:
+        """As ``SQLReads.is_empty``."""
+        return not await self._read(self.statements.is_empty, ())
+
+    async def outbox_rows(self, order_id: str | None = None) -> list[OutboxRow]:
+        """As ``SQLReads.outbox_rows``."""
+        if order_id is None:
+            found = await self._read(self.statements.outbox_all, ())
+        else:
+            found = await self._read(self.statements.outbox_of, (order_id,))
+        return [rows.outbox_row(f) for f in found]
+
+    async def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
+        """As ``SQLReads.mark_read``."""
+        await self._change(self.statements.mark_read, (seq, order_id, user_id, seq), "mark read")

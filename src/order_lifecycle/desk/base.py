@@ -1,0 +1,273 @@
+"""What both desks share: their parts, the settings their flows read, and every command.
+
+``OrderDesk`` runs a command's flow and returns the order; ``AsyncOrderDesk`` returns a
+coroutine of it. The commands below are written once for both: ``R`` is what a command
+returns (``Order``, or an awaitable of one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Generic, Self, TypedDict, TypeVar
+
+import pendulum
+
+from order_lifecycle.clock import Clock, SystemClock
+from order_lifecycle.core import commands as c
+from order_lifecycle.core.model import Actor, Listing, Money, Order, Policy
+from order_lifecycle.core.values import to_instant
+from order_lifecycle.desk import flows
+from order_lifecycle.errors import ValidationError
+from order_lifecycle.ports import BlobStore, Notifier
+
+__all__ = ["DeskBase", "DeskParts"]
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+class DeskParts(TypedDict, total=False):
+    """What a desk is opened with, besides its storage (every part optional)."""
+
+    policy: Policy | None
+    clock: Clock | None
+    notifier: Notifier | None
+    blobs: BlobStore | None
+
+
+class DeskBase(Generic[S, R]):
+    """A desk over store ``S`` whose commands return ``R``."""
+
+    def __init__(
+        self,
+        store: S,
+        *,
+        policy: Policy | None = None,
+        clock: Clock | None = None,
+        blobs: BlobStore | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        from order_lifecycle.adapters.files import MemoryBlobs
+
+        self.store = store
+        self.policy = Policy() if policy is None else policy
+        self.clock: Clock = SystemClock() if clock is None else clock
+        self.blobs: BlobStore = MemoryBlobs() if blobs is None else blobs
+        self.notifier = notifier
+        if not isinstance(self.policy, Policy):
+            raise ValidationError("policy", "must be a Policy")
+
+    @classmethod
+    def assemble(cls, store: S, default_blobs: BlobStore, parts: DeskParts) -> Self:
+        """A desk on ``store`` with the parts given to ``open`` (``blobs`` defaulting to
+        where that storage keeps files)."""
+        unknown = sorted(set(parts) - set(DeskParts.__annotations__))
+        if unknown:
+            raise TypeError(f"open() got unexpected keyword arguments: {', '.join(unknown)}")
+        blobs = parts.get("blobs")
+        return cls(
+            store,
+            policy=parts.get("policy"),
+            clock=parts.get("clock"),
+            blobs=default_blobs if blobs is None else blobs,
+            notifier=parts.get("notifier"),
+        )
+
+    def _now(self) -> pendulum.DateTime:
+        return to_instant(self.clock.now(), "clock")
+
+    @property
+    def _settings(self) -> flows.Settings:
+        return flows.Settings(self.policy, self._now)
+
+    def _command(self, flow: flows.Flow[Order]) -> R:
+        """Run a command's flow: the order it leaves (or an awaitable of it)."""
+        raise NotImplementedError
+
+    def _check_notifier(self) -> None:
+        if self.notifier is None:
+            raise ValidationError(
+                "notifier", "this desk has no notifier; open it with notifier=..."
+            )
+
+    # -- the one way to run a command ------------------------------------------------
+
+    def execute(
+        self,
+        order_id: str,
+        command: c.Command,
+        *,
+        by: Actor | str,
+        idempotency_key: str | None = None,
+    ) -> R:
+        """Run ``command`` (a ``core`` command: ``core.Accept()``, ``core.Deliver(...)``,
+        ...) on the order for ``by``; the order as the command left it.
+
+        Checked in the order of the spec: participant, availability, arguments. A command
+        that carries files may hold paths or ``(name, bytes)`` pairs: they are stored only
+        once the rest of the command would go through. With ``idempotency_key``, a repeat
+        of the same command returns the first result and changes nothing.
+        """
+        flow = flows.execute(self._settings, order_id, command, by, idempotency_key)
+        return self._command(flow)
+
+    # -- commands ------------------------------------------------------------------
+
+    def place(
+        self,
+        *,
+        buyer: str,
+        seller: str,
+        listing: Listing,
+        answers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        order_id: str | None = None,
+    ) -> R:
+        """A buyer buys a listing: a new ``pending`` order for the seller to accept.
+
+        ``order_id`` lets the host use its own id (e.g. its checkout's); by default a
+        random ``ord_...`` id is drawn.
+        """
+        flow = flows.place(
+            self._settings,
+            buyer=buyer,
+            seller=seller,
+            listing=listing,
+            answers=answers,
+            key=idempotency_key,
+            order_id=order_id,
+        )
+        return self._command(flow)
+
+    # -- the named commands: each builds its command and runs it ----------------------
+
+    def accept(self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None) -> R:
+        """The seller accepts the order."""
+        return self.execute(order_id, c.Accept(), by=by, idempotency_key=idempotency_key)
+
+    def decline(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> R:
+        """The seller declines the order."""
+        command = c.Decline(reason=reason)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def withdraw(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> R:
+        """The buyer withdraws the order before it is accepted."""
+        command = c.Withdraw(reason=reason)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def deliver(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        files: Iterable[c.Upload] = (),
+        outside: bool = False,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> R:
+        """The seller delivers files (paths or ``(name, bytes)``), or ``outside=True``."""
+        command = c.Deliver(files=files, outside=outside, note=note)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def approve(self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None) -> R:
+        """The buyer approves the delivery; the order completes."""
+        return self.execute(order_id, c.Approve(), by=by, idempotency_key=idempotency_key)
+
+    def request_revision(
+        self, order_id: str, *, by: Actor | str, note: str, idempotency_key: str | None = None
+    ) -> R:
+        """The buyer asks for a revision."""
+        command = c.RequestRevision(note=note)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def propose_update(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        price: Money | str | int | None = None,
+        due_at: object = None,
+        revisions: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> R:
+        """Propose new contract terms; a plain amount is in the contract's currency."""
+        when = None if due_at is None else to_instant(due_at, "due_at")
+        command = c.ProposeUpdate(price=price, due_at=when, revisions=revisions)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def accept_update(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> R:
+        """The other party accepts the open proposal."""
+        return self.execute(order_id, c.AcceptUpdate(), by=by, idempotency_key=idempotency_key)
+
+    def reject_update(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> R:
+        """The other party rejects the open proposal."""
+        return self.execute(order_id, c.RejectUpdate(), by=by, idempotency_key=idempotency_key)
+
+    def withdraw_update(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> R:
+        """The proposer withdraws the open proposal."""
+        command = c.WithdrawUpdate()
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def dispute(
+        self, order_id: str, *, by: Actor | str, reason: str, idempotency_key: str | None = None
+    ) -> R:
+        """A party disputes the order; the CX team is alerted."""
+        command = c.Dispute(reason=reason)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def join(self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None) -> R:
+        """A CX agent joins the conversation."""
+        return self.execute(order_id, c.Join(), by=by, idempotency_key=idempotency_key)
+
+    def resolve(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        outcome: str,
+        note: str,
+        idempotency_key: str | None = None,
+    ) -> R:
+        """The CX agent who joined resolves the dispute: resume, complete or cancel."""
+        command = c.Resolve(outcome=outcome, note=note)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def cancel(
+        self, order_id: str, *, by: Actor | str, reason: str, idempotency_key: str | None = None
+    ) -> R:
+        """A party cancels the order when the rules allow; the CX team is alerted."""
+        command = c.Cancel(reason=reason)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def say(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        text: str = "",
+        files: Iterable[c.Upload] = (),
+        idempotency_key: str | None = None,
+    ) -> R:
+        """Post a chat message, with optional files."""
+        command = c.Say(text=text, files=files)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
