@@ -192,6 +192,8 @@ def _page_context(seen: OrderView, tz: str) -> dict[str, Any]:
         "state": order.state.value,
         "due_at": _when(order.contract.due_at, tz),
         "review_due_at": _when(order.review_due_at, tz),
+        "proposal": order.proposal,
+        "proposal_due": _when(order.proposal.due_at if order.proposal else None, tz),
         "next_step": seen.next_step,
         "chat": None if seen.chat is None else [(item, _when(item.at, tz)) for item in seen.chat],
         "available": [a for a in actions if a[0].available],
