@@ -9,6 +9,7 @@ browser test as passing (``.ci/run`` installs Chromium when it is missing).
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Iterator
@@ -61,9 +62,9 @@ def chromium() -> Iterator[Browser]:
 @contextmanager
 def serve(desk: OrderDesk) -> Iterator[str]:
     """The example web host on ``desk``, on a free port of 127.0.0.1; yields its base URL."""
-    from examples.web_host.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app(desk), threaded=True)
+    # Imported by name: mypy checks ``examples`` as files of its own, not as a package.
+    web_host = importlib.import_module("examples.web_host.app")
+    server = make_server("127.0.0.1", 0, web_host.create_app(desk), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="web-host", daemon=True)
     thread.start()
     try:

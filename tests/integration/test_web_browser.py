@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pendulum
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from order_lifecycle import Action, Listing, ManualClock, Money, OrderDesk
 
@@ -145,9 +145,12 @@ def test_buyer_and_seller_play_an_order_in_two_browsers(
     # bob delivers a file he uploads; alice sees it arrive.
     clock.advance(hours=5)
     deliver = bob.locator("#action-deliver")
-    deliver.locator("input[type=file]").set_input_files(
-        [{"name": "logo-v1.png", "mimeType": "image/png", "buffer": b"\x89PNG first draft"}]
-    )
+    upload: FilePayload = {
+        "name": "logo-v1.png",
+        "mimeType": "image/png",
+        "buffer": b"\x89PNG first draft",
+    }
+    deliver.locator("input[type=file]").set_input_files([upload])
     deliver.get_by_label("Note").fill("First draft")
     deliver.get_by_role("button", name="Deliver").click()
     state_is(bob, "delivered")
