@@ -194,3 +194,51 @@ def test_buyer_and_seller_play_an_order_in_two_browsers(
     bob.goto("/inbox")
     expect(bob.locator(f'tr[data-order="{order_id}"] .state')).to_have_text("complete")
     assert (shots / "web-order-page.png").stat().st_size > 10_000
+
+
+def test_a_cx_agent_settles_a_dispute_while_the_buyer_types(
+    browser: Browser, base_url: str, desk: OrderDesk, clock: ManualClock, shots: Path
+) -> None:
+    """The buyer disputes from the page; a CX agent opens the order by id, joins and
+    resolves it. The buyer's page follows, but the form she is typing in is not redrawn
+    under her: she is told the order changed instead."""
+    listing = Listing("Podcast edit", Money("120.00", "USD"), pendulum.duration(days=2), 1)
+    order_id = desk.place(buyer="alice", seller="bob", listing=listing).id
+    desk.accept(order_id, by="bob")
+    clock.advance(days=3)  # past due, nothing delivered
+    alice = person(browser, base_url, "alice")
+    alice.goto(f"/orders/{order_id}")
+    dispute = alice.locator("#action-dispute")
+    dispute.get_by_label("Reason").fill("Two days late and no word from bob.")
+    dispute.get_by_role("button", name="Dispute").click()
+    state_is(alice, "disputed")
+
+    carol = person(browser, base_url, "cx:carol")
+    carol.get_by_label("Order id").fill(order_id)
+    carol.get_by_role("button", name="Open").click()
+    expect(carol.locator(".notice").first).to_have_text("Join the conversation to read the chat.")
+    carol.locator("#action-join").get_by_role("button", name="Join").click()
+    expect(carol.locator("ol.chat")).to_contain_text("Two days late and no word from bob.")
+
+    # alice starts typing a message; carol's join reaches her page, her text stays.
+    alice.get_by_label("Message").fill("Thank you for looking into it")
+    expect(alice.locator("ol.chat")).to_contain_text("carol", timeout=WAIT_MS)
+    expect(alice.get_by_label("Message")).to_have_value("Thank you for looking into it")
+
+    resolve = carol.locator("#action-resolve")
+    resolve.get_by_label("Outcome").select_option("resume")
+    resolve.get_by_label("Note").fill("bob delivers by Friday; alice agreed on the phone.")
+    carol.screenshot(path=str(shots / "web-cx-agent.png"), full_page=True)
+    resolve.get_by_role("button", name="Resolve").click()
+    state_is(carol, "accepted")
+    state_is(alice, "accepted")
+
+    # Typing into an action's form keeps the actions as they are, and says the order changed.
+    alice.locator("#action-cancel").get_by_label("Reason").fill("I would rather cancel")
+    desk.say(order_id, by="bob", text="Sorry! Delivering tomorrow.")
+    expect(alice.locator("ol.chat")).to_contain_text("Sorry! Delivering tomorrow.")
+    expect(alice.locator("#changed")).to_be_visible()
+    expect(alice.locator("#action-cancel").get_by_label("Reason")).to_have_value(
+        "I would rather cancel"
+    )
+    assert desk.get(order_id).state.value == "accepted"
