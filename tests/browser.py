@@ -2,9 +2,10 @@
 web host served on 127.0.0.1 in a thread.
 
 Playwright's own browser download is not used: the browser is Debian's ``chromium``
-package at ``/usr/bin/chromium``. Without it (or without Playwright) the browser tests
-skip with the reason; under ``CI=true`` they fail instead, so CI never counts a skipped
-browser test as passing (``.ci/run`` installs Chromium when it is missing).
+package at ``/usr/bin/chromium`` (``ORDER_LIFECYCLE_CHROMIUM`` names another). Without
+it (or without Playwright) the browser tests skip with the reason; under ``CI=true`` they
+fail instead, so CI never counts a skipped browser test as passing (``.ci/run`` installs
+Chromium when it is missing).
 """
 
 from __future__ import annotations
