@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     order = desk.place(buyer="alice", seller="bob", listing=listing, answers={question: "@alice"})
     desk.say(order.id, by="alice", text="Hi Bob! Looking forward to it.")
     base = f"http://127.0.0.1:{port}"
-    print(f"page (seller): {base}/orders/{order.id}?as=bob")
-    print(f"page (buyer):  {base}/orders/{order.id}?as=alice")
+    print(f"sign in:       {base}/  (as bob, alice, or cx:carol for a CX agent)")
+    print(f"order page:    {base}/orders/{order.id}")
     print(f"JSON:          {base}/api/orders/{order.id}?as=bob")
     print(
         f"accept:        curl -X POST -H 'Content-Type: application/json' "

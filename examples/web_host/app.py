@@ -1,59 +1,70 @@
-"""One order's conversation over HTTP: a small Flask host on an ``OrderDesk``.
+"""An order page people use, and a JSON API: a small Flask host on an ``OrderDesk``.
 
-Routes:
+Pages (server-rendered HTML, a few lines of JavaScript for the live update):
 
-- ``GET /orders/<id>?as=<user>``: the conversation page (title, state, the chat with the
-  automated notices set apart, the viewer's actions with the reasons for the unavailable
-  ones, the chatbot's next step). Every text is HTML-escaped by Jinja's autoescape.
-- ``GET /api/orders/<id>?as=<user>``: the same as JSON,
-  ``{"order": ..., "viewer": ..., "actions": [...], "next_step": "...", "chat": [...]}``,
-  with the order and chat entries in the CLI's ``--json`` shapes.
-- ``POST /api/orders/<id>/<action>`` with a JSON body ``{"as": "<user>", ...arguments}``:
-  run an order action; answers the JSON view of the order after it. An
-  ``Idempotency-Key`` header makes a retried request safe.
+- ``GET /``: sign in as a user id (``cx:NAME`` for a CX agent). **This stands in for
+  authentication**: anyone may be anyone. A real host takes the viewer from its own
+  session and asserts CX agents itself (and adds CSRF protection to the forms).
+- ``GET /inbox``: the viewer's conversations, newest first, with unread counts and
+  "your move"; a form to place an order, and one to open an order by id.
+- ``GET /orders/<id>``: the order page. The chat with the automated notices set apart,
+  the chatbot's next step, a button for each action of the viewer's role (the unavailable
+  ones disabled, with the reason), a form for each action's arguments and a message box.
+  It polls ``GET /orders/<id>/live?version=N`` every two seconds and redraws itself when
+  the order has moved on (when the other party acted).
+- ``POST /orders/<id>/actions/<action>``: any action, from its form. The command is built
+  from the form by :mod:`.forms`, which reads the command class's fields; there is no list
+  of actions in this app. Errors are shown on the page: ``ValidationError`` 422,
+  ``ActionNotAvailable`` 409 (with the reason), ``NotAParticipant`` 403.
+
+JSON API (``as`` names the viewer, in the query string or the body):
+
+- ``GET /api/orders/<id>?as=<user>``: ``{"order", "viewer", "actions", "next_step",
+  "chat"}``, in the CLI's ``--json`` shapes.
+- ``POST /api/orders/<id>/<action>`` with a JSON body ``{"as": "<user>", ...fields}``:
+  run an action; answers the view after it. An ``Idempotency-Key`` header makes a retried
+  request safe.
 - ``POST /api/orders/<id>/read`` with ``{"as": "<user>"}``: ``mark_read`` (204).
-
-``tz`` (query string) shows times in the viewer's zone. ``as`` is ``USER`` (the order's
-buyer or seller) or ``cx:USER`` (a CX agent). **It stands in for authentication**: a real
-host takes the viewer from its session, never from the request, and asserts CX agents
-itself.
 
 Library errors map to HTTP statuses: ``ValidationError`` 422 ``{"error": field,
 "message": ...}``, ``ActionNotAvailable`` 409 (with the reason sentence),
 ``NotAParticipant`` 403, ``OrderNotFound`` 404, ``ConcurrencyConflict`` 409,
-``StorageError`` 503. A missing or malformed ``as`` is 400.
+``StorageError`` 503. A missing or malformed ``as`` is 400. Every text is HTML-escaped by
+Jinja's autoescape.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from collections.abc import Callable, Mapping
+import secrets
 from typing import Any, Final
 
 import pendulum
-from flask import Flask, jsonify, render_template_string, request
+from flask import Flask, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from order_lifecycle import (
     ActionNotAvailable,
     Actor,
+    BuyerRequest,
     ConcurrencyConflict,
+    Listing,
+    Money,
     NotAParticipant,
-    Order,
     OrderDesk,
     OrderLifecycleError,
     OrderNotFound,
+    Role,
     StorageError,
     ValidationError,
 )
 from order_lifecycle.jsonview import entry_json, option_json, order_json
 from order_lifecycle.views import OrderView
 
+from . import forms
+
 __all__ = [
-    "ACTIONS",
     "MalformedRequest",
     "create_app",
     "parse_viewer",
@@ -64,14 +75,16 @@ __all__ = [
 
 #: Who acts or views: what ``desk`` methods take as ``by=`` / ``viewer=``.
 Viewer = Actor | str
-#: ``handler(desk, order_id, by, arguments, idempotency_key)`` runs one action.
-Handler = Callable[[OrderDesk, str, Viewer, "Arguments", str | None], Order]
 
 # An id as the library takes it: 1 to 200 characters, no spaces or control characters.
 _ID: Final = re.compile(r"[^\s\x00-\x1f\x7f]{1,200}")
 _CX_PREFIX: Final = "cx:"
-# A request body holds at most the files of one message or delivery, base64-encoded.
+#: The cookie that holds who signed in (the example's stand-in for a session).
+COOKIE: Final = "viewer"
+# A request body holds at most the files of one message or delivery.
 MAX_BODY_BYTES: Final = 16 * 1024 * 1024
+#: How often the order page asks whether the order moved on, in milliseconds.
+POLL_MS: Final = 2000
 
 
 class MalformedRequest(Exception):
@@ -92,144 +105,6 @@ def parse_viewer(text: object) -> Viewer:
     if text.startswith(_CX_PREFIX):
         return Actor.cx(text[len(_CX_PREFIX) :])
     return text
-
-
-class Arguments:
-    """The JSON body's arguments of one action, read with the types the desk expects."""
-
-    def __init__(self, body: Mapping[str, object]) -> None:
-        self._body = body
-
-    def text(self, key: str, *, default: str | None = None) -> str:
-        """A string argument; required when there is no ``default``."""
-        value = self._body.get(key, default)
-        if value is None:
-            raise ValidationError(key, "is required")
-        if not isinstance(value, str):
-            raise ValidationError(key, "must be a string")
-        return value
-
-    def flag(self, key: str) -> bool:
-        """A ``true``/``false`` argument, ``false`` when absent."""
-        value = self._body.get(key, False)
-        if not isinstance(value, bool):
-            raise ValidationError(key, "must be true or false")
-        return value
-
-    def count(self, key: str) -> int | None:
-        """A whole number argument, or ``None`` when absent."""
-        value = self._body.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(key, "must be a whole number")
-        return value
-
-    def optional_text(self, key: str) -> str | None:
-        """A string argument, or ``None`` when absent."""
-        return None if self._body.get(key) is None else self.text(key)
-
-    def files(self, key: str = "files") -> list[tuple[str, bytes]]:
-        """``[{"name": ..., "content_b64": ...}]`` as ``(name, bytes)`` pairs."""
-        value = self._body.get(key, [])
-        if not isinstance(value, list):
-            raise ValidationError(key, 'must be a list of {"name": ..., "content_b64": ...}')
-        result: list[tuple[str, bytes]] = []
-        for index, item in enumerate(value):
-            if not (
-                isinstance(item, dict)
-                and isinstance(item.get("name"), str)
-                and isinstance(item.get("content_b64"), str)
-                and set(item) == {"name", "content_b64"}
-            ):
-                raise ValidationError(
-                    f"{key}[{index}]", 'must be {"name": "...", "content_b64": "..."}'
-                )
-            try:
-                content = base64.b64decode(item["content_b64"], validate=True)
-            except (binascii.Error, ValueError):
-                raise ValidationError(f"{key}[{index}]", "content_b64 is not base64") from None
-            result.append((item["name"], content))
-        return result
-
-
-#: Every action the API runs: the arguments it takes, and how it calls the desk.
-ACTIONS: Final[dict[str, tuple[frozenset[str], Handler]]] = {
-    "accept": (frozenset(), lambda d, i, by, a, k: d.accept(i, by=by, idempotency_key=k)),
-    "decline": (
-        frozenset({"reason"}),
-        lambda d, i, by, a, k: d.decline(
-            i, by=by, reason=a.text("reason", default=""), idempotency_key=k
-        ),
-    ),
-    "withdraw": (
-        frozenset({"reason"}),
-        lambda d, i, by, a, k: d.withdraw(
-            i, by=by, reason=a.text("reason", default=""), idempotency_key=k
-        ),
-    ),
-    "deliver": (
-        frozenset({"files", "outside", "note"}),
-        lambda d, i, by, a, k: d.deliver(
-            i,
-            by=by,
-            files=a.files(),
-            outside=a.flag("outside"),
-            note=a.text("note", default=""),
-            idempotency_key=k,
-        ),
-    ),
-    "approve": (frozenset(), lambda d, i, by, a, k: d.approve(i, by=by, idempotency_key=k)),
-    "request_revision": (
-        frozenset({"note"}),
-        lambda d, i, by, a, k: d.request_revision(i, by=by, note=a.text("note"), idempotency_key=k),
-    ),
-    "propose_update": (
-        # ``price`` is a decimal string ("120.00"): a JSON number would be a float.
-        frozenset({"price", "due_at", "revisions"}),
-        lambda d, i, by, a, k: d.propose_update(
-            i,
-            by=by,
-            price=a.optional_text("price"),
-            due_at=a.optional_text("due_at"),
-            revisions=a.count("revisions"),
-            idempotency_key=k,
-        ),
-    ),
-    "accept_update": (
-        frozenset(),
-        lambda d, i, by, a, k: d.accept_update(i, by=by, idempotency_key=k),
-    ),
-    "reject_update": (
-        frozenset(),
-        lambda d, i, by, a, k: d.reject_update(i, by=by, idempotency_key=k),
-    ),
-    "withdraw_update": (
-        frozenset(),
-        lambda d, i, by, a, k: d.withdraw_update(i, by=by, idempotency_key=k),
-    ),
-    "dispute": (
-        frozenset({"reason"}),
-        lambda d, i, by, a, k: d.dispute(i, by=by, reason=a.text("reason"), idempotency_key=k),
-    ),
-    "join": (frozenset(), lambda d, i, by, a, k: d.join(i, by=by, idempotency_key=k)),
-    "resolve": (
-        frozenset({"outcome", "note"}),
-        lambda d, i, by, a, k: d.resolve(
-            i, by=by, outcome=a.text("outcome"), note=a.text("note"), idempotency_key=k
-        ),
-    ),
-    "cancel": (
-        frozenset({"reason"}),
-        lambda d, i, by, a, k: d.cancel(i, by=by, reason=a.text("reason"), idempotency_key=k),
-    ),
-    "say": (
-        frozenset({"text", "files"}),
-        lambda d, i, by, a, k: d.say(
-            i, by=by, text=a.text("text", default=""), files=a.files(), idempotency_key=k
-        ),
-    ),
-}
 
 
 def problem(error: Exception) -> tuple[int, dict[str, Any]]:
@@ -283,70 +158,6 @@ def _when(instant: pendulum.DateTime | None, tz: str) -> str | None:
     return None if instant is None else instant.in_timezone(tz).format("ddd D MMM HH:mm zz")
 
 
-PAGE: Final = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ order.listing.title }} · {{ order.id }}</title>
-<style>
-  body { font: 15px/1.45 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; }
-  .state { padding: .1rem .5rem; border-radius: 1rem; background: #e8eefc; }
-  ol.chat { list-style: none; padding: 0; }
-  .chat li { margin: .5rem 0; }
-  .message { padding: .4rem .7rem; border-radius: .5rem; background: #f3f3f3; }
-  .message .author { font-weight: 600; }
-  .notice { color: #555; font-style: italic; text-align: center; font-size: .9em;
-            border-top: 1px dashed #ccc; border-bottom: 1px dashed #ccc; padding: .3rem; }
-  .next-step { border-left: 4px solid #3a6ff7; padding: .3rem .8rem; background: #f5f8ff; }
-  .unavailable { color: #777; }
-  time { color: #888; font-size: .85em; }
-</style>
-</head>
-<body>
-<h1>{{ order.listing.title }}</h1>
-<p>Order <code>{{ order.id }}</code> · <span class="state">{{ state }}</span>
- · {{ order.contract.price }} · you are {{ viewer }} ({{ role or "not a party" }})</p>
-<p>Buyer {{ order.buyer }} · seller {{ order.seller }} · revisions
- {{ order.revisions_used }} of {{ order.contract.revisions }} used
- {%- if due_at %} · delivery due {{ due_at }}{% endif %}
- {%- if review_due_at %} · review until {{ review_due_at }}{% endif %}</p>
-
-<section class="next-step"><h2>Next step</h2><p>{{ next_step }}</p></section>
-
-<section><h2>Chat</h2>
-{% if chat is none %}
-<p class="notice">Join the conversation to read the chat.</p>
-{% else %}
-<ol class="chat">
-{% for item, when in chat %}
-  {% if item.kind == "notice" %}
-  <li class="notice"><time>{{ when }}</time> {{ item.text }}</li>
-  {% else %}
-  <li class="message"><span class="author">{{ item.author }}</span>
-    <time>{{ when }}</time><br>{{ item.text }}
-    {% for file in item.files %}<br>📎 {{ file.name }} ({{ file.size }} bytes){% endfor %}</li>
-  {% endif %}
-{% endfor %}
-</ol>
-{% endif %}
-</section>
-
-<section><h2>Your actions</h2>
-<ul class="actions">
-{% for option in actions if option.available %}
-  <li class="available"><code>{{ option.action.value }}</code>
-   — <code>POST /api/orders/{{ order.id }}/{{ option.action.value }}</code></li>
-{% endfor %}
-{% for option in actions if not option.available %}
-  <li class="unavailable"><code>{{ option.action.value }}</code>: {{ option.reason }}</li>
-{% endfor %}
-</ul>
-</section>
-</body>
-</html>
-"""
-
-
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -354,8 +165,128 @@ def _body() -> dict[str, Any]:
     return body
 
 
+def _whole(field: str, text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValidationError(field, "must be a whole number")
+    return int(text)
+
+
+def _page_context(seen: OrderView, tz: str) -> dict[str, Any]:
+    """What the order page and its live fragments show, from one view of the order."""
+    order = seen.order
+    role = seen.viewer.role
+    mine = set(forms.person_actions(role))
+    options = [o for o in seen.actions if o.action in mine]
+    say = next((o for o in options if o.action.value == "say"), None)
+    actions = [
+        (option, forms.inputs(forms_type), forms.describe(forms_type))
+        for option in options
+        if option.action.value != "say"
+        and (forms_type := forms.command_type(option.action.value)) is not None
+    ]
+    return {
+        "order": order,
+        "viewer": seen.viewer,
+        "viewer_text": str(seen.viewer) if role is Role.cx_agent else seen.viewer.id,
+        "role": role.value.replace("_", " "),
+        "state": order.state.value,
+        "due_at": _when(order.contract.due_at, tz),
+        "review_due_at": _when(order.review_due_at, tz),
+        "proposal": order.proposal,
+        "proposal_due": _when(order.proposal.due_at if order.proposal else None, tz),
+        "next_step": seen.next_step,
+        "chat": None if seen.chat is None else [(item, _when(item.at, tz)) for item in seen.chat],
+        "available": [a for a in actions if a[0].available],
+        "unavailable": [a for a in actions if not a[0].available],
+        "say": say,
+        "tz": tz,
+    }
+
+
+def _tz() -> str:
+    return request.args.get("tz", "UTC")
+
+
+def _page_viewer() -> Viewer | None:
+    """Who is looking at a page: ``?as=`` if given, else who signed in (or no one)."""
+    text = request.args.get("as") or request.cookies.get(COOKIE)
+    return None if text is None else parse_viewer(text)
+
+
+def _sign_in_first() -> ResponseReturnValue:
+    return redirect(f"/?next={request.path}", 303)
+
+
+def _error_page(status: int, document: dict[str, Any]) -> ResponseReturnValue:
+    if request.path.startswith("/api/") or request.path.endswith("/live"):
+        return jsonify(document), status
+    html = render_template("error.html", status=status, message=document.get("message", ""))
+    return html, status
+
+
+def _order_page(
+    desk: OrderDesk,
+    order_id: str,
+    viewer: Viewer,
+    *,
+    error: dict[str, Any] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The order page; reading it marks the chat read."""
+    zone = _tz()
+    seen = snapshot(desk, order_id, viewer, tz=zone)
+    if seen.chat is not None:
+        desk.mark_read(order_id, by=seen.viewer)
+    context = _page_context(seen, zone)
+    return render_template("order.html", error=error, poll_ms=POLL_MS, **context), status
+
+
+def _inbox_page(
+    desk: OrderDesk, viewer: Viewer, *, error: dict[str, Any] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    zone = _tz()
+    user = viewer.id if isinstance(viewer, Actor) else viewer
+    rows = [(c, _when(c.last.at if c.last else None, zone)) for c in desk.inbox(user, tz=zone)]
+    html = render_template(
+        "inbox.html",
+        viewer_text=str(viewer),
+        is_cx=isinstance(viewer, Actor),
+        conversations=rows,
+        error=error,
+        form=request.form if error else {},
+    )
+    return html, status
+
+
+def _place(desk: OrderDesk, viewer: Viewer) -> ResponseReturnValue:
+    """Place an order from the inbox's form, the viewer buying."""
+    form = request.form
+    try:
+        if isinstance(viewer, Actor):
+            raise ValidationError("buyer", "a CX agent does not buy; sign in as a user")
+        question = form.get("request", "").strip()
+        listing = Listing(
+            form.get("title", ""),
+            Money(form.get("price", "").strip(), form.get("currency", "USD")),
+            pendulum.duration(days=_whole("delivery_days", form.get("delivery_days", ""))),
+            _whole("revisions", form.get("revisions", "")),
+            requests=(BuyerRequest(question, required=True),) if question else (),
+        )
+        order = desk.place(
+            buyer=viewer,
+            seller=form.get("seller", "").strip(),
+            listing=listing,
+            answers={question: form.get("answer", "")} if question else {},
+            idempotency_key=form.get("idempotency_key") or None,
+        )
+    except ValidationError as error:
+        status, document = problem(error)
+        return _inbox_page(desk, viewer, error=document, status=status)
+    return redirect(f"/orders/{order.id}", 303)
+
+
 def create_app(desk: OrderDesk) -> Flask:
-    """A Flask application serving one order's conversation from ``desk`` at a time.
+    """A Flask application serving the order pages and the JSON API from ``desk``.
 
     The desk is shared by every request (its stores are thread-safe); the host owns it
     and closes it. Timers and notifications are not the web app's job: a worker runs
@@ -363,36 +294,116 @@ def create_app(desk: OrderDesk) -> Flask:
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # A fresh idempotency key per form: a form sent twice (a double click) acts once.
+    app.jinja_env.globals.update(token=lambda: secrets.token_hex(16), label=forms.label)
+    _add_pages(app, desk)
+    _add_api(app, desk)
+    _add_error_handlers(app)
+    return app
 
-    def tz() -> str:
-        return request.args.get("tz", "UTC")
+
+def _add_pages(app: Flask, desk: OrderDesk) -> None:
+    """The sign-in page, the inbox and the order page, with their forms."""
+
+    @app.get("/")
+    def sign_in_page() -> ResponseReturnValue:
+        return render_template("signin.html", next=request.args.get("next", "/inbox"))
+
+    @app.post("/signin")
+    def sign_in() -> ResponseReturnValue:
+        text = request.form.get("user", "").strip()
+        target = request.form.get("next", "/inbox")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/inbox"
+        try:
+            parse_viewer(text)
+        except MalformedRequest as error:
+            page = render_template("signin.html", next=target, error=error.message, user=text)
+            return page, 400
+        response = redirect(target, 303)
+        response.set_cookie(COOKIE, text, httponly=True, samesite="Lax")
+        return response
+
+    @app.post("/signout")
+    def sign_out() -> ResponseReturnValue:
+        response = redirect("/", 303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.get("/inbox")
+    def inbox() -> ResponseReturnValue:
+        viewer = _page_viewer()
+        return _sign_in_first() if viewer is None else _inbox_page(desk, viewer)
+
+    @app.get("/open")
+    def open_order() -> ResponseReturnValue:
+        order_id = request.args.get("id", "").strip()
+        return redirect(f"/orders/{order_id}" if order_id else "/inbox", 303)
+
+    @app.post("/orders")
+    def place() -> ResponseReturnValue:
+        viewer = _page_viewer()
+        return _sign_in_first() if viewer is None else _place(desk, viewer)
 
     @app.get("/orders/<order_id>")
     def page(order_id: str) -> ResponseReturnValue:
-        viewer = parse_viewer(request.args.get("as"))
-        zone = tz()
+        viewer = _page_viewer()
+        return _sign_in_first() if viewer is None else _order_page(desk, order_id, viewer)
+
+    @app.get("/orders/<order_id>/live")
+    def live(order_id: str) -> ResponseReturnValue:
+        """The order's version; with the page's fragments when it differs from ``version``."""
+        viewer = _page_viewer()
+        if viewer is None:
+            raise MalformedRequest("as", "sign in first")
+        version = desk.get(order_id).version
+        if request.args.get("version") == str(version):
+            return jsonify({"version": version})
+        zone = _tz()
         seen = snapshot(desk, order_id, viewer, tz=zone)
-        order = seen.order
-        return render_template_string(
-            PAGE,
-            order=order,
-            state=order.state.value,
-            viewer=seen.viewer.id,
-            role=seen.viewer.role.value,
-            due_at=_when(order.contract.due_at, zone),
-            review_due_at=_when(order.review_due_at, zone),
-            # Only the actions this host routes: the system's own (expire...) are not offered.
-            actions=[option for option in seen.actions if option.action.value in ACTIONS],
-            next_step=seen.next_step,
-            chat=None
-            if seen.chat is None
-            else [(item, _when(item.at, zone)) for item in seen.chat],
+        if seen.chat is not None:
+            desk.mark_read(order_id, by=seen.viewer)
+        context = _page_context(seen, zone)
+        return jsonify(
+            {
+                "version": seen.order.version,
+                "status": render_template("_status.html", **context),
+                "actions": render_template("_actions.html", **context),
+                "message": render_template("_message.html", **context),
+            }
         )
+
+    @app.post("/orders/<order_id>/actions/<action>")
+    def act_from_form(order_id: str, action: str) -> ResponseReturnValue:
+        viewer = _page_viewer()
+        if viewer is None:
+            return _sign_in_first()
+        command_type = forms.command_type(action)
+        if command_type is None:
+            return _error_page(404, {"message": f"{action!r} is not an action a person takes."})
+        uploads = [
+            (upload.filename, upload.read())
+            for upload in request.files.getlist("files")
+            if upload.filename
+        ]
+        try:
+            command = forms.command_from_form(command_type, request.form, uploads, tz=_tz())
+            key = request.form.get("idempotency_key") or None
+            desk.execute(order_id, command, by=viewer, idempotency_key=key)
+        except (ValidationError, ActionNotAvailable, ConcurrencyConflict) as error:
+            status, document = problem(error)
+            document["action"] = action
+            return _order_page(desk, order_id, viewer, error=document, status=status)
+        return redirect(f"/orders/{order_id}", 303)
+
+
+def _add_api(app: Flask, desk: OrderDesk) -> None:
+    """The JSON API: the view of an order, any action, mark read."""
 
     @app.get("/api/orders/<order_id>")
     def get_order(order_id: str) -> ResponseReturnValue:
         viewer = parse_viewer(request.args.get("as"))
-        return jsonify(view_json(snapshot(desk, order_id, viewer, tz=tz())))
+        return jsonify(view_json(snapshot(desk, order_id, viewer, tz=_tz())))
 
     @app.post("/api/orders/<order_id>/read")
     def mark_read(order_id: str) -> ResponseReturnValue:
@@ -402,38 +413,28 @@ def create_app(desk: OrderDesk) -> Flask:
 
     @app.post("/api/orders/<order_id>/<action>")
     def act(order_id: str, action: str) -> ResponseReturnValue:
-        if action not in ACTIONS:
-            known = ", ".join(sorted(ACTIONS))
-            return jsonify(
-                {"error": "unknown_action", "message": f"{action!r} is not one of: {known}."}
-            ), 404
+        command_type = forms.command_type(action)
+        if command_type is None:
+            message = f"{action!r} is not one of: {', '.join(forms.routed())}."
+            return jsonify({"error": "unknown_action", "message": message}), 404
         body = _body()
-        viewer = parse_viewer(body.get("as"))
-        allowed, handler = ACTIONS[action]
-        unknown = sorted(set(body) - allowed - {"as"})
-        if unknown:
-            raise ValidationError(unknown[0], f"is not an argument of {action}")
+        viewer = parse_viewer(body.pop("as", None))
+        command = forms.command_from_json(command_type, body)
         key = request.headers.get("Idempotency-Key")
-        handler(desk, order_id, viewer, Arguments(body), key)
-        return jsonify(view_json(snapshot(desk, order_id, viewer, tz=tz())))
+        desk.execute(order_id, command, by=viewer, idempotency_key=key)
+        return jsonify(view_json(snapshot(desk, order_id, viewer, tz=_tz())))
 
-    def error_page(status: int, document: dict[str, Any]) -> ResponseReturnValue:
-        if request.path.startswith("/api/"):
-            return jsonify(document), status
-        html = render_template_string(
-            "<!doctype html><title>{{ status }}</title><h1>{{ status }}</h1><p>{{ message }}</p>",
-            status=status,
-            message=document.get("message", ""),
-        )
-        return html, status
+
+def _add_error_handlers(app: Flask) -> None:
+    """Library errors as HTTP statuses: JSON under ``/api/``, a page elsewhere."""
 
     @app.errorhandler(OrderLifecycleError)
     def library_error(error: OrderLifecycleError) -> ResponseReturnValue:
-        return error_page(*problem(error))
+        return _error_page(*problem(error))
 
     @app.errorhandler(MalformedRequest)
     def bad_request(error: MalformedRequest) -> ResponseReturnValue:
-        return error_page(*problem(error))
+        return _error_page(*problem(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
@@ -441,5 +442,3 @@ def create_app(desk: OrderDesk) -> Flask:
             return error
         name = (error.name or "error").lower().replace(" ", "_")
         return jsonify({"error": name, "message": error.description}), error.code or 500
-
-    return app
