@@ -509,6 +509,17 @@ class PostgresStore(SQLReads):
                 status = "dead" if retry_at is None else "pending"
                 conn.execute(FINISH_FAILED, (status, rows.micros(retry_at), error, item_id))
 
+    def bound(self, connection: psycopg.Connection[Any]) -> PostgresStore:
+        """This database through the host's ``connection``, inside its transaction
+        (``OrderDesk.bound``)."""
+        from order_lifecycle.adapters.bound import BoundPostgresStore
+
+        if not isinstance(connection, psycopg.Connection):
+            raise ValidationError(
+                "connection", f"must be a psycopg.Connection, not {type(connection).__name__}"
+            )
+        return BoundPostgresStore(self, connection)
+
     def close(self) -> None:
         """Close the connection pool; the store is not used again."""
         with self._lock:

@@ -22,13 +22,14 @@ from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.sql.reads import SQLReads, Statements
 from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.core.model import Order
-from order_lifecycle.errors import ConcurrencyConflict, StorageError
+from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
 from order_lifecycle.ports import OutboxRow, Write
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 
-def _translate(error: sqlite3.Error, what: str) -> StorageError:
+def translate(error: sqlite3.Error, what: str) -> StorageError:
+    """A driver error as the library's ``StorageError``."""
     text = str(error)
     if "locked" in text or "busy" in text:
         return StorageError(
@@ -97,7 +98,7 @@ class SQLiteStore(SQLReads):
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
-            raise _translate(error, what) from error
+            raise translate(error, what) from error
         try:
             yield conn
         except BaseException:
@@ -110,7 +111,7 @@ class SQLiteStore(SQLReads):
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):  # as above
                 conn.execute("ROLLBACK")
-            raise _translate(error, what) from error
+            raise translate(error, what) from error
 
     def _migrate(self) -> None:
         with self._transaction("schema migration") as conn:
@@ -123,7 +124,7 @@ class SQLiteStore(SQLReads):
                         conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
             except sqlite3.Error as error:
-                raise _translate(error, "schema migration") from error
+                raise translate(error, "schema migration") from error
 
     def schema_version(self) -> int:
         """The schema version the database is at."""
@@ -134,14 +135,14 @@ class SQLiteStore(SQLReads):
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.Error as error:
-            raise _translate(error, "read") from error
+            raise translate(error, "read") from error
 
     def _change(self, sql: str, params: Sequence[object], what: str) -> None:
         with self._transaction(what) as conn:
             try:
                 conn.execute(sql, params)
             except sqlite3.Error as error:
-                raise _translate(error, what) from error
+                raise translate(error, what) from error
 
     # -- the port ------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class SQLiteStore(SQLReads):
                 f"Order {write.order.id!r} was written concurrently ({error}). Reload and retry.",
             ) from error
         except sqlite3.Error as error:
-            raise _translate(error, "write") from error
+            raise translate(error, "write") from error
 
     def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
         """Claim the soonest due order under the write lock, fire it, commit."""
@@ -214,7 +215,7 @@ class SQLiteStore(SQLReads):
                     (rows.micros(now),),
                 ).fetchall()
             except sqlite3.Error as error:
-                raise _translate(error, "timer claim") from error
+                raise translate(error, "timer claim") from error
             if not found:
                 return None
             write = fire(self._cache.read(str(found[0][0]), int(found[0][1]), str(found[0][2])))
@@ -243,7 +244,7 @@ class SQLiteStore(SQLReads):
                 )
                 found = conn.execute(rows.CLAIMED_ITEMS.format(ids=marks), (until, *ids)).fetchall()
             except sqlite3.Error as error:
-                raise _translate(error, "outbox claim") from error
+                raise translate(error, "outbox claim") from error
         return [rows.outbox_row(f) for f in found]
 
     def finish_outbox(
@@ -260,7 +261,18 @@ class SQLiteStore(SQLReads):
                         rows.FINISH_FAILED, (status, rows.micros(retry_at), error, item_id)
                     )
             except sqlite3.Error as failure:
-                raise _translate(failure, "outbox update") from failure
+                raise translate(failure, "outbox update") from failure
+
+    def bound(self, connection: sqlite3.Connection) -> SQLiteStore:
+        """This database through the host's ``connection``, inside its open transaction
+        (``OrderDesk.bound``)."""
+        from order_lifecycle.adapters.bound import BoundSQLiteStore
+
+        if not isinstance(connection, sqlite3.Connection):
+            raise ValidationError(
+                "connection", f"must be a sqlite3.Connection, not {type(connection).__name__}"
+            )
+        return BoundSQLiteStore(self, connection)
 
     def close(self) -> None:
         """Close every connection this store opened."""

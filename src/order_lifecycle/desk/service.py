@@ -30,6 +30,7 @@ from order_lifecycle.desk import flows
 from order_lifecycle.desk.base import DeskBase, DeskParts
 from order_lifecycle.desk.flows import MAX_ATTEMPTS
 from order_lifecycle.desk.stores import open_store
+from order_lifecycle.errors import ValidationError
 from order_lifecycle.ports import Store
 from order_lifecycle.views import (
     ChatEntry,
@@ -64,6 +65,29 @@ class OrderDesk(DeskBase[Store, Order]):
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
+
+    def bound(self, connection: object) -> OrderDesk:
+        """This desk inside the caller's open transaction on ``connection`` (a psycopg 3
+        ``Connection`` for a PostgreSQL desk, a ``sqlite3.Connection`` for a SQLite one).
+
+        Each command runs under a savepoint: a refused or conflicting command rolls back
+        to it and leaves the caller's transaction usable. The bound desk never commits:
+        the order, its events and its outbox rows commit or roll back with the caller's
+        own rows. Files are stored in the desk's blob store as usual (content-addressed:
+        a rolled-back command leaves at most an unreferenced file). Run ``relay`` on the
+        desk itself.
+        """
+        binder = getattr(self.store, "bound", None)
+        if binder is None:
+            raise ValidationError(
+                "connection",
+                f"{type(self.store).__name__} cannot join a caller's transaction; "
+                "open the desk on sqlite:/// or postgresql://",
+            )
+        store: Store = binder(connection)
+        return OrderDesk(
+            store, policy=self.policy, clock=self.clock, blobs=self.blobs, notifier=self.notifier
+        )
 
     def __enter__(self) -> OrderDesk:
         return self

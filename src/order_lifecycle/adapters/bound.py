@@ -1,0 +1,171 @@
+"""Stores bound to the host's own connection and transaction (``OrderDesk.bound``).
+
+Every read and write runs on the caller's connection, inside the transaction the caller
+opened; each command's statements run under a savepoint, so a refused or conflicting
+command rolls back to it and leaves the caller's transaction usable. The store never
+commits: the order, its events and its outbox rows commit or roll back with the host's
+own rows. Orders are never cached (the host may still roll back what was written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Final
+
+from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.postgres import PostgresStore
+from order_lifecycle.adapters.sqlite import SQLiteStore, translate
+from order_lifecycle.core.model import Order
+from order_lifecycle.errors import StorageError, ValidationError
+from order_lifecycle.ports import ConversationRow, OutboxRow, Write
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["BoundPostgresStore", "BoundSQLiteStore"]
+
+_SAVEPOINT: Final = "order_lifecycle_command"
+
+
+class _NoCache(rows.OrderCache):
+    """Remembers nothing: what a bound store reads may yet be rolled back by its host."""
+
+    def get(self, order_id: str, version: int) -> Order | None:
+        return None
+
+    def put(self, order: Order) -> None:
+        return None
+
+
+class BoundSQLiteStore(SQLiteStore):
+    """A SQLite store on the host's ``sqlite3.Connection``, inside its transaction."""
+
+    def __init__(self, parent: SQLiteStore, connection: sqlite3.Connection) -> None:
+        # The parent opened (and migrated) the same database; nothing to open here.
+        self.path = parent.path
+        self._given = connection
+        self._closed = False
+        self._cache = _NoCache()
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._given
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        conn = self._given
+        if not conn.in_transaction:
+            raise ValidationError(
+                "connection",
+                "has no open transaction: begin one first (the bound desk never commits)",
+            )
+        try:
+            conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+        except sqlite3.Error as error:
+            raise translate(error, what) from error
+        try:
+            yield conn
+        except BaseException:
+            # Back to the savepoint: the host's transaction goes on as it was.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                conn.execute(f"RELEASE {_SAVEPOINT}")
+            raise
+        try:
+            conn.execute(f"RELEASE {_SAVEPOINT}")
+        except sqlite3.Error as error:
+            raise translate(error, what) from error
+
+    def claim_outbox(self, now: Any, limit: int, lease: Any) -> list[OutboxRow]:
+        """Claims need transactions of their own: run the relay on the desk itself."""
+        raise StorageError("Run relay() on the desk itself, not on a bound desk.")
+
+    def close(self) -> None:
+        """Nothing to release: the connection is the host's."""
+
+
+class BoundPostgresStore(PostgresStore):
+    """A PostgreSQL store on the host's ``psycopg.Connection``, inside its transaction.
+
+    The store's schema (``?schema=`` of the desk's URL) is put on the search path for
+    each command only (``SET LOCAL`` inside the savepoint, set back after it), so the
+    host's own statements see the search path they had.
+    """
+
+    def __init__(self, parent: PostgresStore, connection: psycopg.Connection[Any]) -> None:
+        self.url = parent.url
+        self._target = parent._target
+        self._given = connection
+        self._closed = False
+        self._cache = _NoCache()
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[psycopg.Connection[Any]]:
+        import psycopg
+        from psycopg import pq, sql
+
+        conn = self._given
+        status = conn.info.transaction_status
+        if status is pq.TransactionStatus.INERROR:
+            raise ValidationError(
+                "connection", "is in a failed transaction: roll it back before using the desk"
+            )
+        if conn.autocommit and status is pq.TransactionStatus.IDLE:
+            raise ValidationError(
+                "connection",
+                "has no open transaction (autocommit, no transaction block): begin one first "
+                "(the bound desk never commits)",
+            )
+        schema = self._target.schema
+        try:
+            conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+            before = None
+            if schema is not None:
+                found = conn.execute("SELECT current_setting('search_path')").fetchone()
+                before = None if found is None else str(found[0])
+                conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+        except psycopg.Error as error:
+            raise self.translate(error, what) from error
+        try:
+            yield conn
+        except BaseException:
+            # Back to the savepoint (the search path with it): the host's transaction goes on.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            raise
+        try:
+            if before is not None:
+                conn.execute("SELECT set_config('search_path', %s, true)", (before,))
+            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        except psycopg.Error as error:
+            raise self.translate(error, what) from error
+
+    def _read(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        with self._transaction("read") as conn:
+            try:
+                return conn.execute(query, params).fetchall()
+            except psycopg.Error as error:
+                raise self.translate(error, "read") from error
+
+    def write(self, write: Write) -> None:
+        """Apply ``write`` under a savepoint of the host's transaction (never committed here)."""
+        with self._transaction("write") as conn:
+            self._apply(conn, write)
+
+    def claim_outbox(self, now: Any, limit: int, lease: Any) -> list[OutboxRow]:
+        """Claims need transactions of their own: run the relay on the desk itself."""
+        raise StorageError("Run relay() on the desk itself, not on a bound desk.")
+
+    def conversations(self, user_id: str) -> list[ConversationRow]:
+        """As ``PostgresStore.conversations``, on the host's connection."""
+        with self._transaction("read") as conn:
+            found = conn.execute(self.statements.conversations, (user_id,)).fetchall()
+        return [rows.conversation(f) for f in found]
+
+    def close(self) -> None:
+        """Nothing to release: the connection is the host's."""
