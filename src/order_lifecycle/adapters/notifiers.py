@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from order_lifecycle.adapters.envelopes import decode_envelope, encode_envelope
+from order_lifecycle.adapters.urls import checked_url
 from order_lifecycle.errors import NotificationError, ValidationError
 from order_lifecycle.ports import Envelope
 
@@ -209,18 +210,8 @@ class WebhookNotifier:
 
     @staticmethod
     def _check_url(url: str) -> str:
-        if not isinstance(url, str):
-            raise ValidationError("url", "must be a string")
-        try:
-            parts = urllib.parse.urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise ValidationError("url", "is not a valid URL") from None
-        if parts.scheme not in {"http", "https"}:
-            raise ValidationError("url", "must be an http:// or https:// URL")
-        if not parts.hostname:
-            raise ValidationError("url", "must name a host")
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        parts, host = checked_url(url, ("http", "https"))
+        port = parts.port
         return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
     @staticmethod

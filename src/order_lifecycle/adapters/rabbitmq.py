@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
 from order_lifecycle.adapters.envelopes import encode_envelope
+from order_lifecycle.adapters.urls import checked_url
 from order_lifecycle.errors import NotificationError, ValidationError
 from order_lifecycle.ports import Envelope
 
@@ -125,18 +126,8 @@ class RabbitMQNotifier:
 
     @staticmethod
     def _check_url(url: str) -> str:
-        if not isinstance(url, str):
-            raise ValidationError("url", "must be a string")
-        try:
-            parts = urllib.parse.urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise ValidationError("url", "is not a valid URL") from None
-        if parts.scheme not in {"amqp", "amqps"}:
-            raise ValidationError("url", "must be an amqp:// or amqps:// URL")
-        if not parts.hostname:
-            raise ValidationError("url", "must name a host")
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        parts, host = checked_url(url, ("amqp", "amqps"))
+        port = parts.port
         port = port if port is not None else (5671 if parts.scheme == "amqps" else 5672)
         vhost = urllib.parse.unquote(parts.path[1:]) if len(parts.path) > 1 else "/"
         return f"{parts.scheme}://{host}:{port}/{urllib.parse.quote(vhost, safe='')}"

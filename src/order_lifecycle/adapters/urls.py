@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from urllib.parse import unquote
 
-__all__ = ["mask_url"]
+from order_lifecycle.errors import ValidationError
+
+__all__ = ["checked_url", "mask_url"]
+
+
+def checked_url(url: object, schemes: tuple[str, ...]) -> tuple[urllib.parse.SplitResult, str]:
+    """``url`` split, refused with ``ValidationError`` (field ``url``) unless it is a
+    valid URL of one of ``schemes`` that names a host; and its host as a URL shows it
+    (an IPv6 address in brackets)."""
+    if not isinstance(url, str):
+        raise ValidationError("url", "must be a string")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what checks it
+    except ValueError:
+        raise ValidationError("url", "is not a valid URL") from None
+    if parts.scheme not in schemes:
+        names = " or ".join(f"{s}://" for s in schemes)
+        raise ValidationError("url", f"must be an {names} URL")
+    if not parts.hostname:
+        raise ValidationError("url", "must name a host")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return parts, host
 
 
 def mask_url(url: str) -> str:
