@@ -1,6 +1,6 @@
 """The spec's lifecycle table, read by hand: who may take which action, when.
 
-Written from SPEC.md section 4 without importing the core's table or guards, so that a
+Written from SPEC.md sections 4 and 11 without importing the core's table or guards, so that a
 mistake in the table cannot hide behind itself. Shared by the core's and the desk's
 authorization tests.
 """
@@ -42,6 +42,8 @@ VALID: dict[Action, Callable[[], core.Command]] = {
     Action.resolve: lambda: core.Resolve(outcome="complete", note="Settled"),
     Action.cancel: lambda: core.Cancel(reason="Too late"),
     Action.say: lambda: core.Say(text="Hello"),
+    Action.request_info: lambda: core.RequestInfo(question="Which handle?"),
+    Action.provide_info: lambda: core.ProvideInfo(answer="@alice"),
 }
 
 ACTIVE = {"accepted", "delivered", "revision"}
@@ -54,12 +56,19 @@ def expected(
     state = order.state.value
     party = who in ("buyer", "seller")
     proposal = order.proposal
+    # Section 11: the order's own terms (pinned when placed) decide its deadlines; an
+    # order from before lifecycle 2 has none and follows the policy.
+    terms = order.terms if order.terms is not None else policy
+    paused = order.info_request is not None
+    due = order.contract.due_at
+    past_due = state in ("accepted", "revision") and due is not None and now >= due and not paused
     if action is Action.accept or action is Action.decline:
         return state == "pending" and who == "seller"
     if action is Action.withdraw:
         return state == "pending" and who == "buyer"
     if action is Action.expire:
-        window = policy.acceptance_window
+        window = terms.acceptance_window
+        assert terms.calendar is None  # the scenarios count clock time only
         return (
             state == "pending"
             and who == "system"
@@ -107,10 +116,12 @@ def expected(
             and who.startswith("cx")
         )
     if action is Action.cancel:
-        due = order.contract.due_at
-        past_due = state in ("accepted", "revision") and due is not None and now >= due
         exhausted = state == "delivered" and order.revisions_used >= order.contract.revisions
         return state in ACTIVE and party and (past_due or exhausted)
     if action is Action.say:
         return party or (who.startswith("cx") and ACTORS[who].id in order.agents)
+    if action is Action.request_info:
+        return state in ("accepted", "revision") and who == "seller" and not paused and not past_due
+    if action is Action.provide_info:
+        return state in ("accepted", "revision") and who == "buyer" and paused
     raise AssertionError(f"no oracle for {action}")

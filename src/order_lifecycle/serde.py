@@ -21,10 +21,12 @@ from typing import Any, Final
 
 import cattrs
 import pendulum
+from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.json import make_converter
 
 from order_lifecycle.core.events import EVENT_TYPES, Event
 from order_lifecycle.core.model import Action, Actor, Order, Role, Timer, frozen_answers
+from order_lifecycle.core.terms import Calendar, Terms
 from order_lifecycle.errors import StorageError
 
 __all__ = [
@@ -95,6 +97,38 @@ def _action(value: str, _: object) -> Action | Timer:
 
 
 converter.register_structure_hook_func(lambda t: t == (Action | Timer), _action)
+converter.register_structure_hook(_dt.date, lambda v, _: _dt.date.fromisoformat(v))
+
+
+def _calendar(calendar: Calendar) -> dict[str, Any]:
+    # Sets in a stable order, so that equal calendars are equal documents.
+    return {
+        "zone": calendar.zone,
+        "workdays": sorted(calendar.workdays),
+        "holidays": [day.isoformat() for day in sorted(calendar.holidays)],
+    }
+
+
+converter.register_unstructure_hook(Calendar, _calendar)
+
+
+@functools.cache
+def _terms_hook() -> Callable[[Any, Any], Any]:
+    return make_dict_structure_fn(Terms, converter)
+
+
+@functools.lru_cache(maxsize=1024)
+def _terms_from_text(text: str) -> Terms:
+    # Orders placed under one policy share its terms: one object for all of them.
+    terms: Terms = _terms_hook()(json.loads(text), Terms)
+    return terms
+
+
+def _terms(data: Any, _: object) -> Terms:
+    return _terms_from_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+converter.register_structure_hook(Terms, _terms)
 
 
 # cattrs generates a function per class; doing it on first use keeps the import fast.

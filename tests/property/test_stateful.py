@@ -1,12 +1,15 @@
 """Stateful property test: the pure core, driven at random, against a reference model.
 
 Hypothesis places 1-3 orders (listings with 0-3 revisions, a policy with or without an
-acceptance window and a CX team) and walks each a few moves into its life, then
-interleaves random commands by random actors (buyer, seller, a stranger, two CX agents,
-the system), forward-only clock moves, jumps to exact deadlines and fired timers. Each
-outcome is compared with a small reference model written by hand from SPEC.md sections
-2-4 and 10: it imports nothing of the core's table, guards or effects, so a mistake in
-the table cannot hide behind itself. Where the code is stricter than the spec's table
+acceptance window, a CX team, reminders, a proposal window, a dispute window and a
+maximum pause) and walks each a few moves into its life, then interleaves random
+commands by random actors (buyer, seller, a stranger, two CX agents, the system),
+forward-only clock moves, jumps to exact deadlines, fired timers and changes of the
+desk's policy (orders keep the terms they were placed under). Each outcome is compared
+with a small reference model written by hand from SPEC.md sections 2-4, 10 and 11 (but
+calendars, which tests/property/test_calendar.py checks against its own count): it
+imports nothing of the core's table, guards or effects, so a mistake in the table cannot
+hide behind itself. Where the code is stricter than the spec's table
 and the spec is silent, the reference follows the code and says so (``BEYOND THE
 TABLE``).
 
@@ -54,6 +57,7 @@ from order_lifecycle import (
     Order,
     OrderState,
     Policy,
+    Reminder,
     Timer,
     ValidationError,
     core,
@@ -113,6 +117,8 @@ TABLE: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "resolve": (frozenset({"disputed"}), frozenset({"cx_agent"})),
     "cancel": (ACTIVE, PARTIES),
     "say": (ALL_STATES, frozenset({"buyer", "seller", "cx_agent"})),
+    "request_info": (frozenset({"accepted", "revision"}), frozenset({"seller"})),
+    "provide_info": (frozenset({"accepted", "revision"}), frozenset({"buyer"})),
 }
 ROLE_OF: Final[dict[Who, str]] = {
     "buyer": "buyer",
@@ -140,6 +146,8 @@ class RefProposal:
     price: Decimal | None
     due_at: dt.datetime | None
     revisions: int | None
+    #: When it closes unanswered: proposed at + the order's proposal window.
+    expires_at: dt.datetime | None = None
 
 
 @dataclasses.dataclass
@@ -147,6 +155,8 @@ class RefOrder:
     """What the reference model knows of one order: only what the guards look at."""
 
     placed_at: dt.datetime
+    #: The policy the order was placed under: its deadline terms stay these (section 11).
+    terms: Policy
     delivery: dt.timedelta
     price: Decimal
     currency: str
@@ -164,6 +174,40 @@ class RefOrder:
     agents: set[str] = dataclasses.field(default_factory=set)
     #: The due date whose "delivery date passed" notice fired (one notice per due date).
     notice_for: dt.datetime | None = None
+    #: The seller's open question: when asked, and when the clock resumes by itself.
+    asked_at: dt.datetime | None = None
+    resume_by: dt.datetime | None = None
+    dispute_at: dt.datetime | None = None
+    escalated: bool = False
+    #: (deadline, its instant, before) of every reminder sent.
+    reminded: set[tuple[str, dt.datetime, dt.timedelta]] = dataclasses.field(default_factory=set)
+
+    def delivery_running(self, now: dt.datetime) -> bool:
+        """In progress, not paused, and the delivery date not reached: the clock runs."""
+        due = self.due_at
+        return (
+            self.state in ("accepted", "revision")
+            and self.asked_at is None
+            and (due is None or now < due)
+        )
+
+    def past_due(self, now: dt.datetime) -> bool:
+        """Section 3's "past due", with section 11's pause: never while paused."""
+        due = self.due_at
+        return (
+            self.state in ("accepted", "revision")
+            and due is not None
+            and now >= due
+            and self.asked_at is None
+        )
+
+    def resume(self, until: dt.datetime) -> None:
+        """The paused clock runs again at ``until``: due later by the time paused."""
+        assert self.asked_at is not None
+        assert self.resume_by is not None
+        if self.due_at is not None:
+            self.due_at += min(until, self.resume_by) - self.asked_at
+        self.asked_at = self.resume_by = None
 
 
 Verdict = Literal["not_participant", "unavailable", "available"]
@@ -189,7 +233,7 @@ def ref_guard(
     """The guard column of the spec's table, for an actor whose role and state fit."""
     proposal = ref.proposal
     if action == "expire":
-        window = policy.acceptance_window
+        window = ref.terms.acceptance_window  # the order's own terms, not the desk's
         return window is not None and now >= ref.placed_at + window
     if action == "request_revision":
         return ref.revisions_used < ref.revisions_allowed
@@ -217,10 +261,12 @@ def ref_guard(
     if action == "resolve":
         return ref.dispute_agent == user
     if action == "cancel":
-        due = ref.due_at
-        past_due = ref.state in ("accepted", "revision") and due is not None and now >= due
         exhausted = ref.state == "delivered" and ref.revisions_used >= ref.revisions_allowed
-        return past_due or exhausted
+        return ref.past_due(now) or exhausted
+    if action == "request_info":
+        return ref.asked_at is None and not ref.past_due(now)
+    if action == "provide_info":
+        return ref.asked_at is not None
     if action == "say":
         # "joined cx_agent": a CX agent who joined this order's chat (for any dispute or
         # cancellation of it) may post in it from then on.
@@ -255,6 +301,10 @@ def ref_valid(ref: RefOrder, command: core.Command, now: dt.datetime, policy: Po
         )
     if isinstance(command, core.ProposeUpdate):
         return _proposal_valid(ref, command, now)
+    if isinstance(command, core.RequestInfo):
+        return bool(command.question.strip())
+    if isinstance(command, core.ProvideInfo):
+        return bool(command.answer.strip())
     return True
 
 
@@ -279,6 +329,7 @@ def ref_apply(
     """The effect column of the spec's table, applied to the reference in place."""
     role, user = ROLE_OF[who], ID_OF[who]
     before = ref.state
+    terms = ref.terms
     if isinstance(command, core.Accept):
         ref.state, ref.due_at = "accepted", now + ref.delivery
     elif isinstance(command, core.Decline):
@@ -288,26 +339,23 @@ def ref_apply(
     elif isinstance(command, core.Expire):
         ref.state, ref.cancelled_by = "cancelled", "expired"
     elif isinstance(command, core.Deliver):
-        ref.state, ref.review_due_at = "delivered", now + policy.review_window
+        ref.state, ref.review_due_at = "delivered", now + terms.review_window
     elif isinstance(command, (core.Approve, core.AutoComplete)):
         ref.state = "complete"
     elif isinstance(command, core.RequestRevision):
         ref.state, ref.revisions_used = "revision", ref.revisions_used + 1
     elif isinstance(command, core.ProposeUpdate):
         price = None if command.money is None else command.money.amount
-        ref.proposal = RefProposal(role, price, command.due_at, command.revisions)
+        window = terms.proposal_window
+        expires = None if window is None else now + window
+        ref.proposal = RefProposal(role, price, command.due_at, command.revisions, expires)
     elif isinstance(command, core.AcceptUpdate):
-        proposal = ref.proposal
-        assert proposal is not None
-        ref.price = ref.price if proposal.price is None else proposal.price
-        ref.due_at = ref.due_at if proposal.due_at is None else proposal.due_at
-        if proposal.revisions is not None:
-            ref.revisions_allowed = proposal.revisions
-        ref.proposal = None
+        ref_accept_proposal(ref)
     elif isinstance(command, (core.RejectUpdate, core.WithdrawUpdate)):
         ref.proposal = None
     elif isinstance(command, core.Dispute):
         ref.state, ref.dispute_from, ref.dispute_agent = "disputed", before, None
+        ref.dispute_at, ref.escalated = now, False
     elif isinstance(command, core.Join):
         ref.agents.add(user)
         if ref.state == "disputed":
@@ -320,31 +368,91 @@ def ref_apply(
             assert ref.dispute_from is not None
             ref.state = ref.dispute_from
             if ref.state == "delivered":  # resume to delivered restarts the review window
-                ref.review_due_at = now + policy.review_window
+                ref.review_due_at = now + terms.review_window
         elif outcome == "complete":
             ref.state = "complete"
         else:
             ref.state, ref.cancelled_by = "cancelled", "cx"
     elif isinstance(command, core.Cancel):
         ref.state, ref.cancelled_by = "cancelled", "cancel"
-    # Leaving the active states voids an open proposal.
+    elif isinstance(command, core.RequestInfo):
+        ref.asked_at, ref.resume_by = now, now + terms.max_pause
+    elif isinstance(command, core.ProvideInfo):
+        ref.resume(now)
+    # Leaving the active states voids an open proposal; leaving accepted and revision
+    # ends a paused clock (BEYOND THE TABLE: section 11 is silent; the pause is credited).
     if ref.state not in ACTIVE:
         ref.proposal = None
+    if ref.state not in ("accepted", "revision") and ref.asked_at is not None:
+        ref.resume(now)
 
 
-def ref_timers(ref: RefOrder, policy: Policy) -> dict[Timer, dt.datetime]:
-    """The spec's timer table: what is armed on the order, and when it falls due."""
-    armed: dict[Timer, dt.datetime] = {}
-    if ref.state == "delivered":
-        assert ref.review_due_at is not None
-        armed[Timer.review_window] = ref.review_due_at
-    if ref.state in ("accepted", "revision"):
-        assert ref.due_at is not None
-        if ref.notice_for != ref.due_at:  # a moved due date re-arms the notice
-            armed[Timer.delivery_due] = ref.due_at
-    if ref.state == "pending" and policy.acceptance_window is not None:
-        armed[Timer.acceptance_window] = ref.placed_at + policy.acceptance_window
-    return armed
+def ref_accept_proposal(ref: RefOrder) -> None:
+    """The open proposal's terms become the contract."""
+    proposal = ref.proposal
+    assert proposal is not None
+    ref.price = ref.price if proposal.price is None else proposal.price
+    ref.due_at = ref.due_at if proposal.due_at is None else proposal.due_at
+    if proposal.revisions is not None:
+        ref.revisions_allowed = proposal.revisions
+    ref.proposal = None
+
+
+#: An armed timer in the reference: (due at, timer, the deadline a reminder points at).
+Armed = tuple[dt.datetime, Timer, tuple[str, dt.datetime, dt.timedelta] | None]
+
+
+def ref_deadlines(ref: RefOrder) -> dict[str, dt.datetime]:
+    """Section 11's deadlines that are in force now (what reminders point at)."""
+    found: dict[str, dt.datetime] = {}
+    if ref.state == "delivered" and ref.review_due_at is not None:
+        found["review"] = ref.review_due_at
+    running = ref.state in ("accepted", "revision") and ref.asked_at is None
+    if running and ref.due_at is not None and ref.notice_for != ref.due_at:
+        found["delivery"] = ref.due_at
+    window = ref.terms.acceptance_window
+    if ref.state == "pending" and window is not None:
+        found["acceptance"] = ref.placed_at + window
+    if ref.proposal is not None and ref.proposal.expires_at is not None:
+        found["proposal"] = ref.proposal.expires_at
+    return found
+
+
+def ref_timers(ref: RefOrder, policy: Policy) -> list[Armed]:
+    """The spec's timer tables (sections 4 and 11): what is armed, and when it falls due.
+
+    ``policy`` is the desk's: only the dispute window is read from it (the CX team's own
+    service level); every other deadline is the order's own terms.
+    """
+    deadlines = ref_deadlines(ref)
+    armed: list[Armed] = []
+    timer_of = {
+        "review": Timer.review_window,
+        "delivery": Timer.delivery_due,
+        "acceptance": Timer.acceptance_window,
+        "proposal": Timer.proposal_window,
+    }
+    for name, at in deadlines.items():
+        armed.append((at, timer_of[name], None))
+    for reminder in ref.terms.reminders:
+        deadline = deadlines.get(str(reminder.deadline))
+        if deadline is None:
+            continue
+        key = (str(reminder.deadline), deadline, reminder.before)
+        if key not in ref.reminded:
+            armed.append((deadline - reminder.before, Timer.reminder, key))
+    if ref.state == "disputed" and policy.dispute_window is not None and not ref.escalated:
+        assert ref.dispute_at is not None
+        armed.append((ref.dispute_at + policy.dispute_window, Timer.dispute_window, None))
+    if ref.asked_at is not None and ref.state in ("accepted", "revision"):
+        assert ref.resume_by is not None
+        armed.append((ref.resume_by, Timer.max_pause, None))
+    return sorted(armed, key=lambda a: (a[0], a[1]))
+
+
+def ref_ready(ref: RefOrder, policy: Policy, now: dt.datetime) -> list[Armed]:
+    """The armed timers that may fire at ``now``: due, and (a reminder) before its deadline."""
+    return [a for a in ref_timers(ref, policy) if a[0] <= now and (a[2] is None or now < a[2][1])]
 
 
 # ------------------------------------------------------ generating commands and moves
@@ -396,6 +504,8 @@ ANY_ARGUMENTS: Final[dict[Action, st.SearchStrategy[core.Command]]] = {
         note=NOTES,
     ),
     Action.say: st.builds(core.Say, text=TEXTS, files=FILES),
+    Action.request_info: st.builds(core.RequestInfo, question=NOTES),
+    Action.provide_info: st.builds(core.ProvideInfo, answer=NOTES),
 }
 #: A contract update as (price, due_at in hours from now, revisions), to be built against
 #: the order: "same" is the contract's due date, "more" one revision more than allowed,
@@ -472,6 +582,8 @@ VALID: Final[dict[Action, core.Command]] = {
     Action.resolve: core.Resolve(outcome="resume", note="Talked to both"),
     Action.cancel: core.Cancel(reason="Nothing delivered"),
     Action.say: core.Say(text="Hello"),
+    Action.request_info: core.RequestInfo(question="Which handle?"),
+    Action.provide_info: core.ProvideInfo(answer="@alice"),
 }
 
 
@@ -497,9 +609,7 @@ WEIGHT: Final[dict[Action, int]] = {
 
 def weight(action: Action, ref: RefOrder, now: dt.datetime) -> int:
     """``WEIGHT``, but past the delivery date the parties mostly talk about moving it."""
-    due = ref.due_at
-    past_due = ref.state in ("accepted", "revision") and due is not None and now >= due
-    if past_due and action in (Action.propose_update, Action.accept_update):
+    if ref.past_due(now) and action in (Action.propose_update, Action.accept_update):
         return 8
     return WEIGHT[action]
 
@@ -543,6 +653,31 @@ def check_event(
 
 # ------------------------------------------------------------- the state machine
 
+HOUR: Final = pendulum.duration(hours=1)
+#: The desk's policies: section 4's windows and CX team, section 11's deadlines.
+POLICIES: Final = st.builds(
+    Policy,
+    review_window=st.sampled_from([pendulum.duration(days=2), pendulum.duration(days=7)]),
+    acceptance_window=st.none() | st.sampled_from([HOUR * 12, HOUR * 24, HOUR * 72]),
+    cx_team=st.sampled_from([None, ("carol", "dave"), ("carol",)]),
+    reminders=st.sampled_from(
+        [
+            (),
+            (Reminder("delivery", HOUR * 24), Reminder("review", HOUR * 24)),
+            (
+                Reminder("delivery", HOUR * 24),
+                Reminder("delivery", HOUR),
+                Reminder("acceptance", HOUR * 6),
+                Reminder("proposal", HOUR * 12),
+            ),
+        ]
+    ),
+    proposal_window=st.none() | st.sampled_from([HOUR * 24, HOUR * 72]),
+    on_proposal_silence=st.sampled_from(["reject", "accept"]),
+    dispute_window=st.none() | st.just(HOUR * 48),
+    max_pause=st.sampled_from([HOUR * 24, HOUR * 24 * 7]),
+)
+
 
 class OrderLifecycleMachine(RuleBasedStateMachine):
     """Random actors, commands, clock moves and timers on 1-3 orders, checked every step.
@@ -563,34 +698,17 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         #: so is one that did not change and is in a state where the spec's table has no
         #: time guard (complete, cancelled, disputed).
         self.probed: list[tuple[Order, dt.datetime] | None] = []
+        #: Who the last proposal reminder was for (its proposal may be closed since).
+        self.proposer_counterparty = BUYER
 
-    @initialize(
-        data=st.data(),
-        count=st.integers(1, 3),
-        acceptance_hours=st.none() | st.sampled_from([12, 24, 72]),
-        review_days=st.sampled_from([2, 7]),
-        cx_team=st.sampled_from([None, ("carol", "dave"), ("carol",)]),
-    )
-    def place_orders(
-        self,
-        data: st.DataObject,
-        count: int,
-        acceptance_hours: int | None,
-        review_days: int,
-        cx_team: tuple[str, ...] | None,
-    ) -> None:
+    @initialize(data=st.data(), count=st.integers(1, 3), policy=POLICIES)
+    def place_orders(self, data: st.DataObject, count: int, policy: Policy) -> None:
         """Set the policy, then place 1-3 orders, each walked 0-8 moves into its life.
 
         Starting from orders in varied states makes every run, even one that Hypothesis
         fills with a single rule, exercise more than ``pending``.
         """
-        self.policy = Policy(
-            review_window=pendulum.duration(days=review_days),
-            acceptance_window=(
-                None if acceptance_hours is None else pendulum.duration(hours=acceptance_hours)
-            ),
-            cx_team=cx_team,
-        )
+        self.policy = policy
         for _ in range(count):
             self.place(data)
             self.walk(data, len(self.orders) - 1, data.draw(st.integers(0, 8), label="moves"))
@@ -626,6 +744,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         self.refs.append(
             RefOrder(
                 placed_at=self.now,
+                terms=self.policy,
                 delivery=dt.timedelta(days=days),
                 price=Decimal("150.00"),
                 currency="USD",
@@ -645,28 +764,30 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         """Move the clock forward (whole hours mostly, so deadlines are hit exactly)."""
         self.now = self.now.add(hours=hours, minutes=minutes)
 
+    @rule(policy=POLICIES)
+    def change_policy(self, policy: Policy) -> None:
+        """The desk runs under another policy from now on: new orders take its terms, the
+        orders placed before keep theirs (section 11)."""
+        self.policy = policy
+
     @rule(
         index=st.integers(0, MAX_ORDERS - 1),
-        which=st.integers(0, 2),
+        which=st.integers(0, 5),
         early=st.sampled_from([0, 0, 1]),
     )
     def advance_to_deadline(self, index: int, which: int, early: int) -> None:
         """Move the clock to exactly a deadline of an order, or to a minute before it.
 
-        The deadlines are the reference's: delivery due, review window end, acceptance
-        window end. Landing on them exactly checks that "now >= deadline" holds at the
-        deadline itself, and not a minute before.
+        The deadlines are the reference's armed timers: delivery due, review window end,
+        acceptance window end, reminders, proposal expiry, escalation, the pause's end.
+        Landing on them exactly checks that "now >= deadline" holds at the deadline
+        itself, and not a minute before.
         """
         ref = self.refs[index % len(self.orders)]
-        window = self.policy.acceptance_window
         deadlines = sorted(
             at
-            for at in (
-                ref.due_at,
-                ref.review_due_at,
-                None if window is None else ref.placed_at + window,
-            )
-            if at is not None and at - dt.timedelta(minutes=early) > self.now
+            for at, _, _ in ref_timers(ref, self.policy)
+            if at - dt.timedelta(minutes=early) > self.now
         )
         if deadlines:
             target = deadlines[which % len(deadlines)] - dt.timedelta(minutes=early)
@@ -710,7 +831,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                 for _ in range(weight(action, ref, self.now))
                 if ref_verdict(ref, str(action), who, self.now, self.policy) == "available"
             ]
-            due = [t for t, at in ref_timers(ref, self.policy).items() if at <= self.now]
+            due = [t for _, t, _ in ref_ready(ref, self.policy, self.now)]
             choices.extend(due * 4)
             if not choices:
                 return
@@ -770,7 +891,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         """
         i = index % len(self.orders)
         order, ref = self.orders[i], self.refs[i]
-        due = sorted(t for t, at in ref_timers(ref, self.policy).items() if at <= self.now)
+        due = sorted({t for _, t, _ in ref_ready(ref, self.policy, self.now)})
         if not due:
             timer = data.draw(st.sampled_from(list(Timer)), label="timer")
             try:
@@ -781,14 +902,21 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         self.fire(i, data.draw(st.sampled_from(due), label="timer"))
 
     def fire(self, i: int, timer: Timer) -> None:
-        """Fire ``timer``, due on order ``i``; check its event and that it fires only once."""
+        """Fire ``timer``, due on order ``i``; check its event and that it fires only once.
+
+        Of several reminders due, the soonest fires (the reference's soonest too).
+        """
         order, ref = self.orders[i], self.refs[i]
-        armed = {t.timer: t for t in core.due_timers(order, self.policy)}
+        armed = next(
+            t for t in core.due_timers(order, self.policy) if t.timer is timer and t.ready(self.now)
+        )
+        expected = next(a for a in ref_ready(ref, self.policy, self.now) if a[1] is timer)
+        assert armed.due_at == expected[0]
         decision = core.fire(order, timer, now=self.now, policy=self.policy)
-        fires = armed[timer].action
+        fires = armed.action
         recorded = check_event(order, decision, fires, Actor.system(), self.now)
-        assert recorded.at >= armed[timer].due_at  # invariant 7, for every timer
-        assert getattr(recorded, "due_at", None) == armed[timer].due_at
+        assert recorded.at >= armed.due_at  # invariant 7, for every timer
+        assert getattr(recorded, "due_at", None) == armed.due_at
         had_proposal = ref.proposal is not None
         if timer is Timer.review_window:
             assert fires == Action.auto_complete
@@ -797,16 +925,55 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             assert fires == Action.expire
             ref_apply(ref, core.Expire(), "system", self.now, self.policy)
         else:
-            assert fires == Timer.delivery_due
+            assert fires == timer
             assert decision.order.state == order.state
-            ref.notice_for = ref.due_at
+            self.ref_notice(ref, timer, expected)
         self.record(i, decision.order, recorded, had_proposal=had_proposal)
+        if timer is Timer.reminder:
+            assert getattr(recorded, "recipient", None) == self.reminded_party(ref, expected)
+            return  # other reminders may be due at the same instant
         try:  # each timer fires at most once
             core.fire(decision.order, timer, now=self.now, policy=self.policy)
         except ActionNotAvailable:
             pass
         else:
             raise AssertionError(f"{timer} fired twice on order {order.id}")
+
+    def reminded_party(self, ref: RefOrder, armed: Armed) -> str:
+        """Section 11: who a reminder goes to (before the reference moves on)."""
+        deadline = armed[2]
+        assert deadline is not None
+        if deadline[0] in ("review",):
+            return BUYER
+        if deadline[0] == "proposal":  # the counter-party: the proposal is closed by now
+            return self.proposer_counterparty
+        return SELLER
+
+    def ref_notice(self, ref: RefOrder, timer: Timer, armed: Armed) -> None:
+        """The reference's side of a timer that fires no action (section 11)."""
+        if timer is Timer.delivery_due:
+            ref.notice_for = ref.due_at
+        elif timer is Timer.reminder:
+            assert armed[2] is not None
+            if armed[2][0] == "proposal":
+                assert ref.proposal is not None
+                self.proposer_counterparty = SELLER if ref.proposal.role == "buyer" else BUYER
+            ref.reminded.add(armed[2])
+        elif timer is Timer.proposal_window:
+            proposal = ref.proposal
+            assert proposal is not None
+            fits = (proposal.revisions is None or proposal.revisions >= ref.revisions_used) and (
+                proposal.due_at is None or proposal.due_at > self.now
+            )
+            if ref.terms.on_proposal_silence == "accept" and fits:
+                ref_accept_proposal(ref)
+            ref.proposal = None
+        elif timer is Timer.dispute_window:
+            ref.escalated = True
+        else:
+            assert timer is Timer.max_pause
+            assert ref.resume_by is not None
+            ref.resume(ref.resume_by)
 
     def record(self, i: int, new: Order, recorded: Event, *, had_proposal: bool) -> None:
         """Keep the new order, and compare it with the reference (already moved on).
@@ -822,6 +989,9 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         assert new.state == ref.state, (new.state, ref)
         assert new.revisions_used == ref.revisions_used
         assert (new.proposal is not None) == (ref.proposal is not None)
+        assert new.contract.due_at == ref.due_at, (new.contract, ref)
+        assert new.contract.revisions == ref.revisions_allowed
+        assert new.paused == (ref.asked_at is not None)
         assert recorded.voided_proposal == (had_proposal and ref.state not in ACTIVE)
 
     # ------------------------------------------------------------- invariants
@@ -847,8 +1017,9 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             assert order.state == ref.state
             timers = core.due_timers(order, self.policy)
             assert [t.due_at for t in timers] == sorted(t.due_at for t in timers)
-            armed = {t.timer: t.due_at for t in timers}
-            assert armed == ref_timers(ref, self.policy), (armed, ref)
+            armed = sorted((t.due_at, t.timer) for t in timers)
+            expected = [(at, timer) for at, timer, _ in ref_timers(ref, self.policy)]
+            assert armed == expected, (armed, ref)
             for who in WHO:
                 self.probe(order, ref, who)
 

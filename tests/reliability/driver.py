@@ -198,6 +198,10 @@ def _arguments(
         return {"text": "" if files and rng.random() < 0.5 else _text(rng), "files": files}
     if action is Action.propose_update:
         return _proposal(rng, order, now)
+    if action is Action.request_info:
+        return {"question": rng.choice(["Which handle?", "Any colour preference?"])}
+    if action is Action.provide_info:
+        return {"answer": _text(rng)}
     raise AssertionError(f"the driver has no arguments for {action}")
 
 
@@ -305,6 +309,12 @@ def execute(desk: OrderDesk, command: Command) -> Order:
                 files=_file_pairs(args["files"]),
                 idempotency_key=key,
             )
+        case Action.request_info:
+            return desk.request_info(
+                order_id, by=by, question=args["question"], idempotency_key=key
+            )
+        case Action.provide_info:
+            return desk.provide_info(order_id, by=by, answer=args["answer"], idempotency_key=key)
     raise AssertionError(f"the driver cannot run {op}")
 
 

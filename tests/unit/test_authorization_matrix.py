@@ -43,6 +43,11 @@ def _scenario_orders() -> list[tuple[str, Order, pendulum.DateTime]]:
     SCENARIOS["revision"](exhausted)
     exhausted.do(core.Deliver(outside=True), SELLER)
     cases.append(("delivered+exhausted", exhausted.order, exhausted.now))
+    paused = Walk(revisions=1)
+    SCENARIOS["accepted"](paused)
+    paused.do(core.RequestInfo(question="Which handle?"), SELLER)
+    cases.append(("accepted+question", paused.order, paused.now))
+    cases.append(("accepted+question+9d", paused.order, paused.now.add(days=9)))
     return cases
 
 

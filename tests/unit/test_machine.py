@@ -90,7 +90,8 @@ def test_the_machine_has_no_auto_transitions() -> None:
     """Only the table's triggers exist (no ``to_<state>``)."""
     triggers = set(m.machine().events)
     assert not any(t.startswith("to_") for t in triggers)
-    assert triggers == {a.value for a in Action if a is not Action.place} | {"delivery_due"}
+    notices = {"delivery_due", "proposal_window", "dispute_window", "max_pause", "reminder"}
+    assert triggers == {a.value for a in Action if a is not Action.place} | notices
 
 
 def _without(action: Action) -> tuple[object, ...]:

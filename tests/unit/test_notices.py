@@ -13,7 +13,17 @@ import attrs
 import pendulum
 import pytest
 
-from order_lifecycle import Actor, Money, Order, Policy, Timer, ValidationError, core
+from order_lifecycle import (
+    Actor,
+    Deadline,
+    Money,
+    Order,
+    Policy,
+    Reminder,
+    Timer,
+    ValidationError,
+    core,
+)
 from order_lifecycle.core import events as ev
 from order_lifecycle.core.notices import VOIDED_PROPOSAL, notice
 
@@ -135,6 +145,46 @@ def every_event() -> list[ev.Event]:
     late.do(core.Cancel(reason="Nothing delivered"), BUYER)
     late.do(core.Join(), CX)
     found += late.events
+    return found + deadline_events()
+
+
+def deadline_events() -> list[ev.Event]:
+    """The events of spec section 11: reminders, timed proposals, escalation, the pause."""
+    day = pendulum.duration(days=1)
+    found: list[ev.Event] = []
+    for deadline in (Deadline.delivery, Deadline.acceptance):
+        reminded = Story(
+            policy=Policy(reminders=(Reminder(deadline, day),), acceptance_window=day * 2)
+        )
+        if deadline is Deadline.delivery:
+            reminded.do(core.Accept(), SELLER)
+        reminded.fire(Timer.reminder)
+        found += reminded.events
+    paused = Story(policy=Policy(max_pause=day * 2))
+    paused.do(core.Accept(), SELLER)
+    paused.do(core.RequestInfo(question="Which handle,\n exactly?"), SELLER)
+    paused.do(core.ProvideInfo(answer="@alice"), BUYER, hours=5)
+    paused.do(core.RequestInfo(question="And the colours?"), SELLER)
+    paused.fire(Timer.max_pause)
+    found += paused.events
+    for silence in ("reject", "accept"):
+        timed = Story(policy=Policy(proposal_window=day * 2, on_proposal_silence=silence))
+        timed.do(core.Accept(), SELLER)
+        timed.do(core.ProposeUpdate(price=Money("175.00", "USD")), SELLER)
+        timed.fire(Timer.proposal_window)
+        found += timed.events
+    unfit = Story(policy=Policy(proposal_window=day * 2, on_proposal_silence="accept"))
+    unfit.do(core.Accept(), SELLER)
+    unfit.do(core.Deliver(outside=True), SELLER)
+    unfit.do(core.ProposeUpdate(revisions=0), SELLER)
+    unfit.do(core.RequestRevision(note="Warmer"), BUYER)
+    unfit.fire(Timer.proposal_window)
+    found += unfit.events
+    escalated = Story(policy=Policy(dispute_window=day * 3))
+    escalated.do(core.Accept(), SELLER)
+    escalated.do(core.Dispute(reason="No answer"), BUYER)
+    escalated.fire(Timer.dispute_window)
+    found += escalated.events
     return found
 
 

@@ -223,7 +223,10 @@ def test_acceptance_window_expires_pending_orders() -> None:
     assert fired.order.state is OrderState.cancelled
     assert fired.order.cancellation is not None
     assert fired.order.cancellation.reason is CancellationReason.expired
-    assert core.due_timers(walk.order) == []  # no window under the default policy
+    # The order keeps the terms it was placed under, whatever policy is passed later;
+    # an order placed under the default policy has no window.
+    assert [t.timer for t in core.due_timers(walk.order)] == [Timer.acceptance_window]
+    assert core.due_timers(Walk().order, policy) == []
 
 
 def test_contract_update_changes_terms_and_rearms_the_due_timer() -> None:

@@ -37,7 +37,9 @@ from order_lifecycle.core.commands import (
     Expire,
     Join,
     ProposeUpdate,
+    ProvideInfo,
     RejectUpdate,
+    RequestInfo,
     RequestRevision,
     Resolve,
     Say,
@@ -45,6 +47,7 @@ from order_lifecycle.core.commands import (
     WithdrawUpdate,
 )
 from order_lifecycle.core.prompts import next_step
+from order_lifecycle.core.terms import Calendar, Deadline, Reminder, SentReminder, Terms
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -53,8 +56,10 @@ __all__ = [
     "ActionOption",
     "Approve",
     "AutoComplete",
+    "Calendar",
     "Cancel",
     "Command",
+    "Deadline",
     "Decision",
     "Decline",
     "Deliver",
@@ -63,10 +68,15 @@ __all__ = [
     "Expire",
     "Join",
     "ProposeUpdate",
+    "ProvideInfo",
     "RejectUpdate",
+    "Reminder",
+    "RequestInfo",
     "RequestRevision",
     "Resolve",
     "Say",
+    "SentReminder",
+    "Terms",
     "Withdraw",
     "WithdrawUpdate",
     "decide",

@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from typing import Final
 
 import attrs
-import pendulum
 
 from order_lifecycle.core import values
 from order_lifecycle.core.commands import Command
 from order_lifecycle.core.context import Context
-from order_lifecycle.core.effects import delivery_due
+from order_lifecycle.core.due import DueTimer
 from order_lifecycle.core.events import Event, OrderPlaced
 from order_lifecycle.core.guards import blockers
 from order_lifecycle.core.machine import move
@@ -36,6 +35,7 @@ from order_lifecycle.core.model import (
 )
 from order_lifecycle.core.recipients import CX_TEAM
 from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS, Rule
+from order_lifecycle.core.terms import Terms
 from order_lifecycle.errors import ActionNotAvailable, NotAParticipant, ValidationError
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "make_context",
     "options",
     "place",
+    "placement",
     "waiting_on",
 ]
 
@@ -72,15 +73,6 @@ class ActionOption:
     action: Action
     available: bool
     reason: str | None = None
-
-
-@attrs.frozen
-class DueTimer:
-    """An armed timer: what it fires and when it is due."""
-
-    timer: Timer
-    action: Action | Timer
-    due_at: pendulum.DateTime
 
 
 def as_actor(order: Order, who: Actor | str) -> Actor:
@@ -164,10 +156,40 @@ def place(
     policy: Policy = DEFAULT_POLICY,
     order_id: str | None = None,
 ) -> Decision:
-    """Place a new order: ``pending``, waiting for the seller.
+    """Place a new order: ``pending``, waiting for the seller, under the deadline terms of
+    ``policy`` (``order.terms``), which it keeps whatever policy later runs it.
 
     Pass ``order_id`` for a deterministic id; without one a random id is drawn.
     """
+    if not isinstance(policy, Policy):
+        raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
+    return placement(
+        buyer=buyer,
+        seller=seller,
+        listing=listing,
+        answers=answers,
+        now=now,
+        policy=policy,
+        order_id=order_id,
+        terms=policy.terms,
+        lifecycle=LIFECYCLE_VERSION,
+    )
+
+
+def placement(
+    *,
+    buyer: str,
+    seller: str,
+    listing: Listing,
+    answers: Mapping[str, str] | None,
+    now: object,
+    policy: Policy,
+    order_id: str | None,
+    terms: Terms | None,
+    lifecycle: str,
+) -> Decision:
+    """:func:`place` under given terms and lifecycle version: how a placement recorded
+    by an earlier lifecycle (with other terms, or none) is replayed."""
     instant = values.to_instant(now)
     buyer = values.check_id("buyer", buyer)
     seller = values.check_id("seller", seller)
@@ -194,7 +216,8 @@ def place(
         updated_at=instant,
         answers=given,
         version=1,
-        lifecycle=LIFECYCLE_VERSION,
+        lifecycle=lifecycle,
+        terms=terms,
     )
     event = OrderPlaced(
         order_id=oid,
@@ -207,7 +230,8 @@ def place(
         seller=seller,
         listing=listing,
         answers=order.answers,
-        lifecycle=LIFECYCLE_VERSION,
+        lifecycle=lifecycle,
+        terms=terms,
     )
     return Decision(order, (event,))
 
@@ -318,19 +342,20 @@ def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:
         raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
     armed: list[DueTimer] = []
     for timer in TIMERS:
-        if order.state not in timer.armed_in:
-            continue
-        due = timer.due(order, policy)
-        if due is not None:
-            armed.append(DueTimer(timer.timer, timer.fires or timer.timer, due))
+        armed.extend(timer.armed(order, policy))
     armed.sort(key=lambda t: t.due_at)
     return armed
+
+
+_TIMER_RULES: Final = {t.timer: t for t in TIMERS}
 
 
 def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_POLICY) -> Decision:
     """Fire ``timer`` on ``order`` as the system, if it is armed and due at ``now``.
 
-    A timer fired late still fires once; its event records ``due_at`` beside ``at``.
+    A timer fired late still fires once; its event records ``due_at`` beside ``at``. Of
+    several reminders due, the soonest fires; a reminder is never sent at or after its
+    deadline (that deadline's own timer fires instead).
     """
     instant = values.to_instant(now)
     try:
@@ -338,22 +363,31 @@ def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_PO
     except ValueError:
         choices = ", ".join(t.value for t in Timer)
         raise ValidationError("timer", f"{timer!r} is not a timer; use one of {choices}") from None
-    armed = {t.timer: t for t in due_timers(order, policy)}
-    pending = armed.get(timer)
-    if pending is None:
+    armed = [t for t in due_timers(order, policy) if t.timer is timer]
+    if not armed:
         raise ActionNotAvailable(str(timer), f"The {timer} timer is not armed on this order.")
     ctx = make_context(order, Actor.system(), instant, policy)
-    if ctx.now < pending.due_at:
+    ready = [t for t in armed if t.ready(ctx.now)]
+    if not ready:
+        soonest = armed[0]
+        if soonest.due_at <= ctx.now and soonest.deadline_at is not None:
+            raise ActionNotAvailable(
+                str(timer),
+                f"The {soonest.deadline} deadline, "
+                f"{values.human_instant(soonest.deadline_at)}, has come: its reminder is "
+                "skipped.",
+            )
         raise ActionNotAvailable(
             str(timer),
-            f"The {timer} timer is due on {values.human_instant(pending.due_at)}, not yet.",
+            f"The {timer} timer is due on {values.human_instant(soonest.due_at)}, not yet.",
         )
+    pending = ready[0]
     if isinstance(pending.action, Action):
         fired = RULES_BY_ACTION[pending.action].command
         assert fired is not None  # the table's check: timers fire commands of the table
         return decide(order, fired(), actor=Actor.system(), now=instant, policy=policy)
     state = move(order.state, timer)
-    new, event = delivery_due(ctx, state)
+    new, event = _TIMER_RULES[timer].effect(ctx, state, pending)
     return Decision(new, (event,))
 
 
@@ -361,9 +395,10 @@ def waiting_on(order: Order) -> frozenset[str]:
     """Who is expected to move the order next: user ids, or ``cx_team``.
 
     The seller to accept or decline, then to deliver; the buyer to approve or ask for a
-    revision; the other party of an open contract proposal; the CX agent who joined a
-    dispute (the CX team until one joins, and after a party cancelled the order). The
-    always-open options (dispute, propose an update, say) wait on nobody.
+    revision, or to answer the seller's question; the other party of an open contract
+    proposal; the CX agent who joined a dispute (the CX team until one joins, and after a
+    party cancelled the order). The always-open options (dispute, propose an update, say)
+    wait on nobody.
     """
     state = order.state
     waiting: set[str] = set()
@@ -383,4 +418,6 @@ def waiting_on(order: Order) -> frozenset[str]:
     proposal = order.proposal
     if proposal is not None:
         waiting.add(order.seller if proposal.role is Role.buyer else order.buyer)
+    if order.info_request is not None:
+        waiting.add(order.buyer)
     return frozenset(waiting)

@@ -38,7 +38,9 @@ __all__ = [
     "FilePath",
     "Join",
     "ProposeUpdate",
+    "ProvideInfo",
     "RejectUpdate",
+    "RequestInfo",
     "RequestRevision",
     "Resolve",
     "Say",
@@ -369,4 +371,29 @@ class Say(Command):
         values.check_text(
             "text", self.text, max_chars=ctx.policy.max_message_chars, required=not files
         )
+        return self
+
+
+@attrs.frozen
+class RequestInfo(Command):
+    """The seller asks the buyer something the work needs; the delivery clock pauses
+    until the buyer answers (at most ``Policy.max_pause``)."""
+
+    action: ClassVar[Action] = Action.request_info
+    question: str
+
+    def validate(self, ctx: Context) -> Self:
+        values.check_text("question", self.question, max_chars=ctx.policy.max_message_chars)
+        return self
+
+
+@attrs.frozen
+class ProvideInfo(Command):
+    """The buyer answers the seller's question; delivery is due later by the time paused."""
+
+    action: ClassVar[Action] = Action.provide_info
+    answer: str
+
+    def validate(self, ctx: Context) -> Self:
+        values.check_text("answer", self.answer, max_chars=ctx.policy.max_message_chars)
         return self

@@ -8,14 +8,18 @@ history.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
+import pendulum
 
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
+from order_lifecycle.core import guards as g
 from order_lifecycle.core.context import Context
+from order_lifecycle.core.due import DueTimer
 from order_lifecycle.core.model import (
     ACTIVE_STATES,
     Action,
@@ -26,27 +30,66 @@ from order_lifecycle.core.model import (
     ContractProposal,
     Delivery,
     DisputeCase,
+    InfoRequest,
     Order,
     OrderState,
     Outcome,
+    Role,
     Timer,
     replace_order,
 )
+from order_lifecycle.core.terms import Deadline, SentReminder
 from order_lifecycle.core.values import shift
 
-__all__ = ["EFFECTS", "Effect", "delivery_due"]
+__all__ = [
+    "EFFECTS",
+    "REMINDED",
+    "TIMER_EFFECTS",
+    "Effect",
+    "TimerEffect",
+    "delivery_due",
+]
 
 Effect = Callable[[Context, Any, OrderState], tuple[Order, e.Event]]
+#: What a timer that fires no action of the table does: ``(ctx, state, timer)``.
+TimerEffect = Callable[[Context, OrderState, DueTimer], tuple[Order, e.Event]]
 
-#: The states in which the contract can change; leaving them voids an open proposal.
+#: The states where the delivery clock runs (and can be paused).
+_CLOCK_STATES: Final = (OrderState.accepted, OrderState.revision)
+
+
+def _resumed(ctx: Context, until: pendulum.DateTime) -> tuple[Contract, pendulum.Duration]:
+    """The contract once the paused delivery clock resumes at ``until``: due later by the
+    time paused (never more than the pause's limit)."""
+    request = ctx.order.info_request
+    assert request is not None  # only a paused clock resumes
+    end = min(until, request.resume_by)
+    paused = _duration(end - request.at)
+    old = ctx.order.contract
+    due = None if old.due_at is None else shift(old.due_at, paused)
+    contract = Contract(price=old.price, revisions=old.revisions, due_at=due, version=old.version)
+    return contract, paused
+
+
+def _duration(delta: _dt.timedelta) -> pendulum.Duration:
+    return pendulum.duration(
+        days=delta.days, seconds=delta.seconds, microseconds=delta.microseconds
+    )
 
 
 def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[str, Any]]:
-    """The order one version on, in ``state``; and the fields every event shares."""
+    """The order one version on, in ``state``; and the fields every event shares.
+
+    Leaving the active states voids an open proposal; leaving accepted and revision
+    (a delivery, a dispute) ends a paused delivery clock, due later by the time paused.
+    """
     order = ctx.order
     voided = order.proposal is not None and state not in ACTIVE_STATES and "proposal" not in changes
     if voided:
         changes["proposal"] = None
+    if order.info_request is not None and state not in _CLOCK_STATES:
+        changes["contract"], _ = _resumed(ctx, ctx.now)
+        changes["info_request"] = None
     seq = order.version + 1
     changes["state"] = state
     changes["version"] = seq
@@ -64,7 +107,7 @@ def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[
 
 
 def _accept(ctx: Context, cmd: c.Accept, state: OrderState) -> tuple[Order, e.Event]:
-    due = shift(ctx.now, ctx.order.listing.delivery)
+    due = ctx.terms.shift(ctx.now, ctx.order.listing.delivery)
     old = ctx.order.contract
     # The contract's fields have no converters: building it is ``attrs.evolve`` without
     # the walk over its fields.
@@ -90,15 +133,15 @@ def _withdraw(ctx: Context, cmd: c.Withdraw, state: OrderState) -> tuple[Order, 
 
 
 def _expire(ctx: Context, cmd: c.Expire, state: OrderState) -> tuple[Order, e.Event]:
-    window = ctx.policy.acceptance_window
+    window = ctx.terms.acceptance_window
     assert window is not None  # the guard holds: the window is set
-    due = shift(ctx.order.placed_at, window)
+    due = ctx.terms.shift(ctx.order.placed_at, window)
     order, common = _step(ctx, state, cancellation=_cancellation(ctx, CancellationReason.expired))
     return order, e.OrderExpired(action=Action.expire, due_at=due, **common)
 
 
 def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.Event]:
-    review_due = shift(ctx.now, ctx.policy.review_window)
+    review_due = ctx.terms.shift(ctx.now, ctx.terms.review_window)
     delivery = Delivery(at=ctx.now, files=cmd.attachments, outside=cmd.outside, note=cmd.note)
     order, common = _step(
         ctx,
@@ -148,6 +191,8 @@ def _auto_complete(ctx: Context, cmd: c.AutoComplete, state: OrderState) -> tupl
 
 
 def _propose_update(ctx: Context, cmd: c.ProposeUpdate, state: OrderState) -> tuple[Order, e.Event]:
+    window = ctx.terms.proposal_window
+    expires = None if window is None else ctx.terms.shift(ctx.now, window)
     proposal = ContractProposal(
         by=ctx.actor.id,
         role=ctx.actor.role,
@@ -155,6 +200,7 @@ def _propose_update(ctx: Context, cmd: c.ProposeUpdate, state: OrderState) -> tu
         price=cmd.money,
         due_at=cmd.due_at,
         revisions=cmd.revisions,
+        expires_at=expires,
     )
     order, common = _step(ctx, state, proposal=proposal)
     event = e.UpdateProposed(
@@ -162,22 +208,27 @@ def _propose_update(ctx: Context, cmd: c.ProposeUpdate, state: OrderState) -> tu
         price=cmd.money,
         due_at=cmd.due_at,
         revisions=cmd.revisions,
+        expires_at=expires,
         **common,
     )
     return order, event
 
 
-def _accept_update(ctx: Context, cmd: c.AcceptUpdate, state: OrderState) -> tuple[Order, e.Event]:
+def _updated_contract(ctx: Context) -> Contract:
     proposal = ctx.order.proposal
     assert proposal is not None  # the guard holds: a proposal is open
     old = ctx.order.contract
-    contract = attrs.evolve(
+    return attrs.evolve(
         old,
         price=old.price if proposal.price is None else proposal.price,
         due_at=old.due_at if proposal.due_at is None else proposal.due_at,
         revisions=old.revisions if proposal.revisions is None else proposal.revisions,
         version=old.version + 1,
     )
+
+
+def _accept_update(ctx: Context, cmd: c.AcceptUpdate, state: OrderState) -> tuple[Order, e.Event]:
+    contract = _updated_contract(ctx)
     order, common = _step(ctx, state, contract=contract, proposal=None)
     return order, e.UpdateAccepted(action=Action.accept_update, contract=contract, **common)
 
@@ -226,7 +277,7 @@ def _resolve(ctx: Context, cmd: c.Resolve, state: OrderState) -> tuple[Order, e.
     }
     review_due = None
     if outcome is Outcome.resume and state is OrderState.delivered:
-        review_due = shift(ctx.now, ctx.policy.review_window)
+        review_due = ctx.terms.shift(ctx.now, ctx.terms.review_window)
         changes["review_due_at"] = review_due
     elif outcome is Outcome.complete:
         changes["completed_at"] = ctx.now
@@ -258,12 +309,137 @@ def _say(ctx: Context, cmd: c.Say, state: OrderState) -> tuple[Order, e.Event]:
     return order, e.MessagePosted(action=Action.say, text=cmd.text, files=cmd.attachments, **common)
 
 
-def delivery_due(ctx: Context, state: OrderState) -> tuple[Order, e.Event]:
+def _request_info(ctx: Context, cmd: c.RequestInfo, state: OrderState) -> tuple[Order, e.Event]:
+    resume_by = shift(ctx.now, ctx.terms.max_pause)
+    request = InfoRequest(question=cmd.question, at=ctx.now, resume_by=resume_by)
+    order, common = _step(ctx, state, info_request=request)
+    event = e.InfoRequested(
+        action=Action.request_info, question=cmd.question, resume_by=resume_by, **common
+    )
+    return order, event
+
+
+def _provide_info(ctx: Context, cmd: c.ProvideInfo, state: OrderState) -> tuple[Order, e.Event]:
+    contract, paused = _resumed(ctx, ctx.now)
+    order, common = _step(ctx, state, contract=contract, info_request=None)
+    assert contract.due_at is not None  # accepted and revision orders have a due date
+    event = e.InfoProvided(
+        action=Action.provide_info,
+        answer=cmd.answer,
+        paused=paused,
+        delivery_due_at=contract.due_at,
+        **common,
+    )
+    return order, event
+
+
+def delivery_due(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
     """The delivery-due timer: a one-time notice that the delivery date passed."""
     due = ctx.order.contract.due_at
     assert due is not None
     order, common = _step(ctx, state, due_notice_for=due)
     return order, e.DeliveryDatePassed(action=Timer.delivery_due, due_at=due, **common)
+
+
+def _proposal_silence(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
+    """An unanswered contract update closes: accepted if the terms say so and it still
+    fits the order (revisions, a due date still ahead), else expired."""
+    proposal = ctx.order.proposal
+    assert proposal is not None  # armed only while a proposal is open
+    reason = ""
+    if ctx.terms.on_proposal_silence == "accept":
+        reason = g.proposal_fits.check(ctx) or ""
+        if not reason and proposal.due_at is not None and proposal.due_at <= ctx.now:
+            when = g.when(ctx, proposal.due_at)
+            reason = f"The proposed delivery date, {when}, has already passed."
+        if not reason:
+            contract = _updated_contract(ctx)
+            order, common = _step(ctx, state, contract=contract, proposal=None)
+            accepted = e.UpdateAccepted(
+                action=Timer.proposal_window, contract=contract, due_at=timer.due_at, **common
+            )
+            return order, accepted
+    order, common = _step(ctx, state, proposal=None)
+    expired = e.UpdateExpired(
+        action=Timer.proposal_window, due_at=timer.due_at, reason=reason, **common
+    )
+    return order, expired
+
+
+def _escalate(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
+    dispute = ctx.order.dispute
+    assert dispute is not None  # armed only while a dispute is open
+    escalated = attrs.evolve(dispute, escalated_at=ctx.now)
+    order, common = _step(ctx, state, dispute=escalated)
+    event = e.DisputeEscalated(
+        action=Timer.dispute_window, due_at=timer.due_at, agent=dispute.agent, **common
+    )
+    return order, event
+
+
+def _info_timed_out(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
+    contract, paused = _resumed(ctx, timer.due_at)
+    order, common = _step(ctx, state, contract=contract, info_request=None)
+    assert contract.due_at is not None  # accepted and revision orders have a due date
+    event = e.InfoTimedOut(
+        action=Timer.max_pause,
+        due_at=timer.due_at,
+        paused=paused,
+        delivery_due_at=contract.due_at,
+        **common,
+    )
+    return order, event
+
+
+def _proposal_counterparty(order: Order) -> tuple[str, Role] | None:
+    proposal = order.proposal
+    if proposal is None:
+        return None
+    if proposal.role is Role.buyer:
+        return order.seller, Role.seller
+    return order.buyer, Role.buyer
+
+
+#: Who a reminder of each deadline goes to: the one party who must act before it.
+REMINDED: Final[dict[Deadline, Callable[[Order], tuple[str, Role] | None]]] = {
+    Deadline.delivery: lambda order: (order.seller, Role.seller),
+    Deadline.review: lambda order: (order.buyer, Role.buyer),
+    Deadline.acceptance: lambda order: (order.seller, Role.seller),
+    Deadline.proposal: _proposal_counterparty,
+}
+
+
+def _remind(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
+    deadline, at, before = timer.deadline, timer.deadline_at, timer.before
+    # A reminder's DueTimer always names its deadline, the deadline's instant and lead.
+    assert deadline is not None
+    assert at is not None
+    assert before is not None
+    party = REMINDED[deadline](ctx.order)
+    assert party is not None  # armed only while its deadline is
+    sent = SentReminder(deadline, at, before)
+    order, common = _step(ctx, state, reminders_sent=(*ctx.order.reminders_sent, sent))
+    event = e.ReminderSent(
+        action=Timer.reminder,
+        due_at=timer.due_at,
+        deadline=deadline,
+        deadline_at=at,
+        before=before,
+        recipient=party[0],
+        role=party[1],
+        **common,
+    )
+    return order, event
+
+
+#: The effects of the timers that fire no action of the table (a notice, state unchanged).
+TIMER_EFFECTS: Final[dict[Timer, TimerEffect]] = {
+    Timer.delivery_due: delivery_due,
+    Timer.proposal_window: _proposal_silence,
+    Timer.dispute_window: _escalate,
+    Timer.max_pause: _info_timed_out,
+    Timer.reminder: _remind,
+}
 
 
 EFFECTS: Final[dict[Action, Effect]] = {
@@ -284,4 +460,6 @@ EFFECTS: Final[dict[Action, Effect]] = {
     Action.resolve: _resolve,
     Action.cancel: _cancel,
     Action.say: _say,
+    Action.request_info: _request_info,
+    Action.provide_info: _provide_info,
 }

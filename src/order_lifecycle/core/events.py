@@ -23,8 +23,10 @@ from order_lifecycle.core.model import (
     Money,
     OrderState,
     Outcome,
+    Role,
     Timer,
 )
+from order_lifecycle.core.terms import Deadline, Terms
 
 __all__ = [
     "EVENT_TYPES",
@@ -32,8 +34,12 @@ __all__ = [
     "ContentDelivered",
     "DeliveryApproved",
     "DeliveryDatePassed",
+    "DisputeEscalated",
     "DisputeResolved",
     "Event",
+    "InfoProvided",
+    "InfoRequested",
+    "InfoTimedOut",
     "MessagePosted",
     "OrderAccepted",
     "OrderAutoCompleted",
@@ -43,8 +49,10 @@ __all__ = [
     "OrderExpired",
     "OrderPlaced",
     "OrderWithdrawn",
+    "ReminderSent",
     "RevisionRequested",
     "UpdateAccepted",
+    "UpdateExpired",
     "UpdateProposed",
     "UpdateRejected",
     "UpdateWithdrawn",
@@ -78,6 +86,8 @@ class OrderPlaced(Event):
     listing: Listing
     answers: Mapping[str, str]
     lifecycle: str
+    #: The deadline terms the order is placed under (``None`` before lifecycle 2).
+    terms: Terms | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -156,14 +166,33 @@ class UpdateProposed(Event):
     price: Money | None = None
     due_at: pendulum.DateTime | None = None
     revisions: int | None = None
+    #: When it closes unanswered (``Policy.proposal_window``), if ever.
+    expires_at: pendulum.DateTime | None = None
 
 
 @attrs.frozen(kw_only=True)
 class UpdateAccepted(Event):
-    """The other party accepted the proposal; ``contract`` is now in force."""
+    """The other party accepted the proposal; ``contract`` is now in force.
+
+    Accepted by the system (its ``action`` the ``proposal_window`` timer) when nobody
+    answered in time and ``Policy.on_proposal_silence`` is ``"accept"``; ``due_at`` is
+    then when the proposal's window ended.
+    """
 
     kind: ClassVar[str] = "update_accepted"
     contract: Contract
+    due_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateExpired(Event):
+    """Nobody answered the contract update by ``due_at``; the system closed it and the
+    contract stays as it was. ``reason`` says why it was not accepted when the policy
+    accepts unanswered updates (it no longer fit the order)."""
+
+    kind: ClassVar[str] = "update_expired"
+    due_at: pendulum.DateTime
+    reason: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -232,6 +261,62 @@ class DeliveryDatePassed(Event):
     due_at: pendulum.DateTime
 
 
+@attrs.frozen(kw_only=True)
+class ReminderSent(Event):
+    """A reminder to ``recipient`` (the party who must act) that ``deadline`` falls at
+    ``deadline_at``; sent at ``due_at``, ``before`` ahead of it. The state is unchanged."""
+
+    kind: ClassVar[str] = "reminder_sent"
+    due_at: pendulum.DateTime
+    deadline: Deadline
+    deadline_at: pendulum.DateTime
+    before: pendulum.Duration
+    recipient: str
+    role: Role
+
+
+@attrs.frozen(kw_only=True)
+class DisputeEscalated(Event):
+    """The dispute stayed unresolved for ``Policy.dispute_window``: the CX team is alerted
+    again (once per dispute). The state is unchanged."""
+
+    kind: ClassVar[str] = "dispute_escalated"
+    due_at: pendulum.DateTime
+    agent: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class InfoRequested(Event):
+    """The seller asked the buyer something the work needs; the delivery clock is paused
+    until the buyer answers, or until ``resume_by`` at the latest."""
+
+    kind: ClassVar[str] = "info_requested"
+    question: str
+    resume_by: pendulum.DateTime
+
+
+@attrs.frozen(kw_only=True)
+class InfoProvided(Event):
+    """The buyer answered; the delivery clock resumes and delivery is due ``paused``
+    later, at ``delivery_due_at``."""
+
+    kind: ClassVar[str] = "info_provided"
+    answer: str
+    paused: pendulum.Duration
+    delivery_due_at: pendulum.DateTime
+
+
+@attrs.frozen(kw_only=True)
+class InfoTimedOut(Event):
+    """Nobody answered the seller's question by ``due_at`` (``Policy.max_pause``): the
+    delivery clock resumed by itself, delivery due ``paused`` later, at ``delivery_due_at``."""
+
+    kind: ClassVar[str] = "info_timed_out"
+    due_at: pendulum.DateTime
+    paused: pendulum.Duration
+    delivery_due_at: pendulum.DateTime
+
+
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
     cls.kind: cls
     for cls in (
@@ -254,6 +339,12 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         OrderCancelled,
         MessagePosted,
         DeliveryDatePassed,
+        UpdateExpired,
+        ReminderSent,
+        DisputeEscalated,
+        InfoRequested,
+        InfoProvided,
+        InfoTimedOut,
     )
 }
 
@@ -262,4 +353,8 @@ TIMER_OF: Final[Mapping[Action | Timer, Timer]] = {
     Action.auto_complete: Timer.review_window,
     Action.expire: Timer.acceptance_window,
     Timer.delivery_due: Timer.delivery_due,
+    Timer.reminder: Timer.reminder,
+    Timer.proposal_window: Timer.proposal_window,
+    Timer.dispute_window: Timer.dispute_window,
+    Timer.max_pause: Timer.max_pause,
 }

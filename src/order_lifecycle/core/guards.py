@@ -25,7 +25,9 @@ __all__ = [
     "acceptance_window_elapsed",
     "blockers",
     "cancel_allowed",
+    "clock_running",
     "counterparty",
+    "info_requested",
     "joined_agent",
     "no_agent_yet",
     "no_open_proposal",
@@ -35,6 +37,7 @@ __all__ = [
     "review_window_elapsed",
     "revisions_left",
     "say_allowed",
+    "when",
 ]
 
 
@@ -69,6 +72,8 @@ VERB: Final[dict[Action, str]] = {
     Action.resolve: "resolve the dispute",
     Action.cancel: "cancel the order",
     Action.say: "post a message",
+    Action.request_info: "ask the buyer for information",
+    Action.provide_info: "answer the seller's question",
 }
 
 _ROLE_NAMES: Final[dict[Role, str]] = {
@@ -79,7 +84,8 @@ _ROLE_NAMES: Final[dict[Role, str]] = {
 }
 
 
-def _when(ctx: Context, at: _dt.datetime) -> str:
+def when(ctx: Context, at: _dt.datetime) -> str:
+    """An instant in words, in the viewer's zone: ``Tue 1 Dec 2026 10:00 UTC``."""
     return values.human_instant(at, ctx.tz)
 
 
@@ -139,12 +145,12 @@ def blockers(rule: RuleShape, ctx: Context) -> list[str]:
 
 
 def _acceptance_window_elapsed(ctx: Context) -> str | None:
-    window = ctx.policy.acceptance_window
+    window = ctx.terms.acceptance_window
     if window is None:
         return "This marketplace has no acceptance window, so orders never expire."
-    deadline = values.shift(ctx.order.placed_at, window)
+    deadline = ctx.terms.shift(ctx.order.placed_at, window)
     if ctx.now < deadline:
-        return f"The order expires only if the seller has not answered by {_when(ctx, deadline)}."
+        return f"The order expires only if the seller has not answered by {when(ctx, deadline)}."
     return None
 
 
@@ -156,7 +162,7 @@ acceptance_window_elapsed: Final = Guard(
 def _review_window_elapsed(ctx: Context) -> str | None:
     due = ctx.order.review_due_at
     if ctx.order.state is OrderState.delivered and due is not None and ctx.now < due:
-        return f"The review window ends on {_when(ctx, due)}; the order completes then."
+        return f"The review window ends on {when(ctx, due)}; the order completes then."
     return None
 
 
@@ -308,8 +314,15 @@ def _cancel_allowed(ctx: Context) -> str | None:
         )
     due = order.contract.due_at
     assert due is not None  # accepted and revision orders always have a due date
+    request = order.info_request
+    if request is not None:
+        return (
+            "The delivery clock is paused while the seller waits for the buyer's answer "
+            f"(until {when(ctx, request.resume_by)} at the latest); cancel becomes available "
+            f"when the delivery date passes once it runs again, or when {used}."
+        )
     return (
-        f"Cancel becomes available when the delivery date passes on {_when(ctx, due)}, "
+        f"Cancel becomes available when the delivery date passes on {when(ctx, due)}, "
         f"or when {used}."
     )
 
@@ -326,3 +339,34 @@ def _say_allowed(ctx: Context) -> str | None:
 
 
 say_allowed: Final = Guard("a CX agent posts only after joining", _say_allowed)
+
+
+def _clock_running(ctx: Context) -> str | None:
+    order = ctx.order
+    request = order.info_request
+    if request is not None:
+        return (
+            f"You asked the buyer a question on {when(ctx, request.at)}; the delivery clock "
+            f"resumes when they answer, or by itself on {when(ctx, request.resume_by)}."
+        )
+    due = order.contract.due_at
+    if order.is_past_due(ctx.now) and due is not None:
+        return (
+            f"The delivery date passed on {when(ctx, due)}: the clock can no longer be "
+            "paused; deliver now, or propose a new date."
+        )
+    return None
+
+
+clock_running: Final = Guard(
+    "no question open; not past due (the delivery clock runs)", _clock_running
+)
+
+
+def _info_requested(ctx: Context) -> str | None:
+    if ctx.order.info_request is None:
+        return "The seller has not asked you anything; there is no question to answer."
+    return None
+
+
+info_requested: Final = Guard("a question of the seller's is open", _info_requested)

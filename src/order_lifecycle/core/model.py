@@ -22,6 +22,15 @@ import attrs
 import pendulum
 
 from order_lifecycle.core import values
+from order_lifecycle.core.terms import (
+    DEFAULT_MAX_PAUSE,
+    DEFAULT_REVIEW_WINDOW,
+    Calendar,
+    Reminder,
+    SentReminder,
+    Silence,
+    Terms,
+)
 from order_lifecycle.errors import ValidationError
 
 __all__ = [
@@ -38,6 +47,7 @@ __all__ = [
     "ContractProposal",
     "Delivery",
     "DisputeCase",
+    "InfoRequest",
     "Listing",
     "Money",
     "Order",
@@ -46,11 +56,14 @@ __all__ = [
     "Policy",
     "Role",
     "Timer",
+    "terms_of",
 ]
 
 #: The version of the lifecycle definition (the transition table). Each order records
 #: the one it was placed under, so a later definition can tell old orders apart.
-LIFECYCLE_VERSION: Final = "1"
+#: Version 2 added the deadline terms pinned per order, reminders, timed proposals,
+#: dispute escalation, working-day calendars and the paused delivery clock.
+LIFECYCLE_VERSION: Final = "2"
 
 
 class OrderState(enum.StrEnum):
@@ -106,6 +119,8 @@ class Action(enum.StrEnum):
     resolve = "resolve"
     cancel = "cancel"
     say = "say"
+    request_info = "request_info"
+    provide_info = "provide_info"
 
 
 class Timer(enum.StrEnum):
@@ -114,6 +129,14 @@ class Timer(enum.StrEnum):
     review_window = "review_window"
     delivery_due = "delivery_due"
     acceptance_window = "acceptance_window"
+    #: A reminder before a deadline (``Policy.reminders``).
+    reminder = "reminder"
+    #: An open contract update's answer window (``Policy.proposal_window``).
+    proposal_window = "proposal_window"
+    #: How long a dispute may stay open before it is escalated (``Policy.dispute_window``).
+    dispute_window = "dispute_window"
+    #: The longest the delivery clock stays paused for an answer (``Policy.max_pause``).
+    max_pause = "max_pause"
 
 
 class Outcome(enum.StrEnum):
@@ -221,6 +244,30 @@ def _retry_base(v: object) -> pendulum.Duration:
 
 def _retry_cap(v: object) -> pendulum.Duration:
     return values.to_duration(v, "policy.retry_cap")
+
+
+def _proposal_window(v: object) -> pendulum.Duration | None:
+    return None if v is None else values.to_duration(v, "policy.proposal_window")
+
+
+def _dispute_window(v: object) -> pendulum.Duration | None:
+    return None if v is None else values.to_duration(v, "policy.dispute_window")
+
+
+def _max_pause(v: object) -> pendulum.Duration:
+    return values.to_duration(v, "policy.max_pause")
+
+
+def _reminders(v: object) -> tuple[Reminder, ...]:
+    return Terms(reminders=v).reminders  # Terms checks it
+
+
+def _silence(v: object) -> Silence:
+    return Terms(on_proposal_silence=v).on_proposal_silence
+
+
+def _calendar(v: object) -> Calendar | None:
+    return Terms(calendar=v).calendar
 
 
 @attrs.frozen
@@ -407,6 +454,8 @@ class ContractProposal:
     price: Money | None = None
     due_at: pendulum.DateTime | None = None
     revisions: int | None = None
+    #: When the proposal closes unanswered (``Terms.proposal_window``); ``None``: never.
+    expires_at: pendulum.DateTime | None = None
 
 
 @attrs.frozen
@@ -421,6 +470,18 @@ class DisputeCase:
     joined_at: pendulum.DateTime | None = None
     outcome: Outcome | None = None
     resolved_at: pendulum.DateTime | None = None
+    #: When the dispute was escalated for staying open past ``Policy.dispute_window``.
+    escalated_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen
+class InfoRequest:
+    """A question the seller asked the buyer; the delivery clock is paused until it is
+    answered, or until ``resume_by`` (``Terms.max_pause`` after ``at``)."""
+
+    question: str
+    at: pendulum.DateTime
+    resume_by: pendulum.DateTime
 
 
 @attrs.frozen
@@ -478,6 +539,18 @@ class Order:
     due_notice_for: pendulum.DateTime | None = None
     version: int = 1
     lifecycle: str = LIFECYCLE_VERSION
+    #: The deadline terms the order was placed under; ``None`` for an order placed before
+    #: lifecycle version 2, which follows the policy of the desk that runs it.
+    terms: Terms | None = None
+    #: The seller's open question to the buyer: the delivery clock is paused meanwhile.
+    info_request: InfoRequest | None = None
+    #: The reminders sent, so that none is sent twice for one deadline value.
+    reminders_sent: tuple[SentReminder, ...] = ()
+
+    @property
+    def paused(self) -> bool:
+        """The delivery clock is paused: the seller is waiting for the buyer's answer."""
+        return self.info_request is not None
 
     @property
     def revisions_left(self) -> int:
@@ -490,12 +563,14 @@ class Order:
         return self.revisions_used >= self.contract.revisions
 
     def is_past_due(self, now: _dt.datetime) -> bool:
-        """In progress (accepted or revision) and the delivery date has come."""
+        """In progress (accepted or revision), the delivery clock running (not paused),
+        and the delivery date has come."""
         due = self.contract.due_at
         return (
             self.state in (OrderState.accepted, OrderState.revision)
             and due is not None
             and now >= due
+            and self.info_request is None
         )
 
     def party(self, user_id: str) -> Role | None:
@@ -505,9 +580,6 @@ class Order:
         if user_id == self.seller:
             return Role.seller
         return None
-
-
-_DEFAULT_REVIEW_WINDOW: Final = pendulum.duration(days=7)
 
 
 def _acceptance_window(value: object) -> pendulum.Duration | None:
@@ -542,7 +614,7 @@ class Policy:
     """
 
     review_window: pendulum.Duration = attrs.field(
-        default=_DEFAULT_REVIEW_WINDOW,
+        default=DEFAULT_REVIEW_WINDOW,
         converter=_review_window,
     )
     acceptance_window: pendulum.Duration | None = attrs.field(
@@ -574,6 +646,36 @@ class Policy:
     retry_cap: pendulum.Duration = attrs.field(
         default=pendulum.duration(hours=6), converter=_retry_cap
     )
+    #: Reminders before deadlines, each sent once per deadline value to the party who
+    #: must act (spec section 11). Off by default.
+    reminders: tuple[Reminder, ...] = attrs.field(default=(), converter=_reminders)
+    #: How long a contract update stays open unanswered; ``None``: until answered.
+    proposal_window: pendulum.Duration | None = attrs.field(
+        default=None, converter=_proposal_window
+    )
+    #: What closes an unanswered contract update: ``"reject"`` or ``"accept"`` (if it
+    #: still fits the order).
+    on_proposal_silence: Silence = attrs.field(default="reject", converter=_silence)
+    #: How long a dispute may stay unresolved before it is escalated to the CX team.
+    dispute_window: pendulum.Duration | None = attrs.field(default=None, converter=_dispute_window)
+    #: Working days for whole-day deadlines; ``None``: every day counts.
+    calendar: Calendar | None = attrs.field(default=None, converter=_calendar)
+    #: The longest the delivery clock stays paused waiting for the buyer's answer.
+    max_pause: pendulum.Duration = attrs.field(default=DEFAULT_MAX_PAUSE, converter=_max_pause)
+    #: The deadline terms new orders are placed under (and keep): computed from the fields.
+    terms: Terms = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        terms = Terms(
+            review_window=self.review_window,
+            acceptance_window=self.acceptance_window,
+            proposal_window=self.proposal_window,
+            on_proposal_silence=self.on_proposal_silence,
+            calendar=self.calendar,
+            reminders=self.reminders,
+            max_pause=self.max_pause,
+        )
+        object.__setattr__(self, "terms", _shared_terms(terms))
 
     def retry_delay(self, attempts: int) -> pendulum.Duration:
         """How long to wait after the ``attempts``-th failed try (exponential, capped)."""
@@ -583,6 +685,23 @@ class Policy:
     def is_cx_member(self, user_id: str) -> bool:
         """Whether ``user_id`` may act as a CX agent under this policy."""
         return self.cx_team is None or user_id in self.cx_team
+
+
+_TERMS: dict[Terms, Terms] = {}
+
+
+def _shared_terms(terms: Terms) -> Terms:
+    """One object per distinct terms: every order placed under a policy shares its terms."""
+    if len(_TERMS) > 1024:
+        _TERMS.clear()
+    return _TERMS.setdefault(terms, terms)
+
+
+def terms_of(order: Order, policy: Policy) -> Terms:
+    """The deadline terms that govern ``order``: its own, or (for an order placed before
+    lifecycle version 2, which has none) the policy's."""
+    terms = order.terms
+    return policy.terms if terms is None else terms
 
 
 _NEW: Final = object.__new__

@@ -40,8 +40,12 @@ from order_lifecycle.core.events import (
     ContentDelivered,
     DeliveryApproved,
     DeliveryDatePassed,
+    DisputeEscalated,
     DisputeResolved,
     Event,
+    InfoProvided,
+    InfoRequested,
+    InfoTimedOut,
     MessagePosted,
     OrderAccepted,
     OrderAutoCompleted,
@@ -51,13 +55,16 @@ from order_lifecycle.core.events import (
     OrderExpired,
     OrderPlaced,
     OrderWithdrawn,
+    ReminderSent,
     RevisionRequested,
     UpdateAccepted,
+    UpdateExpired,
     UpdateProposed,
     UpdateRejected,
     UpdateWithdrawn,
 )
 from order_lifecycle.core.model import Actor, Contract, Money, OrderState, Outcome, Role
+from order_lifecycle.core.terms import Deadline
 from order_lifecycle.errors import ValidationError
 
 __all__ = ["VOIDED_PROPOSAL", "notice"]
@@ -176,10 +183,13 @@ def _order_auto_completed(event: OrderAutoCompleted, tz: str) -> str:
 
 def _update_proposed(event: UpdateProposed, tz: str) -> str:
     terms = _terms(event.price, event.due_at, event.revisions, tz)
-    return (
+    text = (
         f"{_name(event.actor)} proposed a contract update: {terms}. "
-        f"{_other_party(event.actor)} can accept or reject it."
+        f"{_other_party(event.actor)} can accept or reject it"
     )
+    if event.expires_at is None:
+        return text + "."
+    return f"{text} until {values.human_instant(event.expires_at, tz)}; then it closes by itself."
 
 
 def _contract(contract: Contract, tz: str) -> str:
@@ -188,8 +198,26 @@ def _contract(contract: Contract, tz: str) -> str:
 
 
 def _update_accepted(event: UpdateAccepted, tz: str) -> str:
-    accepted = f"{_name(event.actor)} accepted the contract update."
+    if event.actor.role is Role.system and event.due_at is not None:
+        ended = values.human_instant(event.due_at, tz)
+        accepted = (
+            f"Nobody answered the contract update by {ended}; as the marketplace's terms "
+            "say, it was accepted."
+        )
+    else:
+        accepted = f"{_name(event.actor)} accepted the contract update."
     return f"{accepted} {_contract(event.contract, tz)}"
+
+
+def _update_expired(event: UpdateExpired, tz: str) -> str:
+    ended = values.human_instant(event.due_at, tz)
+    text = (
+        f"Nobody answered the contract update by {ended}; it expired and the contract "
+        "stays as it was."
+    )
+    if event.reason:
+        return f"{text} It could not be accepted: {event.reason}"
+    return text
 
 
 def _update_rejected(event: UpdateRejected, tz: str) -> str:
@@ -258,6 +286,53 @@ def _delivery_date_passed(event: DeliveryDatePassed, tz: str) -> str:
     )
 
 
+_REMINDED_TO: Final[Mapping[Deadline, str]] = {
+    Deadline.delivery: "deliver by {at}",
+    Deadline.review: "review the delivery by {at}; after that the order completes automatically",
+    Deadline.acceptance: "accept or decline the order by {at}, or it expires",
+    Deadline.proposal: "answer the contract update by {at}, or it closes by itself",
+    Deadline.cancellation: "answer the cancellation request by {at}, or it closes by itself",
+}
+
+
+def _reminder_sent(event: ReminderSent, tz: str) -> str:
+    what = _REMINDED_TO[event.deadline].format(at=values.human_instant(event.deadline_at, tz))
+    return f"Reminder for {event.recipient}, the {event.role}: {what}."
+
+
+def _dispute_escalated(event: DisputeEscalated, tz: str) -> str:
+    since = values.human_instant(event.due_at, tz)
+    return (
+        f"The dispute is still unresolved on {since}; it was escalated to the customer "
+        "experience team."
+    )
+
+
+def _info_requested(event: InfoRequested, tz: str) -> str:
+    latest = values.human_instant(event.resume_by, tz)
+    return (
+        f"{_name(event.actor)} asked the buyer: {_quote(event.question)}. The delivery clock "
+        f"is paused until the buyer answers, and runs again by itself on {latest} at the latest."
+    )
+
+
+def _info_provided(event: InfoProvided, tz: str) -> str:
+    due = values.human_instant(event.delivery_due_at, tz)
+    return (
+        f"{_name(event.actor)} answered: {_quote(event.answer)}. The delivery clock runs "
+        f"again: delivery is now due {due}."
+    )
+
+
+def _info_timed_out(event: InfoTimedOut, tz: str) -> str:
+    asked = values.human_instant(event.due_at, tz)
+    due = values.human_instant(event.delivery_due_at, tz)
+    return (
+        f"The buyer did not answer the seller's question by {asked}; the delivery clock runs "
+        f"again by itself. Delivery is now due {due}."
+    )
+
+
 _RENDERERS: Final[Mapping[str, Callable[[Any, str], str]]] = {
     OrderPlaced.kind: _order_placed,
     OrderAccepted.kind: _order_accepted,
@@ -278,6 +353,12 @@ _RENDERERS: Final[Mapping[str, Callable[[Any, str], str]]] = {
     OrderCancelled.kind: _order_cancelled,
     MessagePosted.kind: _message_posted,
     DeliveryDatePassed.kind: _delivery_date_passed,
+    UpdateExpired.kind: _update_expired,
+    ReminderSent.kind: _reminder_sent,
+    DisputeEscalated.kind: _dispute_escalated,
+    InfoRequested.kind: _info_requested,
+    InfoProvided.kind: _info_provided,
+    InfoTimedOut.kind: _info_timed_out,
 }
 
 

@@ -1,6 +1,9 @@
 """The order chatbot: for each state and role, the next step, with its deadline in words.
 
-The prompt is computed for the viewer at a given instant; it is never stored.
+The prompt is computed for the viewer at a given instant; it is never stored. Under a
+working-day calendar a deadline also says how many working days are left; a paused
+delivery clock is named as such; a party who was reminded of the deadline in force reads
+"Reminder:" first.
 """
 
 from __future__ import annotations
@@ -11,12 +14,47 @@ from order_lifecycle.core import values
 from order_lifecycle.core.api import DEFAULT_POLICY, due_timers, make_context
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.model import Actor, CancellationReason, Order, OrderState, Policy, Role
+from order_lifecycle.core.terms import Deadline
 
 __all__ = ["next_step"]
 
 
 def _deadline(ctx: Context, at: _dt.datetime) -> str:
-    return f"{values.human_instant(at, ctx.tz)} ({values.human_relative(at, ctx.now)})"
+    when = f"{values.human_instant(at, ctx.tz)} ({values.human_relative(at, ctx.now)}"
+    calendar = ctx.terms.calendar
+    if calendar is None or at <= ctx.now:
+        return when + ")"
+    days = calendar.working_days_between(ctx.now, at)
+    return f"{when}; {days} working day{'' if days == 1 else 's'})"
+
+
+def _reminded(ctx: Context, deadline: Deadline, at: _dt.datetime | None) -> bool:
+    """The viewer was sent a reminder of ``deadline`` at its value ``at``."""
+    return at is not None and any(
+        sent.deadline is deadline and sent.at == at for sent in ctx.order.reminders_sent
+    )
+
+
+def _remind(ctx: Context, deadline: Deadline, at: _dt.datetime | None, text: str) -> str:
+    return f"Reminder: {text}" if _reminded(ctx, deadline, at) else text
+
+
+def _paused_step(ctx: Context) -> str:
+    order, role = ctx.order, ctx.actor.role
+    request = order.info_request
+    assert request is not None
+    question = " ".join(request.question.split())
+    latest = values.human_instant(request.resume_by, ctx.tz)
+    if role is Role.seller:
+        return (
+            f"You asked the buyer: “{question}”. The delivery clock is paused until they "
+            f"answer, or until {latest} at the latest; then delivery is due later by the "
+            "time paused."
+        )
+    return (
+        f"{order.seller} asked you: “{question}”. Answer it (provide info): the delivery "
+        f"clock is paused until you do, or until {latest} at the latest."
+    )
 
 
 def _proposal_line(ctx: Context) -> str | None:
@@ -31,10 +69,18 @@ def _proposal_line(ctx: Context) -> str | None:
     if proposal.revisions is not None:
         terms.append(f"{proposal.revisions} revisions")
     summary = ", ".join(terms)
+    expires = proposal.expires_at
+    closes = ""
+    if expires is not None:
+        then = "accepted" if ctx.terms.on_proposal_silence == "accept" else "rejected"
+        closes = f" by {_deadline(ctx, expires)}, or it is {then} automatically"
     if ctx.actor.role is proposal.role:
-        return f"Your contract update ({summary}) is waiting for the other party's answer."
+        if expires is not None:
+            closes = f" until {_deadline(ctx, expires)}"
+        return f"Your contract update ({summary}) is waiting for the other party's answer{closes}."
     if ctx.actor.role in (Role.buyer, Role.seller):
-        return f"The {proposal.role} proposed a contract update ({summary}): accept or reject it."
+        line = f"The {proposal.role} proposed a contract update ({summary}): accept or reject it"
+        return _remind(ctx, Deadline.proposal, expires, f"{line}{closes}.")
     return None
 
 
@@ -44,17 +90,20 @@ def _party_step(ctx: Context) -> str:
     state = order.state
     due = order.contract.due_at
     if state is OrderState.pending:
-        window = ctx.policy.acceptance_window
+        window = ctx.terms.acceptance_window
         if role is Role.seller:
             text = f"New order for {title}. Review the buyer's answers, then accept or decline."
             if window is not None:
-                deadline = values.shift(order.placed_at, window)
+                deadline = ctx.terms.shift(order.placed_at, window)
                 text += f" Answer by {_deadline(ctx, deadline)}, or it expires."
+                return _remind(ctx, Deadline.acceptance, deadline, text)
             return text
         text = f"Waiting for {order.seller} to accept or decline {title}."
         return text + " You can withdraw the order until then."
     if state in (OrderState.accepted, OrderState.revision):
         assert due is not None
+        if order.info_request is not None:
+            return _paused_step(ctx)
         redo = state is OrderState.revision
         if order.is_past_due(now):
             if role is Role.seller:
@@ -68,24 +117,28 @@ def _party_step(ctx: Context) -> str:
             )
         if role is Role.seller:
             what = "the revised content" if redo else "your content for " + title
-            return f"Deliver {what} by {_deadline(ctx, due)}."
+            return _remind(ctx, Deadline.delivery, due, f"Deliver {what} by {_deadline(ctx, due)}.")
         what = "the revised delivery" if redo else f"{order.seller}'s delivery of {title}"
         return f"Waiting for {what}, due {_deadline(ctx, due)}."
     if state is OrderState.delivered:
         review = order.review_due_at
         assert review is not None
         when = values.human_instant(review, ctx.tz)
+        if ctx.terms.calendar is not None:
+            when = _deadline(ctx, review)
         if role is Role.buyer:
             if order.revisions_exhausted:
-                return (
+                text = (
                     f"Review the delivery: approve it by {when} — after that it completes "
                     "automatically. No revisions are left: you can also cancel the order."
                 )
-            left, allowed = order.revisions_left, order.contract.revisions
-            return (
-                f"Review the delivery: approve it or request a revision ({left} of {allowed} "
-                f"left) by {when} — after that it completes automatically."
-            )
+            else:
+                left, allowed = order.revisions_left, order.contract.revisions
+                text = (
+                    f"Review the delivery: approve it or request a revision ({left} of "
+                    f"{allowed} left) by {when} — after that it completes automatically."
+                )
+            return _remind(ctx, Deadline.review, review, text)
         return (
             f"Delivered. The buyer reviews it until {_deadline(ctx, review)}; "
             "it completes automatically then."
@@ -147,7 +200,15 @@ def _system_step(ctx: Context) -> str:
     armed = due_timers(ctx.order, ctx.policy)
     if not armed:
         return "No timer is armed on this order."
-    return "; ".join(f"{t.timer} fires {t.action} at {_deadline(ctx, t.due_at)}" for t in armed)
+    steps: list[str] = []
+    for t in armed:
+        step = f"{t.timer} fires {t.action} at {_deadline(ctx, t.due_at)}"
+        if t.deadline is not None and t.deadline_at is not None:
+            step += (
+                f", before the {t.deadline} deadline {values.human_instant(t.deadline_at, ctx.tz)}"
+            )
+        steps.append(step)
+    return "; ".join(steps)
 
 
 def next_step(

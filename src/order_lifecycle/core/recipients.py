@@ -1,7 +1,8 @@
 """Who hears of an event: the outbox rows of a decision, a pure rule of the lifecycle.
 
 Each event goes to every participant but the one who caused it (the buyer, the seller and
-the CX agents who joined); the events that need a CX agent also go to the whole team.
+the CX agents who joined); the events that need a CX agent also go to the whole team. A
+reminder goes to the one party it reminds, and to no one else.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Final
 
 import attrs
 
-from order_lifecycle.core.events import Event
+from order_lifecycle.core.events import Event, ReminderSent
 from order_lifecycle.core.model import Order, Role
 
 __all__ = ["ALERTS_CX", "CX_TEAM", "Notification", "notifications_for"]
@@ -20,7 +21,7 @@ __all__ = ["ALERTS_CX", "CX_TEAM", "Notification", "notifications_for"]
 #: ``waiting_on`` names while no agent has joined).
 CX_TEAM: Final = "cx_team"
 #: Event kinds that alert the CX team.
-ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled"})
+ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled", "dispute_escalated"})
 
 
 @attrs.frozen
@@ -38,10 +39,16 @@ def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notificati
     """The outbox rows of ``events``, given the order as they left it.
 
     Each event goes to every participant but the one who caused it (the buyer, the seller
-    and the CX agents who joined), and disputes and cancellations also to ``cx_team``.
+    and the CX agents who joined), and disputes, escalations and cancellations also to
+    ``cx_team``; a reminder only to the party it reminds.
     """
     result: list[Notification] = []
     for event in events:
+        if isinstance(event, ReminderSent):
+            result.append(
+                Notification(order.id, event.seq, event.recipient, event.role, event.kind)
+            )
+            continue
         targets: list[tuple[str, Role]] = [(order.buyer, Role.buyer), (order.seller, Role.seller)]
         targets += [(agent, Role.cx_agent) for agent in order.agents]
         for user, role in targets:

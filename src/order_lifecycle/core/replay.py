@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
-from order_lifecycle.core.api import DEFAULT_POLICY, decide, fire, place
+from order_lifecycle.core.api import DEFAULT_POLICY, decide, fire, placement
 from order_lifecycle.core.model import Order, Policy, Timer
 from order_lifecycle.errors import ValidationError
 
@@ -19,7 +19,7 @@ __all__ = ["command_of", "replay", "replay_steps"]
 
 
 def command_of(event: e.Event) -> c.Command:
-    """The command that recorded ``event`` (not for placement or the delivery-due notice)."""
+    """The command that recorded ``event`` (not for placement or a timer's notice)."""
     match event:
         case e.OrderAccepted():
             return c.Accept()
@@ -55,6 +55,10 @@ def command_of(event: e.Event) -> c.Command:
             return c.Cancel(reason=reason)
         case e.MessagePosted(text=text, files=files):
             return c.Say(text=text, files=files)
+        case e.InfoRequested(question=question):
+            return c.RequestInfo(question=question)
+        case e.InfoProvided(answer=answer):
+            return c.ProvideInfo(answer=answer)
     raise ValidationError("event", f"{event.kind} events are not replayed by a command")
 
 
@@ -65,12 +69,13 @@ def replay_steps(
 
     Raises ``ValidationError`` when the history does not start with the placement or an
     event does not follow from the order before it (its command would be refused, or it
-    would record a different event).
+    would record a different event). The placement keeps the terms and lifecycle version
+    it recorded; a timer's notice (its ``action`` a timer) is fired again.
     """
     order: Order | None = None
     for event in history:
         if isinstance(event, e.OrderPlaced):
-            decision = place(
+            decision = placement(
                 buyer=event.buyer,
                 seller=event.seller,
                 listing=event.listing,
@@ -78,11 +83,13 @@ def replay_steps(
                 now=event.at,
                 policy=policy,
                 order_id=event.order_id,
+                terms=event.terms,
+                lifecycle=event.lifecycle,
             )
         elif order is None:
             raise ValidationError("history", "does not start with the order's placement")
-        elif isinstance(event, e.DeliveryDatePassed):
-            decision = fire(order, Timer.delivery_due, now=event.at, policy=policy)
+        elif isinstance(event.action, Timer):
+            decision = fire(order, event.action, now=event.at, policy=policy)
         else:
             decision = decide(
                 order, command_of(event), actor=event.actor, now=event.at, policy=policy

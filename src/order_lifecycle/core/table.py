@@ -7,7 +7,7 @@ generated docs and diagram, and the property tests walk it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 import attrs
@@ -15,11 +15,22 @@ import pendulum
 
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import guards as g
-from order_lifecycle.core.effects import EFFECTS, Effect
-from order_lifecycle.core.model import ACTIVE_STATES, Action, Order, OrderState, Policy, Role, Timer
+from order_lifecycle.core.due import DueTimer
+from order_lifecycle.core.effects import EFFECTS, REMINDED, TIMER_EFFECTS, Effect, TimerEffect
+from order_lifecycle.core.model import (
+    ACTIVE_STATES,
+    Action,
+    Order,
+    OrderState,
+    Policy,
+    Role,
+    Timer,
+    terms_of,
+)
+from order_lifecycle.core.terms import Deadline, SentReminder
 from order_lifecycle.core.values import shift
 
-__all__ = ["RULES", "RULES_BY_ACTION", "TIMERS", "Rule", "TimerRule"]
+__all__ = ["RULES", "RULES_BY_ACTION", "TIMERS", "TIMERS_BY_DEADLINE", "Rule", "TimerRule"]
 
 S = OrderState
 R = Role
@@ -236,6 +247,29 @@ RULES: Final[tuple[Rule, ...]] = (
         checks="text 1..`Policy.max_message_chars` chars, or files",
         does="chat message",
     ),
+    _rule(
+        Action.request_info,
+        (S.accepted, S.revision),
+        (),
+        frozenset({R.seller}),
+        (g.clock_running,),
+        command=c.RequestInfo,
+        checks="question not empty",
+        does=(
+            "the delivery clock pauses until the buyer answers, at most `Policy.max_pause` "
+            "(no delivery-due notice, reminder or past-due `cancel` meanwhile)"
+        ),
+    ),
+    _rule(
+        Action.provide_info,
+        (S.accepted, S.revision),
+        (),
+        frozenset({R.buyer}),
+        (g.info_requested,),
+        command=c.ProvideInfo,
+        checks="answer not empty",
+        does="the clock resumes: due_at moves later by the time paused",
+    ),
 )
 
 RULES_BY_ACTION: Final[Mapping[Action, Rule]] = {rule.action: rule for rule in RULES}
@@ -243,15 +277,39 @@ RULES_BY_ACTION: Final[Mapping[Action, Rule]] = {rule.action: rule for rule in R
 
 @attrs.frozen
 class TimerRule:
-    """A timer: armed in some states, due at an instant computed from the order."""
+    """A timer: armed in some states, due at an instant computed from the order.
+
+    A timer fires an action of the table (``fires``, taken by the system) or, when
+    ``fires`` is ``None``, its own ``effect``: a notice that leaves the state as it is. A
+    timer that enforces a :class:`Deadline` names it (``deadline``): reminders of that
+    deadline are armed exactly while the timer is, and skipped once it fires.
+    """
 
     timer: Timer
     armed_in: tuple[OrderState, ...]
-    #: The action it fires, or ``None`` for a notice that leaves the state as it is.
     fires: Action | None
     due: Callable[[Order, Policy], pendulum.DateTime | None]
     at: str
     does: str
+    deadline: Deadline | None = None
+    #: Several instants at once (reminders: one per reminder of the terms).
+    schedule: Callable[[Order, Policy], Iterable[DueTimer]] | None = None
+
+    @property
+    def effect(self) -> TimerEffect:
+        """What a timer that fires no action does."""
+        return TIMER_EFFECTS[self.timer]
+
+    def armed(self, order: Order, policy: Policy) -> Iterable[DueTimer]:
+        """The instants this timer is armed at on ``order`` (none, one, or several)."""
+        if order.state not in self.armed_in:
+            return ()
+        if self.schedule is not None:
+            return self.schedule(order, policy)
+        due = self.due(order, policy)
+        if due is None:
+            return ()
+        return (DueTimer(self.timer, self.fires or self.timer, due),)
 
 
 def _review_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
@@ -260,15 +318,67 @@ def _review_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
 
 def _delivery_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
     due = order.contract.due_at
-    # One notice per due date: moving due_at by a contract update re-arms it.
-    return None if due is None or order.due_notice_for == due else due
+    # One notice per due date: moving due_at by a contract update re-arms it. A paused
+    # clock (the seller waits for the buyer's answer) never falls due.
+    if due is None or order.due_notice_for == due or order.info_request is not None:
+        return None
+    return due
 
 
 def _acceptance_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
-    window = policy.acceptance_window
-    return None if window is None else shift(order.placed_at, window)
+    terms = terms_of(order, policy)
+    window = terms.acceptance_window
+    return None if window is None else terms.shift(order.placed_at, window)
 
 
+def _proposal_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
+    proposal = order.proposal
+    return None if proposal is None else proposal.expires_at
+
+
+def _dispute_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
+    # The dispute window is the CX team's own service level: the desk's policy, not a
+    # term of the order's.
+    dispute, window = order.dispute, policy.dispute_window
+    if dispute is None or window is None or dispute.escalated_at is not None:
+        return None
+    return shift(dispute.at, window)
+
+
+def _pause_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
+    request = order.info_request
+    return None if request is None else request.resume_by
+
+
+def _reminders(order: Order, policy: Policy) -> list[DueTimer]:
+    reminders = terms_of(order, policy).reminders
+    if not reminders:
+        return []
+    armed: list[DueTimer] = []
+    for reminder in reminders:
+        timer = TIMERS_BY_DEADLINE.get(reminder.deadline)
+        if timer is None or order.state not in timer.armed_in:
+            continue
+        deadline = timer.due(order, policy)
+        if deadline is None or REMINDED[reminder.deadline](order) is None:
+            continue
+        before = reminder.before
+        if SentReminder(reminder.deadline, deadline, before) in order.reminders_sent:
+            continue
+        at = shift(deadline, -before)
+        armed.append(
+            DueTimer(Timer.reminder, Timer.reminder, at, reminder.deadline, deadline, before)
+        )
+    armed.sort(key=lambda t: t.due_at)
+    return armed
+
+
+def _reminder_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
+    armed = _reminders(order, policy)
+    return armed[0].due_at if armed else None
+
+
+# The delivery-due notice comes last: the diagram lists it after the other self-loops.
 TIMERS: Final[tuple[TimerRule, ...]] = (
     TimerRule(
         Timer.review_window,
@@ -277,14 +387,7 @@ TIMERS: Final[tuple[TimerRule, ...]] = (
         _review_due,
         at="review_due_at (delivered_at + `Policy.review_window`, 7 days by default)",
         does="`auto_complete`",
-    ),
-    TimerRule(
-        Timer.delivery_due,
-        (S.accepted, S.revision),
-        None,
-        _delivery_due,
-        at="contract.due_at (once per due date; a contract update that moves it re-arms it)",
-        does='a one-time "delivery date passed" notice; `cancel` becomes available',
+        deadline=Deadline.review,
     ),
     TimerRule(
         Timer.acceptance_window,
@@ -293,5 +396,63 @@ TIMERS: Final[tuple[TimerRule, ...]] = (
         _acceptance_due,
         at="placed_at + `Policy.acceptance_window` (off by default)",
         does="`expire`",
+        deadline=Deadline.acceptance,
+    ),
+    TimerRule(
+        Timer.proposal_window,
+        ACTIVE_STATES,
+        None,
+        _proposal_due,
+        at="an open proposal's time + `Policy.proposal_window` (off by default)",
+        does=(
+            "closes the unanswered proposal: `update_expired`, or `update_accepted` by the "
+            "system when `Policy.on_proposal_silence` is accept and it still fits"
+        ),
+        deadline=Deadline.proposal,
+    ),
+    TimerRule(
+        Timer.dispute_window,
+        (S.disputed,),
+        None,
+        _dispute_due,
+        at="the dispute's time + `Policy.dispute_window` (off by default; once per dispute)",
+        does="`dispute_escalated`: the CX team is alerted again",
+    ),
+    TimerRule(
+        Timer.max_pause,
+        (S.accepted, S.revision),
+        None,
+        _pause_due,
+        at="the seller's question + `Policy.max_pause` (7 days), while unanswered",
+        does="`info_timed_out`: the clock resumes by itself, due_at later by the time paused",
+    ),
+    TimerRule(
+        Timer.reminder,
+        (S.pending, S.accepted, S.delivered, S.revision),
+        None,
+        _reminder_due,
+        at=(
+            "each `Reminder(deadline, before)` of `Policy.reminders`: the deadline minus before, "
+            "once per deadline value, while its deadline's timer is armed (off by default)"
+        ),
+        does="`reminder_sent` to the party who must act (never at or after the deadline)",
+        schedule=_reminders,
+    ),
+    TimerRule(
+        Timer.delivery_due,
+        (S.accepted, S.revision),
+        None,
+        _delivery_due,
+        at=(
+            "contract.due_at (once per due date; a contract update that moves it re-arms it; "
+            "never while the clock is paused)"
+        ),
+        does='a one-time "delivery date passed" notice; `cancel` becomes available',
+        deadline=Deadline.delivery,
     ),
 )
+
+#: The timer that enforces each deadline (what its reminders follow).
+TIMERS_BY_DEADLINE: Final[Mapping[Deadline, TimerRule]] = {
+    t.deadline: t for t in TIMERS if t.deadline is not None
+}
