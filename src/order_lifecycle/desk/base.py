@@ -194,6 +194,20 @@ class DeskBase(Generic[S, R]):
         command = c.RequestRevision(note=note)
         return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
 
+    def request_info(
+        self, order_id: str, *, by: Actor | str, question: str, idempotency_key: str | None = None
+    ) -> R:
+        """The seller asks the buyer something the work needs; the delivery clock pauses."""
+        command = c.RequestInfo(question=question)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def provide_info(
+        self, order_id: str, *, by: Actor | str, answer: str, idempotency_key: str | None = None
+    ) -> R:
+        """The buyer answers; delivery is due later by the time the clock was paused."""
+        command = c.ProvideInfo(answer=answer)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
     def propose_update(
         self,
         order_id: str,

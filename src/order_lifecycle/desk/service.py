@@ -124,20 +124,6 @@ class OrderDesk(DeskBase[Store, Order]):
     def _command(self, flow: flows.Flow[Order]) -> Order:
         return self._drive(flow)
 
-    def request_info(
-        self, order_id: str, *, by: Actor | str, question: str, idempotency_key: str | None = None
-    ) -> Order:
-        """The seller asks the buyer something the work needs; the delivery clock pauses."""
-        command = c.RequestInfo(question=question)
-        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
-
-    def provide_info(
-        self, order_id: str, *, by: Actor | str, answer: str, idempotency_key: str | None = None
-    ) -> Order:
-        """The buyer answers; delivery is due later by the time the clock was paused."""
-        command = c.ProvideInfo(answer=answer)
-        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
-
     # -- queries -------------------------------------------------------------------
 
     def get(self, order_id: str) -> Order:
