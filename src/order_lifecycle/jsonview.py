@@ -2,7 +2,8 @@
 
 The shapes the CLI prints with ``--json`` and a web host can return as they are:
 instants are ISO 8601 with their UTC offset, money amounts are strings with the
-currency's decimals (never floats).
+currency's decimals (never floats), durations (in ``terms`` and ``reminders_sent``) whole
+microseconds, as in the stored documents.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def order_json(order: Order) -> dict[str, Any]:
     proposal = order.proposal
     dispute = order.dispute
     cancellation = order.cancellation
+    request = order.info_request
     return {
         "id": order.id,
         "state": order.state.value,
@@ -71,6 +73,7 @@ def order_json(order: Order) -> dict[str, Any]:
             "price": None if proposal.price is None else proposal.price.minor,
             "due_at": _iso(proposal.due_at),
             "revisions": proposal.revisions,
+            "expires_at": _iso(proposal.expires_at),
         },
         "dispute": None
         if dispute is None
@@ -80,6 +83,7 @@ def order_json(order: Order) -> dict[str, Any]:
             "from_state": dispute.from_state.value,
             "agent": dispute.agent,
             "outcome": None if dispute.outcome is None else dispute.outcome.value,
+            "escalated_at": _iso(dispute.escalated_at),
         },
         "cancellation": None
         if cancellation is None
@@ -89,6 +93,17 @@ def order_json(order: Order) -> dict[str, Any]:
             "note": cancellation.note,
             "agent": cancellation.agent,
         },
+        "paused": order.paused,
+        "info_request": None
+        if request is None
+        else {
+            "question": request.question,
+            "at": _iso(request.at),
+            "resume_by": _iso(request.resume_by),
+        },
+        "lifecycle": order.lifecycle,
+        "terms": None if order.terms is None else serde.converter.unstructure(order.terms),
+        "reminders_sent": serde.converter.unstructure(order.reminders_sent),
     }
 
 
