@@ -6,18 +6,20 @@ help article. They use only the public ``OrderDesk`` API.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from typing import Final
 
 import pendulum
 
 from order_lifecycle.clock import ManualClock
-from order_lifecycle.core.model import Actor, BuyerRequest, Listing, Money
+from order_lifecycle.core.model import Actor, BuyerRequest, Listing, Money, Policy
+from order_lifecycle.core.terms import Calendar, Deadline, Reminder
 from order_lifecycle.core.values import human_instant
 from order_lifecycle.desk import OrderDesk
 from order_lifecycle.views import ChatEntry
 
-__all__ = ["START", "STORIES", "Story", "render_chat", "seed_transcript"]
+__all__ = ["DEADLINE_POLICY", "START", "STORIES", "Story", "render_chat", "seed_transcript"]
 
 START: Final = pendulum.datetime(2026, 12, 1, 9, tz="UTC")
 CX: Final = Actor.cx("carol")
@@ -33,6 +35,20 @@ def _listing(revisions: int = 2, days: int = 7) -> Listing:
         revisions=revisions,
         requests=(BuyerRequest("Which handle should be tagged?", required=True),),
     )
+
+
+#: A marketplace that counts working days in Paris (8 Dec a holiday), reminds the party
+#: who must act a day before the delivery and review deadlines, and lets a question pause
+#: the delivery clock for up to three days.
+DEADLINE_POLICY: Final = Policy(
+    review_window=pendulum.duration(days=3),
+    reminders=(
+        Reminder(Deadline.delivery, pendulum.duration(days=1)),
+        Reminder(Deadline.review, pendulum.duration(days=1)),
+    ),
+    calendar=Calendar("Europe/Paris", holidays=frozenset({_dt.date(2026, 12, 8)})),
+    max_pause=pendulum.duration(days=3),
+)
 
 
 def _place(desk: OrderDesk, buyer: str = "alice", seller: str = "bob", revisions: int = 2) -> str:
@@ -122,12 +138,40 @@ def contract_update(desk: OrderDesk, clock: ManualClock) -> str:
     return order_id
 
 
+def reminders_and_working_days(desk: OrderDesk, clock: ManualClock) -> str:
+    """Placed under working-day terms with reminders (which the order keeps, whatever
+    policy the desk runs later); a question pauses the delivery clock; reminders come a
+    day before each deadline; the review window lapses."""
+    marketplace = OrderDesk(desk.store, policy=DEADLINE_POLICY, clock=clock, blobs=desk.blobs)
+    order_id = _place(marketplace, buyer="gina")
+    clock.advance(hours=1)
+    desk.accept(order_id, by="bob")  # due in 7 working days: the weekend and 8 Dec skipped
+    clock.advance(hours=3)
+    desk.request_info(order_id, by="bob", question="Should the post mention the sale?")
+    clock.advance(hours=20)
+    desk.provide_info(order_id, by="gina", answer="Yes, 20% off until Friday.")
+    due = desk.get(order_id).contract.due_at
+    assert due is not None
+    clock.set(due.subtract(days=1))
+    desk.tick()  # the seller's reminder
+    clock.advance(hours=2)
+    desk.deliver(order_id, by="bob", files=[("sale-post.png", b"\x89PNG sale")])
+    review = desk.get(order_id).review_due_at
+    assert review is not None
+    clock.set(review.subtract(days=1))
+    desk.tick()  # the buyer's reminder
+    clock.set(review)
+    desk.tick()  # the review window lapses: complete
+    return order_id
+
+
 STORIES: Final[dict[str, Story]] = {
     "accepted and approved": accepted_and_approved,
     "revised twice, then auto-completed": revised_then_auto_completed,
     "late and cancelled": late_and_cancelled,
     "disputed, joined by CX and resumed": disputed_and_resumed,
     "a contract update": contract_update,
+    "reminders and working days": reminders_and_working_days,
 }
 
 

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 
 from order_lifecycle import BuyerRequest, Conversation, Listing, ManualClock, Money, OrderDesk
 from order_lifecycle.cli import main
+from order_lifecycle.stories import STORIES
 
 T0 = pendulum.datetime(2026, 12, 1, 9, tz="UTC")
 NOW = "2026-12-20T09:00:00+00:00"
@@ -303,7 +304,7 @@ def test_demo_summary_shows_each_story_state_and_price(
     played = json.loads(
         render(width, "--db", other, "--json", "demo", monkeypatch=monkeypatch, fits=False)
     )["orders"]
-    summary = text[text.rindex("demo: 5 orders") :]
+    summary = text[text.rindex(f"demo: {len(STORIES)} orders") :]
     assert_fits(summary, width)  # the chats above are lines the terminal wraps
     headers = header_of(summary)
     expected = [

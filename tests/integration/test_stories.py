@@ -13,6 +13,7 @@ ENDS = {
     "late and cancelled": OrderState.cancelled,
     "disputed, joined by CX and resumed": OrderState.complete,
     "a contract update": OrderState.complete,
+    "reminders and working days": OrderState.complete,
 }
 
 

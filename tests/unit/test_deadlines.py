@@ -166,7 +166,7 @@ def test_reminder_values_are_checked() -> None:
     with pytest.raises(ValidationError, match="reminders"):
         Policy(reminders=(Reminder("delivery", DAY), Reminder("delivery", DAY)))
     with pytest.raises(ValidationError, match="reminders"):
-        Policy(reminders=("delivery",))  # type: ignore[arg-type]
+        Policy(reminders=("delivery",))
 
 
 # -- timed proposals and dispute escalation ----------------------------------------
@@ -297,7 +297,7 @@ def test_calendar_values_are_checked() -> None:
     with pytest.raises(ValidationError, match=r"calendar\.holidays"):
         Calendar(holidays=frozenset({dt.datetime(2026, 12, 25, tzinfo=dt.UTC)}))
     with pytest.raises(ValidationError, match="calendar"):
-        Policy(calendar="weekdays")  # type: ignore[arg-type]
+        Policy(calendar="weekdays")
 
 
 # -- the paused delivery clock -----------------------------------------------------

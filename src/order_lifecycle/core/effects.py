@@ -60,13 +60,16 @@ _CLOCK_STATES: Final = (OrderState.accepted, OrderState.revision)
 
 def _resumed(ctx: Context, until: pendulum.DateTime) -> tuple[Contract, pendulum.Duration]:
     """The contract once the paused delivery clock resumes at ``until``: due later by the
-    time paused (never more than the pause's limit)."""
+    time paused (never more than the pause's limit), counted like any deadline of the
+    order's terms (under a calendar, it never lands on a non-working day)."""
     request = ctx.order.info_request
     assert request is not None  # only a paused clock resumes
     end = min(until, request.resume_by)
     paused = _duration(end - request.at)
     old = ctx.order.contract
-    due = None if old.due_at is None else shift(old.due_at, paused)
+    due = old.due_at
+    if due is not None and paused:
+        due = ctx.terms.shift(due, paused)
     contract = Contract(price=old.price, revisions=old.revisions, due_at=due, version=old.version)
     return contract, paused
 
