@@ -65,6 +65,7 @@ def test_old_database_opens_and_every_order_reads_back(old_url: str) -> None:
             order = desk.get(order_id)
             assert order.state is state
             assert order.lifecycle == "1"
+            assert order.terms is None  # placed before terms were pinned: the policy rules
             history = desk.history(order_id)
             assert order.version == len(history)
             assert replay(history, policy=POLICY) == order
@@ -93,6 +94,9 @@ def test_old_orders_take_commands_and_timers(old_url: str) -> None:
         assert desk.tick() == []
         new = desk.place(buyer="alice", seller="bob", listing=desk.get("late").listing)
         assert new.lifecycle == LIFECYCLE_VERSION
+        assert new.terms == POLICY.terms
+        assert desk.get(new.id) == new
+        assert desk.get("late").terms is None  # a write does not pin an old order's terms
         for order_id in STATES:
             history = desk.history(order_id)
             assert replay(history, policy=POLICY) == desk.get(order_id)

@@ -254,6 +254,10 @@ def _dispute_window(v: object) -> pendulum.Duration | None:
     return None if v is None else values.to_duration(v, "policy.dispute_window")
 
 
+def _cancellation_window(v: object) -> pendulum.Duration | None:
+    return None if v is None else values.to_duration(v, "policy.cancellation_window")
+
+
 def _max_pause(v: object) -> pendulum.Duration:
     return values.to_duration(v, "policy.max_pause")
 
@@ -662,6 +666,12 @@ class Policy:
     calendar: Calendar | None = attrs.field(default=None, converter=_calendar)
     #: The longest the delivery clock stays paused waiting for the buyer's answer.
     max_pause: pendulum.Duration = attrs.field(default=DEFAULT_MAX_PAUSE, converter=_max_pause)
+    #: How long a mutual cancellation request stays open unanswered (spec section 12). Kept
+    #: in the terms of every order already; no rule reads it until mutual cancellation
+    #: exists.
+    cancellation_window: pendulum.Duration | None = attrs.field(
+        default=None, converter=_cancellation_window
+    )
     #: The deadline terms new orders are placed under (and keep): computed from the fields.
     terms: Terms = attrs.field(init=False, eq=False, repr=False)
 
@@ -674,6 +684,7 @@ class Policy:
             calendar=self.calendar,
             reminders=self.reminders,
             max_pause=self.max_pause,
+            cancellation_window=self.cancellation_window,
         )
         object.__setattr__(self, "terms", _shared_terms(terms))
 

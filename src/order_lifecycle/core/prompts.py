@@ -46,15 +46,19 @@ def _paused_step(ctx: Context) -> str:
     question = " ".join(request.question.split())
     latest = values.human_instant(request.resume_by, ctx.tz)
     if role is Role.seller:
-        return (
+        text = (
             f"You asked the buyer: “{question}”. The delivery clock is paused until they "
             f"answer, or until {latest} at the latest; then delivery is due later by the "
             "time paused."
         )
-    return (
-        f"{order.seller} asked you: “{question}”. Answer it (provide info): the delivery "
-        f"clock is paused until you do, or until {latest} at the latest."
-    )
+    else:
+        text = (
+            f"{order.seller} asked you: “{question}”. Answer it (provide info): the delivery "
+            f"clock is paused until you do, or until {latest} at the latest."
+        )
+    for mark in ".!?":  # a question that ends its own sentence needs no second stop
+        text = text.replace(f"{mark}”.", f"{mark}”")
+    return text
 
 
 def _proposal_line(ctx: Context) -> str | None:

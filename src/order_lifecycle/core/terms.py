@@ -216,6 +216,10 @@ def _proposal_window(value: object) -> pendulum.Duration | None:
     return None if value is None else values.to_duration(value, "proposal_window")
 
 
+def _cancellation_window(value: object) -> pendulum.Duration | None:
+    return None if value is None else values.to_duration(value, "cancellation_window")
+
+
 def _silence(value: object) -> Silence:
     if value == "reject":
         return "reject"
@@ -273,6 +277,11 @@ class Terms:
     calendar: Calendar | None = attrs.field(default=None, converter=_calendar)
     reminders: tuple[Reminder, ...] = attrs.field(default=(), converter=_reminders)
     max_pause: pendulum.Duration = attrs.field(default=DEFAULT_MAX_PAUSE, converter=_max_pause)
+    #: How long a mutual cancellation request stays open unanswered (spec section 12):
+    #: pinned with the other terms; no rule reads it until mutual cancellation exists.
+    cancellation_window: pendulum.Duration | None = attrs.field(
+        default=None, converter=_cancellation_window
+    )
 
     def shift(self, at: pendulum.DateTime, by: _dt.timedelta) -> pendulum.DateTime:
         """The deadline ``by`` after ``at``: working days under a calendar, else clock time."""
