@@ -25,7 +25,15 @@ from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.json import make_converter
 
 from order_lifecycle.core.events import EVENT_TYPES, Event
-from order_lifecycle.core.model import Action, Actor, Order, Role, Timer, frozen_answers
+from order_lifecycle.core.model import (
+    Action,
+    Actor,
+    Order,
+    Role,
+    Timer,
+    frozen_answers,
+    shared_terms,
+)
 from order_lifecycle.core.terms import Calendar, Terms
 from order_lifecycle.errors import StorageError
 
@@ -117,15 +125,20 @@ def _terms_hook() -> Callable[[Any, Any], Any]:
     return make_dict_structure_fn(Terms, converter)
 
 
-@functools.lru_cache(maxsize=1024)
-def _terms_from_text(text: str) -> Terms:
-    # Orders placed under one policy share its terms: one object for all of them.
-    terms: Terms = _terms_hook()(json.loads(text), Terms)
-    return terms
+_TERMS_READ: dict[str, Terms] = {}
 
 
 def _terms(data: Any, _: object) -> Terms:
-    return _terms_from_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
+    # Orders placed under one policy share its terms: one object for all of them. The
+    # documents' own text of the terms is the key (the converter always writes the same
+    # fields in the same order; another order only misses the cache).
+    key = repr(data)
+    terms = _TERMS_READ.get(key)
+    if terms is None:
+        if len(_TERMS_READ) > 1024:
+            _TERMS_READ.clear()
+        terms = _TERMS_READ[key] = shared_terms(_terms_hook()(data, Terms))
+    return terms
 
 
 converter.register_structure_hook(Terms, _terms)

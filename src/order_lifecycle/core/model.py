@@ -56,6 +56,7 @@ __all__ = [
     "Policy",
     "Role",
     "Timer",
+    "shared_terms",
     "terms_of",
 ]
 
@@ -686,7 +687,7 @@ class Policy:
             max_pause=self.max_pause,
             cancellation_window=self.cancellation_window,
         )
-        object.__setattr__(self, "terms", _shared_terms(terms))
+        object.__setattr__(self, "terms", shared_terms(terms))
 
     def retry_delay(self, attempts: int) -> pendulum.Duration:
         """How long to wait after the ``attempts``-th failed try (exponential, capped)."""
@@ -701,8 +702,9 @@ class Policy:
 _TERMS: dict[Terms, Terms] = {}
 
 
-def _shared_terms(terms: Terms) -> Terms:
-    """One object per distinct terms: every order placed under a policy shares its terms."""
+def shared_terms(terms: Terms) -> Terms:
+    """One object per distinct terms: every order placed under a policy, and every one read
+    back from storage, shares its terms."""
     if len(_TERMS) > 1024:
         _TERMS.clear()
     return _TERMS.setdefault(terms, terms)
