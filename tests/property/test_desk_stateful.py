@@ -24,6 +24,7 @@ from order_lifecycle import (
     OrderDesk,
     OrderLifecycleError,
     Policy,
+    Reminder,
     core,
 )
 from order_lifecycle.core.events import Event
@@ -37,7 +38,16 @@ ACTORS = [
     Actor.cx("dave"),
     Actor.buyer("mallory"),
 ]
-POLICY = Policy(acceptance_window=pendulum.duration(days=3))
+DAY = pendulum.duration(days=1)
+#: Section 4's acceptance window and every deadline of section 11 but calendars.
+POLICY = Policy(
+    acceptance_window=DAY * 3,
+    reminders=(Reminder("delivery", DAY), Reminder("review", DAY), Reminder("proposal", DAY)),
+    proposal_window=DAY * 2,
+    on_proposal_silence="accept",
+    dispute_window=DAY * 2,
+    max_pause=DAY * 2,
+)
 
 # (desk method, core command factory, keyword arguments); files are stored by the desk,
 # so the mirror builds the same Attachment the blob store returns.
@@ -80,6 +90,8 @@ COMMANDS: list[tuple[str, core.Command, dict[str, object]]] = [
     ),
     ("cancel", core.Cancel(reason="late"), {"reason": "late"}),
     ("say", core.Say(text="hello"), {"text": "hello"}),
+    ("request_info", core.RequestInfo(question="Which?"), {"question": "Which?"}),
+    ("provide_info", core.ProvideInfo(answer="This"), {"answer": "This"}),
 ]
 
 
@@ -163,19 +175,21 @@ class DeskMirrorsCore(RuleBasedStateMachine):
 
     @rule(hours=st.integers(1, 24 * 8))
     def advance(self, hours: int) -> None:
-        """Time passes; due timers fire through ``tick`` and through ``core.fire``."""
+        """Time passes; due timers fire through ``tick`` and through ``core.fire`` (each
+        order's ready timers soonest first, until none is ready)."""
         self.clock.advance(hours=hours)
         now = self.clock.now()
         fired = self.desk.tick()
         expected: list[Event] = []
-        for order_id, order in sorted(self.mirror.items()):
-            for timer in core.due_timers(order, POLICY):
-                if timer.due_at <= now:
-                    decision = core.fire(order, timer.timer, now=now, policy=POLICY)
-                    self.mirror[order_id] = decision.order
-                    self.events[order_id].extend(decision.events)
-                    expected.extend(decision.events)
-                    break
+        for order_id in sorted(self.mirror):
+            while ready := [
+                t for t in core.due_timers(self.mirror[order_id], POLICY) if t.ready(now)
+            ]:
+                order = self.mirror[order_id]
+                decision = core.fire(order, ready[0].timer, now=now, policy=POLICY)
+                self.mirror[order_id] = decision.order
+                self.events[order_id].extend(decision.events)
+                expected.extend(decision.events)
         key = sorted((e.order_id, e.seq) for e in fired)
         assert key == sorted((e.order_id, e.seq) for e in expected)
 
