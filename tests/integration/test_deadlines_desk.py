@@ -7,6 +7,7 @@ keeps its terms when the desk runs under another policy.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 
@@ -16,6 +17,7 @@ import pytest
 from order_lifecycle import (
     CX_TEAM,
     Actor,
+    AsyncOrderDesk,
     Calendar,
     Deadline,
     Listing,
@@ -152,3 +154,21 @@ def test_orders_keep_their_terms_under_a_new_policy(
     assert other.get("old").review_due_at == pendulum.datetime(2026, 12, 11, 10, tz="UTC")
     other.accept("new", by="bob")
     assert other.deliver("new", by="bob", outside=True).review_due_at == T0 + DAY * 14
+
+
+def test_the_paused_clock_as_coroutines(url: str) -> None:
+    """``AsyncOrderDesk`` has the same two commands, and its tick fires the same timers."""
+    async def story() -> None:
+        clock = ManualClock(T0)
+        async with await AsyncOrderDesk.open(url, clock=clock, policy=POLICY) as desk:
+            order = await desk.place(buyer="alice", seller="bob", listing=LISTING)
+            due = (await desk.accept(order.id, by="bob")).contract.due_at
+            assert due is not None
+            await desk.request_info(order.id, by="bob", question="Which handle?")
+            clock.advance(hours=2)
+            answered = await desk.provide_info(order.id, by="alice", answer="@alice")
+            assert answered.contract.due_at == due + HOUR * 2
+            clock.set(due.add(hours=2).subtract(days=1))
+            assert [e.kind for e in await desk.tick()] == ["reminder_sent"]
+
+    asyncio.run(story())
