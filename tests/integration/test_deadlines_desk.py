@@ -158,6 +158,7 @@ def test_orders_keep_their_terms_under_a_new_policy(
 
 def test_the_paused_clock_as_coroutines(url: str) -> None:
     """``AsyncOrderDesk`` has the same two commands, and its tick fires the same timers."""
+
     async def story() -> None:
         clock = ManualClock(T0)
         async with await AsyncOrderDesk.open(url, clock=clock, policy=POLICY) as desk:
