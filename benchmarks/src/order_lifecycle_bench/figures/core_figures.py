@@ -6,14 +6,15 @@ import statistics
 import time
 from collections.abc import Callable
 
-from benchmarks.baselines import dict_machine
-from benchmarks.baselines import statemachine_psm as psm
-from benchmarks.baselines import transitions_machines as tm
-from benchmarks.baselines.table import PlainOrder
-from benchmarks.harness import Config, Figure, interleaved
-from benchmarks.stories import Step, stories
 from order_lifecycle import Action, OrderState, Timer, core
 from order_lifecycle.core import machine as core_machine
+
+from order_lifecycle_bench.baselines import dict_machine
+from order_lifecycle_bench.baselines import statemachine_psm as psm
+from order_lifecycle_bench.baselines import transitions_machines as tm
+from order_lifecycle_bench.baselines.table import PlainOrder
+from order_lifecycle_bench.harness import Config, Figure, interleaved
+from order_lifecycle_bench.stories import Step, stories
 
 __all__ = ["attach_figures", "decide_figures", "options_figures"]
 
