@@ -1,4 +1,4 @@
-"""The pure core: ``decide``, ``options`` and attaching an order to the shared machine."""
+"""The pure core: ``decide``, ``options``, and attaching an order to the shared machine."""
 
 from __future__ import annotations
 
@@ -214,10 +214,13 @@ def _blocks(call: Callable[[], None], total: int, blocks: int, per_call: int) ->
 
 
 def attach_figures(cfg: Config) -> list[Figure]:
-    """Attaching an order to the shared machine (``core.machine.attach``: the cursor the
-    machine acts on) per call, over a million in blocks: O(1), and the machine keeps no
-    reference; against a ``Machine`` per order and ``add_model``. Firing a trigger on an
-    attached order (``core.machine.move``) is reported beside it."""
+    """Attaching an order to the shared machine, per order, over a million in blocks:
+    O(1), and the machine keeps no reference; against a ``Machine`` per order and
+    ``add_model``. What the library does to attach an order is what ``core.machine.move``
+    does first on every call: it makes a cursor holding the order's state (the class
+    ``core.machine._Cursor``; ``benchmarks/tests`` check that ``move`` makes exactly one
+    per call and that nothing keeps it). Firing a trigger (the whole ``move``) is
+    reported beside it."""
     steps = [s for story in stories(1) for s in story]
     moves: list[tuple[OrderState, Action | Timer, OrderState | None]] = [
         (
@@ -227,7 +230,7 @@ def attach_figures(cfg: Config) -> list[Figure]:
         )
         for s in steps
     ]
-    attach = core_machine.attach
+    attach = core_machine._Cursor  # what move() makes of each order it moves
     move = core_machine.move
     machine = core_machine.machine()
     states = [state for state, _, _ in moves]
@@ -276,7 +279,7 @@ def attach_figures(cfg: Config) -> list[Figure]:
     built.clear()
     return [
         Figure(
-            "attach an order to the machine (core.machine.attach)",
+            "attach an order to the machine (the cursor core.machine.move makes)",
             "µs",
             attached,
             "transitions: Machine(model=order) per order",
@@ -295,7 +298,7 @@ def attach_figures(cfg: Config) -> list[Figure]:
             },
         ),
         Figure(
-            "fire a trigger on an attached order (core.machine.move)",
+            "fire a trigger on an order (core.machine.move, attaching included)",
             "µs",
             fired,
             "transitions: Machine(model=order) per order",
