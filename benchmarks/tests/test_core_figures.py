@@ -3,7 +3,8 @@
 The attach figure times the cursor ``core.machine.move`` makes of each order: these
 tests check that ``move`` makes exactly one per call, holding the order's state, and
 that nothing keeps it afterwards (the figure's promise: O(1), the machine holds no
-order).
+order). The figure of ``decide`` through ``transitions``' public trigger path must be
+the same ``decide``: the swap reaches it, and it decides every story command alike.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import gc
 import weakref
 
 import pytest
-from order_lifecycle import Action, OrderState
+from order_lifecycle import Action, ActionNotAvailable, OrderState, Timer, core
 from order_lifecycle.core import machine as core_machine
 
+from order_lifecycle_bench.figures.public_trigger import decide_through, public_move
 from order_lifecycle_bench.stories import Step, stories
 
 
@@ -62,3 +64,37 @@ def test_the_attach_figure_times_the_class_move_uses() -> None:
     cursor = core_machine._Cursor(OrderState.pending)
     assert cursor.state is OrderState.pending
     assert type(cursor).__slots__ == ("state",)  # the whole of what an order costs the machine
+
+
+def test_decide_through_the_public_trigger_reaches_decide() -> None:
+    """Inside ``decide_through``, ``decide`` calls the given move, once per command."""
+    calls: list[tuple[object, ...]] = []
+
+    def counting(
+        state: OrderState, trigger: Action | Timer, target: OrderState | None = None
+    ) -> OrderState:
+        calls.append((state, trigger, target))
+        return public_move(state, trigger, target)
+
+    steps = _steps()
+    with decide_through(counting):
+        for s in steps:
+            core.decide(s.order, s.command, actor=s.actor, now=s.now)
+    assert len(calls) == len(steps)
+    core.decide(steps[0].order, steps[0].command, actor=steps[0].actor, now=steps[0].now)
+    assert len(calls) == len(steps), "the swap outlived its block"
+
+
+def test_decide_through_the_public_trigger_decides_alike() -> None:
+    """Every story command: the same decision both ways; and a move neither way allows
+    is refused both ways."""
+    steps = _steps()
+    expected = [core.decide(s.order, s.command, actor=s.actor, now=s.now) for s in steps]
+    with decide_through(public_move):
+        got = [core.decide(s.order, s.command, actor=s.actor, now=s.now) for s in steps]
+    assert got == expected
+    for move in (core_machine.move, public_move):
+        with pytest.raises(ActionNotAvailable):
+            move(OrderState.complete, Action.accept, None)
+        with pytest.raises(ActionNotAvailable):
+            move(OrderState.disputed, Action.resolve, None)

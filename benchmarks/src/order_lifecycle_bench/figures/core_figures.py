@@ -13,6 +13,7 @@ from order_lifecycle_bench.baselines import dict_machine
 from order_lifecycle_bench.baselines import statemachine_psm as psm
 from order_lifecycle_bench.baselines import transitions_machines as tm
 from order_lifecycle_bench.baselines.table import PlainOrder
+from order_lifecycle_bench.figures.public_trigger import decide_through, public_move
 from order_lifecycle_bench.harness import Config, Figure, interleaved
 from order_lifecycle_bench.stories import Step, stories
 
@@ -52,6 +53,11 @@ def decide_figures(cfg: Config) -> list[Figure]:
             for s in steps:
                 decide(s.order, s.command, actor=s.actor, now=s.now)
         return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_public() -> float:
+        # The same decide, firing the same shared machine through ``Event.trigger``.
+        with decide_through(public_move):
+            return run_decide()
 
     def run_bare() -> float:
         start = time.perf_counter_ns()
@@ -102,6 +108,7 @@ def decide_figures(cfg: Config) -> list[Figure]:
 
     runs: dict[str, Callable[[], float]] = {
         "decide": run_decide,
+        "public": run_public,
         "bare": run_bare,
         "floor": run_floor,
         "psm": run_psm,
@@ -109,6 +116,8 @@ def decide_figures(cfg: Config) -> list[Figure]:
     }
     got = interleaved(runs, rounds=cfg.rounds, warmup=cfg.warmup)
     mixed = f"{len(steps)} commands of {len(walked)} orders, x{LOOPS} per round"
+    decide_median = statistics.median(got["decide"])
+    public_median = statistics.median(got["public"])
     return [
         Figure(
             "core.decide per command (mixed story commands)",
@@ -119,6 +128,19 @@ def decide_figures(cfg: Config) -> list[Figure]:
             "≤ 2.0 x baseline",
             lambda m, b, r: r is not None and r <= 2.0,
             note=mixed,
+        ),
+        Figure(
+            "core.decide through transitions' public trigger path",
+            "µs",
+            got["public"],
+            "transitions: one shared machine, bare trigger",
+            got["bare"],
+            "informative (the way docs/decisions.md turned down)",
+            note=(
+                "core.decide with core.machine.move replaced by Event.trigger on the library's "
+                f"shared machine; {public_median / decide_median:.2f} x core.decide as it is "
+                f"({public_median - decide_median:+.1f} µs per command)"
+            ),
         ),
         Figure(
             "core.decide vs python-statemachine",
