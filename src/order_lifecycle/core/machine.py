@@ -8,9 +8,10 @@ nothing per order. ``MachineError`` never escapes: it becomes
 
 A move does not go through ``Event.trigger``, ``transitions``' public trigger path: it
 runs the machine's own ``Transition.execute`` on a route looked up in advance, which
-costs less per command (``docs/decisions.md``, "The transitions engine"). What
-it relies on beyond that public path, each pinned by ``tests/unit/test_machine.py`` so a
-``transitions`` upgrade that changes it fails there, by name:
+costs about 4 µs less per command, a quarter of ``decide`` (``docs/decisions.md``, "The
+transitions engine", has the figures). What it relies on beyond that public path, each
+pinned by ``tests/unit/test_machine.py`` so that a ``transitions`` upgrade that changes
+it fails there, by name:
 
 - ``Machine.events`` (trigger name to ``Event``), ``Event.transitions`` (source name to
   its ``Transition`` list, in the order added), ``Transition.dest``,
