@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import ast
 import gc
+import inspect
 import pathlib
 import weakref
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 import pytest
+import transitions
+from transitions import MachineError
+from transitions.core import EventData, Transition
 
 import order_lifecycle.core
-from order_lifecycle import Action, ActionNotAvailable, LifecycleDefinitionError, OrderState, core
+from order_lifecycle import (
+    Action,
+    ActionNotAvailable,
+    LifecycleDefinitionError,
+    OrderState,
+    Timer,
+    core,
+)
 from order_lifecycle.core import machine as m
 from order_lifecycle.core.table import RULES, RULES_BY_ACTION
 
@@ -71,13 +84,180 @@ def test_the_machine_is_built_once_and_holds_no_orders() -> None:
     assert machine.models == []
 
 
-def test_transitions_moves_an_unregistered_cursor() -> None:
-    """Pins the transitions behaviour we rely on: ``Event.trigger`` works on any object with
-    a ``state`` attribute, sets the destination on it and does not register it."""
+def test_move_moves_an_unregistered_cursor() -> None:
+    """``move`` reaches the destination (the one chosen, for ``resolve``), keeps the state
+    on an internal transition, and leaves the machine without models."""
     assert m.move(OrderState.pending, Action.accept) is OrderState.accepted
     assert m.move(OrderState.disputed, Action.resolve, OrderState.revision) is OrderState.revision
     assert m.move(OrderState.delivered, Action.say) is OrderState.delivered
+    assert m.move(OrderState.accepted, Timer.delivery_due) is OrderState.accepted
     assert m.machine().models == []
+
+
+# What ``move`` relies on in ``transitions`` beyond its public trigger path (the module's
+# docstring lists it; docs/decisions.md says why). Each test names the part it pins, so a
+# ``transitions`` upgrade that changes one fails here, saying which.
+
+PINNED = "core/machine.py relies on it (docs/decisions.md, 'The transitions engine')"
+
+
+class _Model:
+    """A bare model: what ``move`` hands the machine (a ``state`` attribute only)."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def _route(trigger: str, source: str, dest: str | None) -> tuple[Any, Any]:
+    """The ``Event`` and the ``Transition`` of (trigger, source, dest), read as ``move``
+    reads them: ``Machine.events``, then ``Event.transitions`` by source name."""
+    event = m.machine().events[trigger]
+    found = [t for t in event.transitions[source] if t.dest == dest]
+    assert len(found) == 1, f"no single {trigger} transition {source} -> {dest}: {PINNED}"
+    return event, found[0]
+
+
+def _data(event: Any, source: str, model: _Model, kwargs: dict[str, Any]) -> Any:
+    """The event data ``move`` builds: by position, from the route."""
+    machine = m.machine()
+    return EventData(machine.get_state(source), event, event.machine, model, (), kwargs)
+
+
+def test_transitions_event_data_takes_its_fields_by_position() -> None:
+    """``EventData(state, event, machine, model, args, kwargs)``: ``move`` builds it by
+    position (a keyword call costs 0.2 µs more per command)."""
+    assert EventData is transitions.EventData, f"transitions.core.EventData moved: {PINNED}"
+    params = list(inspect.signature(EventData.__init__).parameters)
+    assert params == ["self", "state", "event", "machine", "model", "args", "kwargs"], (
+        f"transitions.core.EventData's parameters are now {params[1:]}: {PINNED}"
+    )
+    machine = m.machine()
+    fields = (machine.get_state("pending"), machine.events["accept"], machine, _Model("pending"))
+    data = EventData(*fields, ("a",), {"k": 1})
+    got = (data.state, data.event, data.machine, data.model, data.args, data.kwargs)
+    assert got == (*fields, ("a",), {"k": 1}), f"EventData's attributes: {PINNED}"
+
+
+def test_transitions_machine_exposes_its_events_and_transitions() -> None:
+    """``Machine.events`` maps trigger names to ``Event``s; ``Event.machine`` is the
+    machine; ``Event.transitions`` maps each source name to its ``Transition``s (with
+    ``source`` and ``dest`` names, ``None`` for an internal one), a multi-destination
+    action's in the table's order; ``Machine.get_state(name)`` is the ``State``."""
+    machine = m.machine()
+    events = machine.events
+    assert isinstance(events, Mapping), f"Machine.events is a {type(events)}: {PINNED}"
+    for rule in RULES:
+        if not rule.sources:
+            continue
+        event = events[rule.action.value]
+        assert event.machine is machine, f"Event.machine: {PINNED}"
+        assert set(event.transitions) == {s.value for s in rule.sources}, (
+            f"Event.transitions of {rule.action}: {PINNED}"
+        )
+        for source, found in event.transitions.items():
+            assert all(isinstance(t, Transition) and t.source == source for t in found), (
+                f"Event.transitions[{source!r}] of {rule.action}: {PINNED}"
+            )
+            dests = [None] if rule.stays else [d.value for d in rule.dests]
+            assert [t.dest for t in found] == dests, f"Transition.dest of {rule.action}: {PINNED}"
+    for state in OrderState:
+        assert machine.get_state(state.value).name == state.value, f"get_state: {PINNED}"
+
+
+def test_transitions_execute_moves_a_model_it_never_registers() -> None:
+    """``Transition.execute(event_data)`` returns ``True`` and sets the destination's
+    name (a ``str``) on the model's ``state`` attribute; the model is not registered."""
+    params = list(inspect.signature(Transition.execute).parameters)
+    assert params == ["self", "event_data"], f"Transition.execute{params}: {PINNED}"
+    machine = m.machine()
+    assert machine.model_attribute == "state", f"Machine.model_attribute: {PINNED}"
+    event, transition = _route("accept", "pending", "accepted")
+    model = _Model("pending")
+    assert transition.execute(_data(event, "pending", model, {"target": None})) is True
+    assert type(model.state) is str, f"execute set {model.state!r}: {PINNED}"
+    assert model.state == "accepted", f"Transition.execute left {model.state!r}: {PINNED}"
+    assert machine.models == [], f"Transition.execute registered the model: {PINNED}"
+    assert not hasattr(model, "accept"), f"Transition.execute decorated the model: {PINNED}"
+
+
+def test_transitions_execute_keeps_the_state_of_an_internal_transition() -> None:
+    """A transition without a destination (``say``, the ``delivery_due`` notice) runs
+    and leaves the model's state as it was."""
+    for trigger, source in (("say", "delivered"), ("delivery_due", "accepted")):
+        event, transition = _route(trigger, source, None)
+        model = _Model(source)
+        assert transition.execute(_data(event, source, model, {"target": None})) is True
+        assert model.state == source, f"an internal {trigger} moved to {model.state}: {PINNED}"
+
+
+def test_transitions_execute_passes_the_kwargs_to_the_conditions() -> None:
+    """With ``send_event=False`` the conditions get the event data's ``args`` and
+    ``kwargs`` (``resolve`` reads ``target`` from them) and leave them as they were; a
+    failing condition makes ``execute`` return ``False`` and change nothing."""
+    assert m.machine().send_event is False
+    event, transition = _route("resolve", "disputed", "revision")
+    model = _Model("disputed")
+    assert transition.execute(_data(event, "disputed", model, {"target": "complete"})) is False
+    assert model.state == "disputed", f"a failed condition still moved the model: {PINNED}"
+    kwargs = {"target": "revision"}
+    assert transition.execute(_data(event, "disputed", model, kwargs)) is True
+    assert model.state == "revision", f"the condition did not see target=revision: {PINNED}"
+    # ``move`` shares one kwargs dictionary between all firings of a route.
+    assert kwargs == {"target": "revision"}, f"Transition.execute changed the kwargs: {PINNED}"
+
+
+def test_the_machine_has_no_callbacks_only_event_trigger_would_run() -> None:
+    """``move`` calls ``Transition.execute`` where ``Event.trigger`` would also run the
+    machine's ``prepare_event``, ``finalize_event`` and ``on_exception`` callbacks and its
+    queue: the machine has none, so skipping them changes nothing."""
+    machine = m.machine()
+    assert list(machine.prepare_event) == [], f"Machine.prepare_event: {PINNED}"
+    assert list(machine.finalize_event) == [], f"Machine.finalize_event: {PINNED}"
+    assert list(machine.on_exception) == [], f"Machine.on_exception: {PINNED}"
+    assert machine.has_queue is False, f"Machine.has_queue: {PINNED}"
+
+
+def _moved(
+    state: OrderState, trigger: Action | Timer, target: OrderState | None
+) -> OrderState | str:
+    """Where ``move`` ends, or ``"refused"``."""
+    try:
+        return m.move(state, trigger, target)
+    except ActionNotAvailable:
+        return "refused"
+
+
+def _triggered(event: Any, state: OrderState, target: OrderState | None) -> OrderState | str:
+    """Where ``transitions``' public ``Event.trigger`` ends, or ``"refused"``."""
+    model = _Model(state.value)
+    try:
+        moved = event.trigger(model, target=target)
+    except MachineError:
+        return "refused"
+    return OrderState(model.state) if moved else "refused"
+
+
+def test_move_reaches_what_the_public_trigger_reaches() -> None:
+    """Every (trigger, state, target) ``decide`` and ``fire`` can ask for: ``move`` ends
+    where ``transitions``' own ``Event.trigger`` on the same machine ends, or both
+    refuse (``move`` by ``ActionNotAvailable``, ``transitions`` by ``MachineError`` or by
+    returning ``False``)."""
+    compared = moved = 0
+    for name, event in m.machine().events.items():
+        trigger = Action(name) if name in Action.__members__ else Timer(name)
+        several = isinstance(trigger, Action) and len(RULES_BY_ACTION[trigger].dests) > 1
+        targets: list[OrderState | None] = [None, *OrderState] if several else [None]
+        for state in OrderState:
+            for target in targets:
+                ours, theirs = _moved(state, trigger, target), _triggered(event, state, target)
+                assert ours == theirs, (
+                    f"{trigger} from {state} to {target}: move gives {ours}, "
+                    f"Event.trigger {theirs}: {PINNED}"
+                )
+                compared += 1
+                moved += ours != "refused"
+    assert compared > 150
+    assert moved > 30
 
 
 def test_machine_errors_become_action_not_available() -> None:

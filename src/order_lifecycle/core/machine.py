@@ -1,10 +1,27 @@
 """The ``transitions`` machine, compiled once per process from the table.
 
-One machine serves every order. An order is plain data: to move one, the machine is
-triggered on a throw-away cursor that holds only the state name. The machine is built
-with no model and never gets one (no ``add_model``), so it keeps no reference to any
-order and costs nothing per order. ``MachineError`` never escapes: it becomes
+One machine serves every order. An order is plain data: to move one, the machine acts on
+a throw-away cursor that holds only the state name. The machine is built with no model
+and never gets one (no ``add_model``), so it keeps no reference to any order and costs
+nothing per order. ``MachineError`` never escapes: it becomes
 :class:`~order_lifecycle.errors.ActionNotAvailable`.
+
+A move does not go through ``Event.trigger``, ``transitions``' public trigger path: it
+runs the machine's own ``Transition.execute`` on a route looked up in advance, which
+costs about 4 µs less per command, a quarter of ``decide`` (``docs/decisions.md``, "The
+transitions engine", has the figures). What it relies on beyond that public path, each
+pinned by ``tests/unit/test_machine.py`` so that a ``transitions`` upgrade that changes
+it fails there, by name:
+
+- ``Machine.events`` (trigger name to ``Event``), ``Event.transitions`` (source name to
+  its ``Transition`` list, in the order added), ``Transition.dest``,
+  ``Machine.get_state(name)``, ``Event.machine``;
+- ``transitions.core.EventData(state, event, machine, model, args, kwargs)``, built by
+  position;
+- ``Transition.execute(event_data) -> bool``: calls the conditions with the event data's
+  ``args`` and ``kwargs`` (``send_event=False``), sets the destination's name on the
+  model's ``state`` attribute (not for an internal transition), returns ``False`` and
+  changes nothing when a condition fails, and never registers the model.
 """
 
 from __future__ import annotations
@@ -182,23 +199,18 @@ def _routes() -> dict[tuple[str, str, str | None], tuple[Any, Any, Any, Any, dic
 _STATES: Final = {s.value: s for s in OrderState}
 
 
-def attach(state: OrderState) -> _Cursor:
-    """What the machine acts on for an order: a cursor holding its state, nothing else.
-
-    O(1) and kept by nobody: the machine never registers it (no ``add_model``)."""
-    return _Cursor(state)
-
-
 def move(
     state: OrderState, trigger: Action | Timer, target: OrderState | None = None
 ) -> OrderState:
     """Fire ``trigger`` from ``state`` on the shared machine; return the state it reached.
 
     ``target`` picks the destination of an action that has several (``resolve``). The
-    machine's own ``Transition.execute`` runs (conditions, callbacks, the state change on
-    the cursor); the event's dispatch is a precomputed lookup, and a trigger the machine
-    has no transition for is ``ActionNotAvailable`` (where ``transitions`` would raise
-    ``MachineError``).
+    order is attached to the machine as a new cursor holding its state (O(1); nothing
+    keeps it). The machine's own ``Transition.execute`` runs (conditions, callbacks, the
+    state change on the cursor); the event's dispatch is a precomputed lookup, and a
+    trigger the machine has no transition for is ``ActionNotAvailable`` (where
+    ``transitions`` would raise ``MachineError``). The result is what ``Event.trigger``
+    would reach (``tests/unit/test_machine.py`` checks every route both ways).
     """
     # String enums hash and compare as their values: they are the routes' keys as they are.
     route = (_ROUTES or _routes()).get((trigger, state, target))
@@ -207,7 +219,7 @@ def move(
             str(trigger), f"The order is {state}; {trigger} cannot start from there."
         )
     event, transition, source, make_data, kwargs = route
-    cursor = _Cursor(state)  # what attach() returns, made here to save a call
+    cursor = _Cursor(state)  # the order, attached: all the machine ever sees of it
     # The keyword arguments are shared by every firing of this route: neither the machine
     # nor the conditions (``_goes_to``) change them.
     data = make_data(source, event, event.machine, cursor, (), kwargs)

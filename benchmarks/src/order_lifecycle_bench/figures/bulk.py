@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
-
-from benchmarks.stories import T0, as_write, attachment, listing
 from order_lifecycle import core
 from order_lifecycle.adapters import rows
 from order_lifecycle.core.api import Decision
 from order_lifecycle.ports import Write
+
+from order_lifecycle_bench.stories import T0, as_write, attachment, listing
 
 if TYPE_CHECKING:
     import psycopg

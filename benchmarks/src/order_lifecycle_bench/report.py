@@ -1,6 +1,7 @@
 """Put the figures of a ``results.json`` into ``docs/performance.md`` (between markers).
 
-Usage: ``python benchmarks/report.py [benchmarks/results.json] [docs/performance.md]``.
+Usage: ``python -m order_lifecycle_bench.report [benchmarks/results.json]
+[docs/performance.md]``.
 Rewrites the part of the page between ``<!-- bench:results:start -->`` and
 ``<!-- bench:results:end -->``: machine, versions, date, run time and the table.
 """
@@ -12,17 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-HERE = Path(__file__).resolve().parent
+from order_lifecycle_bench.harness import PROJECT, REPO, fmt_number
+
 START: Final = "<!-- bench:results:start -->"
 END: Final = "<!-- bench:results:end -->"
 
 
 def _num(value: object) -> str:
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:  # run as a script: make the package importable
-        sys.path.insert(0, str(root))
-    from benchmarks.harness import fmt_number
-
     return fmt_number(float(value)) if isinstance(value, (int, float)) else "-"
 
 
@@ -89,8 +86,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[0]) if argv else HERE / "results.json"
-    page = Path(argv[1]) if len(argv) > 1 else HERE.parent / "docs" / "performance.md"
+    source = Path(argv[0]) if argv else PROJECT / "results.json"
+    page = Path(argv[1]) if len(argv) > 1 else REPO / "docs" / "performance.md"
     results = json.loads(source.read_text())
     text = page.read_text()
     if START not in text or END not in text:

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pendulum
-
-from benchmarks.baselines.sql_floor import FloorCommand
-from benchmarks.figures.bulk import Template, pattern
-from benchmarks.stories import as_write, listing
 from order_lifecycle import Actor, OrderDesk, core
 from order_lifecycle.adapters import rows
 from order_lifecycle.core.api import Decision
 from order_lifecycle.ports import Write
+
+from order_lifecycle_bench.baselines.sql_floor import FloorCommand
+from order_lifecycle_bench.figures.bulk import Template, pattern
+from order_lifecycle_bench.stories import as_write, listing
 
 __all__ = [
     "COMMANDS",

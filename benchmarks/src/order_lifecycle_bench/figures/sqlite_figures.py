@@ -7,12 +7,13 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from benchmarks.baselines.sql_floor import FloorCommand, sqlite_command, sqlite_connect
-from benchmarks.figures import durable
-from benchmarks.harness import Config, Figure, interleaved, percentile
 from order_lifecycle import OrderDesk
 from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.sqlite import SQLiteStore
+
+from order_lifecycle_bench.baselines.sql_floor import FloorCommand, sqlite_command, sqlite_connect
+from order_lifecycle_bench.figures import durable
+from order_lifecycle_bench.harness import Config, Figure, interleaved, percentile
 
 __all__ = ["latency_figures", "sqlite_durable"]
 

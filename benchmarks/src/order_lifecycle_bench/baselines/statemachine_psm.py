@@ -13,7 +13,7 @@ from typing import Any
 
 from statemachine import State, StateMachine
 
-from benchmarks.baselines.table import Move, PlainOrder, apply, guard
+from order_lifecycle_bench.baselines.table import Move, PlainOrder, apply, guard
 
 __all__ = ["OrderMachine", "machine_for", "send"]
 

@@ -20,11 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from benchmarks.harness import Config, Figure, interleaved
+from order_lifecycle_bench.harness import REPO, Config, Figure, interleaved
 
 __all__ = ["startup_figures"]
 
-ROOT: Final = Path(__file__).resolve().parents[2]
 _TIMED: Final = (
     "import time; t = time.perf_counter_ns(); {imports}; print(time.perf_counter_ns() - t)"
 )
@@ -34,7 +33,7 @@ def _import_ms(imports: str) -> Callable[[], float]:
     def run() -> float:
         out = subprocess.run(
             [sys.executable, "-c", _TIMED.format(imports=imports)],
-            cwd=ROOT,
+            cwd=REPO,
             check=True,
             capture_output=True,
             text=True,
@@ -47,7 +46,7 @@ def _import_ms(imports: str) -> Callable[[], float]:
 def _process_ms(code: str) -> Callable[[], float]:
     def run() -> float:
         start = time.perf_counter_ns()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True)
         return (time.perf_counter_ns() - start) / 1e6
 
     return run
@@ -58,7 +57,7 @@ def _cli_ms(argv: list[str]) -> Callable[[], float]:
         start = time.perf_counter_ns()
         subprocess.run(
             [sys.executable, "-m", "order_lifecycle", *argv],
-            cwd=ROOT,
+            cwd=REPO,
             check=True,
             capture_output=True,
         )
@@ -70,7 +69,6 @@ def _cli_ms(argv: list[str]) -> Callable[[], float]:
 def _cli_database(folder: Path) -> list[str]:
     """A SQLite file with one order; the arguments of ``show`` on it."""
     import pendulum
-
     from order_lifecycle import Listing, ManualClock, Money, OrderDesk
 
     url = f"sqlite:///{folder / 'cli.sqlite3'}"

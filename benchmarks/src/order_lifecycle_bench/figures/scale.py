@@ -29,14 +29,14 @@ from typing import Any, Final
 
 import pendulum
 import psycopg
-from psycopg import sql
-
-from benchmarks.figures import bulk
-from benchmarks.figures.postgres_figures import connect, drop_schemas, with_schema
-from benchmarks.harness import Config, Figure
 from order_lifecycle import OrderDesk
 from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.sqlite import SQLiteStore
+from psycopg import sql
+
+from order_lifecycle_bench.figures import bulk
+from order_lifecycle_bench.figures.postgres_figures import connect, drop_schemas, with_schema
+from order_lifecycle_bench.harness import Config, Figure
 
 __all__ = ["PostgresTarget", "SQLiteTarget", "copy_rows", "run_scale", "sqlite_scans"]
 

@@ -1,6 +1,6 @@
 """Where the time goes: cProfile of ``decide``, ``options`` and a durable command.
 
-Usage: ``python benchmarks/hotspots.py [--top N] [--sort tottime|cumulative]
+Usage: ``python -m order_lifecycle_bench.hotspots [--top N] [--sort tottime|cumulative]
 [--only decide|options|sqlite|postgres|inbox|import ...]``. Prints the top functions of each
 (by own time by default), and for the import the modules that take longest
 (``-X importtime``). Not part of ``make bench``: a tool for the library's owners.
@@ -19,7 +19,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from order_lifecycle_bench.harness import REPO
+
 PARTS = ("decide", "options", "sqlite", "postgres", "inbox", "import")
 
 
@@ -44,7 +45,7 @@ def _imports(top: int) -> None:
         capture_output=True,
         text=True,
         check=True,
-        cwd=HERE.parent,
+        cwd=REPO,
     )
     rows: list[tuple[int, int, str]] = []
     for line in done.stderr.splitlines():
@@ -63,13 +64,12 @@ def _imports(top: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if str(HERE.parent) not in sys.path:
-        sys.path.insert(0, str(HERE.parent))
-    from benchmarks.figures import durable
-    from benchmarks.figures.postgres_figures import drop_schemas, pg_unreachable, pg_url
-    from benchmarks.figures.postgres_figures import with_schema as pg_schema
-    from benchmarks.stories import stories
     from order_lifecycle import OrderDesk, core
+
+    from order_lifecycle_bench.figures import durable
+    from order_lifecycle_bench.figures.postgres_figures import drop_schemas, pg_unreachable, pg_url
+    from order_lifecycle_bench.figures.postgres_figures import with_schema as pg_schema
+    from order_lifecycle_bench.stories import stories
 
     parser = argparse.ArgumentParser(description="cProfile hotspots of the library")
     parser.add_argument("--top", type=int, default=10)
@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     if "inbox" in parts:
         from dataclasses import replace
 
-        from benchmarks.figures import bulk
-        from benchmarks.figures.scale import SQLiteTarget
-        from benchmarks.harness import Config
+        from order_lifecycle_bench.figures import bulk
+        from order_lifecycle_bench.figures.scale import SQLiteTarget
+        from order_lifecycle_bench.harness import Config
 
         cfg = replace(Config.smoke(), sizes=(10_000,))
         with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,15 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from benchmarks.baselines.table import STATES, TABLE, Move, PlainOrder, apply, edges, guard
+from order_lifecycle_bench.baselines.table import (
+    STATES,
+    TABLE,
+    Move,
+    PlainOrder,
+    apply,
+    edges,
+    guard,
+)
 
 __all__ = [
     "Cursor",

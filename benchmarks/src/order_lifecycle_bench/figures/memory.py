@@ -1,6 +1,6 @@
 """Memory per order held by the memory adapter, against a ``transitions`` model per order.
 
-Run in a fresh process (``python -m benchmarks.figures.memory ORDERS TRACED BASELINE``),
+Run in a fresh process (``python -m order_lifecycle_bench.figures.memory ORDERS TRACED BASELINE``),
 so that nothing else the benchmarks hold is counted. Orders are built through the core
 and written to a ``MemoryStore`` the way the desk writes them (the order, its events,
 its outbox rows, its participants, its next timer).
@@ -28,22 +28,19 @@ import subprocess
 import sys
 import tracemalloc
 import types
-from pathlib import Path
 from typing import Final
 
 import pendulum
-
-from benchmarks.baselines import transitions_machines as tm
-from benchmarks.baselines.table import PlainOrder
-from benchmarks.harness import Config, Figure
-from benchmarks.stories import T0, as_write, attachment
 from order_lifecycle import Listing, Money, core
 from order_lifecycle.adapters.memory import MemoryStore
 from order_lifecycle.core.api import Decision
 
-__all__ = ["build_orders", "collect", "memory_figures", "start"]
+from order_lifecycle_bench.baselines import transitions_machines as tm
+from order_lifecycle_bench.baselines.table import PlainOrder
+from order_lifecycle_bench.harness import REPO, Config, Figure
+from order_lifecycle_bench.stories import T0, as_write, attachment
 
-ROOT: Final = Path(__file__).resolve().parents[2]
+__all__ = ["build_orders", "collect", "memory_figures", "start"]
 
 
 def _write(store: MemoryStore, before: int, decision: Decision) -> None:
@@ -188,12 +185,12 @@ def start(cfg: Config) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "benchmarks.figures.memory",
+            "order_lifecycle_bench.figures.memory",
             str(cfg.memory_orders),
             str(cfg.memory_traced),
             str(cfg.memory_baseline_orders),
         ],
-        cwd=ROOT,
+        cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,6 +1,7 @@
 """``make bench``: measure every figure against its baseline, print the table, write JSON.
 
-Usage: ``python benchmarks/run.py [--quick] [--only GROUP ...] [--out PATH]``.
+Usage: ``python -m order_lifecycle_bench [--quick] [--only GROUP ...] [--out PATH]``
+(``make bench ARGS="..."`` passes its arguments).
 
 The full run writes ``benchmarks/results.json``; ``--quick`` (fewer rounds, smaller
 datasets) writes ``benchmarks/results-quick.json`` unless ``--out`` says otherwise.
@@ -18,27 +19,30 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 GROUPS = ("startup", "core", "attach", "sqlite", "postgres", "scale", "memory")
 
 
-def _main(argv: list[str] | None = None) -> int:
-    # Run as a script (``python benchmarks/run.py``): the repository root is the package's home.
-    if str(HERE.parent) not in sys.path:
-        sys.path.insert(0, str(HERE.parent))
-    from benchmarks.figures import memory
-    from benchmarks.figures.core_figures import attach_figures, decide_figures, options_figures
-    from benchmarks.figures.postgres_figures import (
+def main(argv: list[str] | None = None) -> int:
+    """Run the groups asked for (all by default), print the table, write the results."""
+    from order_lifecycle_bench.figures import memory
+    from order_lifecycle_bench.figures.core_figures import (
+        attach_figures,
+        decide_figures,
+        options_figures,
+    )
+    from order_lifecycle_bench.figures.postgres_figures import (
         pg_unreachable,
         pg_url,
         postgres_figures,
         server_version,
         skipped_figures,
     )
-    from benchmarks.figures.scale import run_scale
-    from benchmarks.figures.sqlite_figures import sqlite_durable
-    from benchmarks.figures.startup import startup_figures
-    from benchmarks.harness import (
+    from order_lifecycle_bench.figures.scale import run_scale
+    from order_lifecycle_bench.figures.sqlite_figures import sqlite_durable
+    from order_lifecycle_bench.figures.startup import startup_figures
+    from order_lifecycle_bench.harness import (
+        PROJECT,
+        REPO,
         Config,
         Figure,
         Results,
@@ -55,7 +59,7 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = Config.smoke() if args.quick else Config.full()
     groups = args.only or list(GROUPS)
-    out = args.out or HERE / ("results-quick.json" if args.quick else "results.json")
+    out = args.out or PROJECT / ("results-quick.json" if args.quick else "results.json")
 
     began = time.perf_counter()
     figures: list[Figure] = []
@@ -125,9 +129,9 @@ def _main(argv: list[str] | None = None) -> int:
         figures,
         extra={
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "command": "make bench" if not args.quick else "python benchmarks/run.py --quick",
+            "command": "make bench" + (" ARGS=--quick" if args.quick else ""),
             "quick": cfg.quick,
-            "source": source_tree(HERE.parent),
+            "source": source_tree(REPO),
             "seconds": round(total, 1),
             "group_seconds": timings,
             "load_seconds": {k: round(v, 1) for k, v in loads.items()},
@@ -144,4 +148,4 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main())
+    raise SystemExit(main())

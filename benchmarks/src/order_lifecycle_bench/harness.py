@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
+    "PROJECT",
+    "REPO",
     "Config",
     "Figure",
     "Results",
@@ -36,6 +38,12 @@ __all__ = [
     "timed_ns",
     "versions",
 ]
+
+#: The benchmarks' project folder (``benchmarks/``, where ``results.json`` is written) and
+#: the repository whose library they measure. ``make bench`` installs this package
+#: editable, so these are the checkout's folders.
+PROJECT: Final = Path(__file__).resolve().parents[2]
+REPO: Final = PROJECT.parent
 
 #: The packages whose versions every result records.
 PACKAGES: Final = (

@@ -1,4 +1,4 @@
-"""The pure core: ``decide``, ``options`` and attaching an order to the shared machine."""
+"""The pure core: ``decide``, ``options``, and attaching an order to the shared machine."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import statistics
 import time
 from collections.abc import Callable
 
-from benchmarks.baselines import dict_machine
-from benchmarks.baselines import statemachine_psm as psm
-from benchmarks.baselines import transitions_machines as tm
-from benchmarks.baselines.table import PlainOrder
-from benchmarks.harness import Config, Figure, interleaved
-from benchmarks.stories import Step, stories
 from order_lifecycle import Action, OrderState, Timer, core
 from order_lifecycle.core import machine as core_machine
+
+from order_lifecycle_bench.baselines import dict_machine
+from order_lifecycle_bench.baselines import statemachine_psm as psm
+from order_lifecycle_bench.baselines import transitions_machines as tm
+from order_lifecycle_bench.baselines.table import PlainOrder
+from order_lifecycle_bench.figures.public_trigger import decide_through, public_move
+from order_lifecycle_bench.harness import Config, Figure, interleaved
+from order_lifecycle_bench.stories import Step, stories
 
 __all__ = ["attach_figures", "decide_figures", "options_figures"]
 
@@ -51,6 +53,11 @@ def decide_figures(cfg: Config) -> list[Figure]:
             for s in steps:
                 decide(s.order, s.command, actor=s.actor, now=s.now)
         return _per_op(time.perf_counter_ns() - start, count)
+
+    def run_public() -> float:
+        # The same decide, firing the same shared machine through ``Event.trigger``.
+        with decide_through(public_move):
+            return run_decide()
 
     def run_bare() -> float:
         start = time.perf_counter_ns()
@@ -101,6 +108,7 @@ def decide_figures(cfg: Config) -> list[Figure]:
 
     runs: dict[str, Callable[[], float]] = {
         "decide": run_decide,
+        "public": run_public,
         "bare": run_bare,
         "floor": run_floor,
         "psm": run_psm,
@@ -108,6 +116,8 @@ def decide_figures(cfg: Config) -> list[Figure]:
     }
     got = interleaved(runs, rounds=cfg.rounds, warmup=cfg.warmup)
     mixed = f"{len(steps)} commands of {len(walked)} orders, x{LOOPS} per round"
+    decide_median = statistics.median(got["decide"])
+    public_median = statistics.median(got["public"])
     return [
         Figure(
             "core.decide per command (mixed story commands)",
@@ -118,6 +128,19 @@ def decide_figures(cfg: Config) -> list[Figure]:
             "≤ 2.0 x baseline",
             lambda m, b, r: r is not None and r <= 2.0,
             note=mixed,
+        ),
+        Figure(
+            "core.decide through transitions' public trigger path",
+            "µs",
+            got["public"],
+            "transitions: one shared machine, bare trigger",
+            got["bare"],
+            "informative (the way docs/decisions.md turned down)",
+            note=(
+                "core.decide with core.machine.move replaced by Event.trigger on the library's "
+                f"shared machine; {public_median / decide_median:.2f} x core.decide as it is "
+                f"({public_median - decide_median:+.1f} µs per command)"
+            ),
         ),
         Figure(
             "core.decide vs python-statemachine",
@@ -213,10 +236,13 @@ def _blocks(call: Callable[[], None], total: int, blocks: int, per_call: int) ->
 
 
 def attach_figures(cfg: Config) -> list[Figure]:
-    """Attaching an order to the shared machine (``core.machine.attach``: the cursor the
-    machine acts on) per call, over a million in blocks: O(1), and the machine keeps no
-    reference; against a ``Machine`` per order and ``add_model``. Firing a trigger on an
-    attached order (``core.machine.move``) is reported beside it."""
+    """Attaching an order to the shared machine, per order, over a million in blocks:
+    O(1), and the machine keeps no reference; against a ``Machine`` per order and
+    ``add_model``. What the library does to attach an order is what ``core.machine.move``
+    does first on every call: it makes a cursor holding the order's state (the class
+    ``core.machine._Cursor``; ``benchmarks/tests`` check that ``move`` makes exactly one
+    per call and that nothing keeps it). Firing a trigger (the whole ``move``) is
+    reported beside it."""
     steps = [s for story in stories(1) for s in story]
     moves: list[tuple[OrderState, Action | Timer, OrderState | None]] = [
         (
@@ -226,7 +252,7 @@ def attach_figures(cfg: Config) -> list[Figure]:
         )
         for s in steps
     ]
-    attach = core_machine.attach
+    attach = core_machine._Cursor  # what move() makes of each order it moves
     move = core_machine.move
     machine = core_machine.machine()
     states = [state for state, _, _ in moves]
@@ -275,7 +301,7 @@ def attach_figures(cfg: Config) -> list[Figure]:
     built.clear()
     return [
         Figure(
-            "attach an order to the machine (core.machine.attach)",
+            "attach an order to the machine (the cursor core.machine.move makes)",
             "µs",
             attached,
             "transitions: Machine(model=order) per order",
@@ -294,7 +320,7 @@ def attach_figures(cfg: Config) -> list[Figure]:
             },
         ),
         Figure(
-            "fire a trigger on an attached order (core.machine.move)",
+            "fire a trigger on an order (core.machine.move, attaching included)",
             "µs",
             fired,
             "transitions: Machine(model=order) per order",

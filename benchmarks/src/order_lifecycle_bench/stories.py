@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Final
 
 import pendulum
-
-from benchmarks.baselines import dict_machine
-from benchmarks.baselines.table import Move, PlainOrder
 from order_lifecycle import Actor, Attachment, Listing, Money, Order, Role, core
 from order_lifecycle.ports import Notification, Participant, Write
+
+from order_lifecycle_bench.baselines import dict_machine
+from order_lifecycle_bench.baselines.table import Move, PlainOrder
 
 __all__ = [
     "AGENT",

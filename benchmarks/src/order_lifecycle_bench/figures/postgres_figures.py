@@ -18,14 +18,14 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import psycopg
-from psycopg import sql
-
-from benchmarks.baselines.sql_floor import FloorCommand, pg_command
-from benchmarks.figures import durable
-from benchmarks.figures.sqlite_figures import latency_figures
-from benchmarks.harness import Config, Figure, interleaved, skipped
 from order_lifecycle import OrderDesk
 from order_lifecycle.adapters import rows
+from psycopg import sql
+
+from order_lifecycle_bench.baselines.sql_floor import FloorCommand, pg_command
+from order_lifecycle_bench.figures import durable
+from order_lifecycle_bench.figures.sqlite_figures import latency_figures
+from order_lifecycle_bench.harness import Config, Figure, interleaved, skipped
 
 __all__ = [
     "DEFAULT_URL",

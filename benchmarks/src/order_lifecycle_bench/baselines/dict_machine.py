@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from benchmarks.baselines.table import NOTE_REQUIRED, TABLE, Move, PlainOrder, apply, guard
+from order_lifecycle_bench.baselines.table import (
+    NOTE_REQUIRED,
+    TABLE,
+    Move,
+    PlainOrder,
+    apply,
+    guard,
+)
 
 __all__ = ["NotAllowed", "decide"]
 
