@@ -5,7 +5,7 @@ Usage: ``python -m order_lifecycle_bench [--quick] [--only GROUP ...] [--out PAT
 
 The full run writes ``benchmarks/results.json``; ``--quick`` (fewer rounds, smaller
 datasets) writes ``benchmarks/results-quick.json`` unless ``--out`` says otherwise.
-Groups: startup, core, attach, memory, sqlite, postgres. PostgreSQL is found at
+Groups: startup, core, attach, memory, sqlite, postgres, async, scale. PostgreSQL is found at
 ``$ORDER_LIFECYCLE_BENCH_PG`` (else ``$ORDER_LIFECYCLE_TEST_PG``, else
 ``postgresql://postgres@127.0.0.1:5432/test``); without it those figures are skipped.
 """
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-GROUPS = ("startup", "core", "attach", "sqlite", "postgres", "scale", "memory")
+GROUPS = ("startup", "core", "attach", "sqlite", "postgres", "async", "scale", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         Results,
         machine_info,
         print_table,
+        skipped,
         source_tree,
         versions,
     )
@@ -71,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - began:6.1f}s] {text}", file=sys.stderr, flush=True)
 
     url = pg_url()
-    no_pg = pg_unreachable(url) if {"postgres", "scale"} & set(groups) else None
-    if no_pg is None and {"postgres", "scale"} & set(groups):
+    needs_pg = {"postgres", "async", "scale"} & set(groups)
+    no_pg = pg_unreachable(url) if needs_pg else None
+    if no_pg is None and needs_pg:
         extra_versions["postgresql"] = server_version(url)
     background: list[subprocess.Popen[str]] = []
 
@@ -105,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
                 figures += sqlite_durable(cfg, workdir)
             elif group == "postgres":
                 figures += skipped_figures(no_pg, cfg) if no_pg else postgres_figures(cfg, url)
+            elif group == "async":
+                from order_lifecycle_bench.figures.async_figures import async_figures
+
+                if no_pg:
+                    name = "async commands/s, PostgreSQL, 16 concurrent on one event loop"
+                    figures.append(skipped(name, "cmd/s", "≥ 0.70 x baseline", no_pg))
+                else:
+                    figures += async_figures(cfg, url)
             elif group == "scale":
                 scale, took = run_scale(
                     cfg,
