@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Final
 
 import pendulum
-from order_lifecycle import Actor, Attachment, Listing, Money, Order, Role, core
-from order_lifecycle.ports import Notification, Participant, Write
+from order_lifecycle import Actor, Attachment, Listing, Money, Order, core
+from order_lifecycle.desk.writes import write_for
+from order_lifecycle.ports import Write
 
 from order_lifecycle_bench.baselines import dict_machine
 from order_lifecycle_bench.baselines.table import Move, PlainOrder
@@ -57,31 +58,11 @@ def attachment(name: str = "post.png", content: bytes = b"png bytes") -> Attachm
 
 
 def as_write(before: int, decision: core.Decision) -> Write:
-    """What the desk writes for a decision: the order, its events, an outbox row for each
-    party but the actor, the participants of a new order, the next timer."""
-    order = decision.order
-    notes = []
-    for event in decision.events:
-        for user, role in ((order.buyer, Role.buyer), (order.seller, Role.seller)):
-            if user != event.actor.id or role is not event.actor.role:
-                notes.append(Notification(order.id, event.seq, user, role, event.kind))
-    people = (
-        (
-            Participant(order.id, order.buyer, Role.buyer),
-            Participant(order.id, order.seller, Role.seller),
-        )
-        if before == 0
-        else ()
-    )
-    timers = core.due_timers(order)
-    return Write(
-        order=order,
-        events=decision.events,
-        expected_version=before,
-        next_timer_at=timers[0].due_at if timers else None,
-        notifications=tuple(notes),
-        participants=people,
-    )
+    """What the desk writes for a decision on an order at version ``before`` (0: new):
+    the desk's own ``write_for`` (the order, its events, the outbox rows, the
+    participants, the next timer, and the inbox's columns: who the order waits on and
+    its newest chat entry), so loaded data is what the library writes."""
+    return write_for(before, decision, core.DEFAULT_POLICY)
 
 
 @dataclass(frozen=True)
