@@ -92,6 +92,16 @@ _WRITE_TIMER: Final = (
 )
 
 
+#: The feed's positions, taken by a write that moved its order: the counter row stays
+#: locked until the write commits, so positions are handed out in commit order, and a
+#: reader never sees position N+1 committed while N may still commit (a sequence alone
+#: allows that: see docs/decisions.md). ``FROM moved`` makes it conditional on the order
+#: having moved, and orders the locks: the order's row first, then the counter.
+_TAKE_POSITIONS: Final = (
+    ", feed AS (UPDATE feed_position SET last = last + {count} FROM moved RETURNING last)"
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _write_sql(new: bool, counts: tuple[int, int, int, int]) -> str:
     """The statement of a write that inserts ``counts`` rows into events, outbox,
@@ -103,6 +113,17 @@ def _write_sql(new: bool, counts: tuple[int, int, int, int]) -> str:
         names = ", ".join(columns.split())
         row = "(" + ", ".join(f"%s::{kind}" for kind in types.split()) + ")"
         conflict = " ON CONFLICT DO NOTHING" if table == "participants" else ""
+        if table == "events":
+            # Each event's position: the counter's new value, less the events after it.
+            values = ", ".join(row[:-1] + f", {count - i})" for i in range(1, count + 1))
+            picked = ", ".join(f"v.{column}" for column in columns.split())
+            parts.append(_TAKE_POSITIONS.format(count=count))
+            parts.append(  # the library's own table and column names, not input
+                f", c{n} AS (INSERT INTO events ({names}, position)"  # noqa: S608
+                f" SELECT {picked}, feed.last - v.later FROM feed, (VALUES {values})"
+                f" AS v ({names}, later))"
+            )
+            continue
         parts.append(  # the library's own table and column names, not input
             f", c{n} AS (INSERT INTO {table} ({names}) SELECT v.* FROM moved,"  # noqa: S608
             f" (VALUES {', '.join([row] * count)}) AS v ({names}){conflict})"

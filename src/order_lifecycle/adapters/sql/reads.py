@@ -19,7 +19,13 @@ from order_lifecycle.adapters.sql.schema import Dialect
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import OrderNotFound
-from order_lifecycle.ports import ConversationRow, IdempotencyRecord, OutboxRow, Participant
+from order_lifecycle.ports import (
+    ConversationRow,
+    FeedItem,
+    IdempotencyRecord,
+    OutboxRow,
+    Participant,
+)
 
 __all__ = ["AsyncSQLReads", "SQLReads", "Statements"]
 
@@ -32,6 +38,7 @@ class Statements:
 
     load: str
     history: str
+    feed: str
     exists: str
     idempotency: str
     participants: str
@@ -48,6 +55,11 @@ class Statements:
         return cls(
             load=own("SELECT version, doc FROM orders WHERE id = ?"),
             history=own("SELECT doc FROM events WHERE order_id = ? AND seq > ? ORDER BY seq"),
+            # Events written behind the library's back (bulk loads) have no position:
+            # ``>`` leaves them out.
+            feed=own(
+                "SELECT position, doc FROM events WHERE position > ? ORDER BY position LIMIT ?"
+            ),
             exists=own("SELECT 1 FROM orders WHERE id = ?"),
             idempotency=own(
                 "SELECT key, fingerprint, order_id, version FROM idempotency WHERE key = ?"
@@ -116,6 +128,11 @@ class SQLReads:
         if not found and not self._read(self.statements.exists, (order_id,)):
             raise OrderNotFound(order_id)
         return events_from(found)
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """Events after position ``after``, in position (commit) order."""
+        found = self._read(self.statements.feed, (after, limit))
+        return [FeedItem(int(p), serde.load_event(str(doc))) for p, doc in found]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record stored under ``key``, if any."""
