@@ -75,6 +75,7 @@ def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
             "ALTER TABLE outbox DROP COLUMN claimed_until",
             "ALTER TABLE participants DROP COLUMN actor",
             "ALTER TABLE events DROP COLUMN position",
+            "ALTER TABLE events DROP COLUMN written",
             "DROP TABLE feed_position",
             "DELETE FROM schema_version WHERE version > 1",
         ):

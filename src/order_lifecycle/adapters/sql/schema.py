@@ -213,8 +213,9 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     ),
     Migration(
         6,
-        "the event feed: a position per event in commit order (existing events numbered"
-        " by time, each order's in seq order); PostgreSQL's counter of positions",
+        "the event feed: a position per event (existing events numbered by time, each"
+        " order's in seq order); on PostgreSQL, each event's writing transaction and the"
+        " counter of the numbering rounds",
         sqlite=f"""
             ALTER TABLE events ADD COLUMN position INTEGER;
             CREATE TEMP TABLE feed_numbering AS {_NUMBERING};
@@ -225,9 +226,13 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         """,  # noqa: S608 - constant text: the numbering above, no input
         postgres=f"""
             ALTER TABLE events ADD COLUMN position BIGINT;
+            ALTER TABLE events ADD COLUMN written xid8;
+            ALTER TABLE events ALTER COLUMN written SET DEFAULT pg_current_xact_id();
             UPDATE events e SET position = n.position FROM ({_NUMBERING}) n
                 WHERE e.order_id = n.order_id AND e.seq = n.seq;
             CREATE UNIQUE INDEX events_position ON events (position);
+            CREATE INDEX events_unnumbered ON events (written, order_id, seq)
+                WHERE position IS NULL;
             CREATE TABLE feed_position (
                 one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
                 last BIGINT NOT NULL
