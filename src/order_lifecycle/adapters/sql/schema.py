@@ -230,7 +230,8 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             ALTER TABLE events ALTER COLUMN written SET DEFAULT pg_current_xact_id();
             UPDATE events e SET position = n.position FROM ({_NUMBERING}) n
                 WHERE e.order_id = n.order_id AND e.seq = n.seq;
-            CREATE UNIQUE INDEX events_position ON events (position);
+            CREATE UNIQUE INDEX events_position ON events (position)
+                WHERE position IS NOT NULL;
             CREATE INDEX events_unnumbered ON events (written, order_id, seq)
                 WHERE position IS NULL;
             CREATE TABLE feed_position (
