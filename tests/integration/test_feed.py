@@ -4,9 +4,11 @@ PostgreSQL, a write that commits later never takes a position below one already 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import pendulum
 import psycopg
@@ -14,6 +16,7 @@ import pytest
 
 import order_lifecycle
 from order_lifecycle import (
+    AsyncOrderDesk,
     FeedItem,
     Listing,
     ManualClock,
@@ -207,7 +210,7 @@ def test_an_event_that_commits_late_comes_after_those_already_read(pg_schema_url
         held = psycopg.connect(base)
         held.execute(f'SET search_path TO "{query.split("schema=", 1)[1]}"')
         held.commit()
-        statement, params = postgres._statement(first)
+        statement, params = postgres.write_statement(first)
         assert held.execute(statement, params).fetchone() == (1,)  # not committed yet
         store.write(second)  # nothing waits for the open write
         seen = store.feed(start, 10)
@@ -264,3 +267,60 @@ def test_a_refused_write_leaves_no_gap(pg_schema_url: str) -> None:
         ]
     finally:
         store.close()
+
+
+# -- the async desk, and a desk bound to the host's transaction ----------------------
+
+
+def test_the_async_desk_reads_the_same_feed(url: str) -> None:
+    """``AsyncOrderDesk.feed``: orders placed at once on the event loop, each event once,
+    as the synchronous desk reads them; the same refusals."""
+
+    async def story() -> list[FeedItem]:
+        async with await AsyncOrderDesk.open(url, clock=ManualClock(T0)) as desk:
+            placed = await asyncio.gather(
+                *(desk.place(buyer=f"b{n}", seller="bob", listing=LISTING) for n in range(6))
+            )
+            await asyncio.gather(*(desk.accept(o.id, by="bob") for o in placed))
+            with pytest.raises(ValidationError):
+                await desk.feed(limit=0)
+            items = await desk.feed()
+            assert await desk.feed(after=items[2].position, limit=2) == items[3:5]
+            assert _strictly_increasing(items)
+            assert sorted((i.event.order_id, i.event.seq) for i in items) == sorted(
+                (o.id, seq) for o in placed for seq in (1, 2)
+            )
+            return items
+
+    items = asyncio.run(story())
+    if url != "memory://":
+        with OrderDesk.open(url) as desk:
+            assert desk.feed() == items
+
+
+def _host_connection(url: str) -> Any:
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None)
+        conn.execute("BEGIN")
+        return conn
+    return psycopg.connect(url.partition("?")[0])  # a transaction opens with the first statement
+
+
+def test_a_bound_desk_writes_into_the_feed_when_the_host_commits(durable_url: str) -> None:
+    """Events a bound desk writes reach the feed with the host's commit, and a host's
+    rollback leaves neither events nor a gap in the positions."""
+    with OrderDesk.open(durable_url, clock=ManualClock(T0)) as desk:
+        host = _host_connection(durable_url)
+        try:
+            desk.bound(host).place(buyer="alice", seller="bob", listing=LISTING, order_id="x")
+            host.rollback()
+            if durable_url.startswith("sqlite"):
+                host.execute("BEGIN")
+            assert desk.feed() == []
+            desk.bound(host).place(buyer="alice", seller="bob", listing=LISTING, order_id="y")
+            assert desk.feed() == []  # not committed yet
+            host.commit()
+        finally:
+            host.close()
+        desk.place(buyer="carl", seller="bob", listing=LISTING, order_id="z")
+        assert [(i.position, i.event.order_id) for i in desk.feed()] == [(1, "y"), (2, "z")]

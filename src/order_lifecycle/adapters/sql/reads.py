@@ -93,6 +93,11 @@ def events_from(found: Sequence[tuple[Any, ...]]) -> list[Event]:
     return [serde.load_event(str(r[0])) for r in found]
 
 
+def items_from(found: Sequence[tuple[Any, ...]]) -> list[FeedItem]:
+    """The feed items of ``feed`` rows."""
+    return [FeedItem(int(p), serde.load_event(str(doc))) for p, doc in found]
+
+
 def record_from(found: Sequence[tuple[Any, ...]]) -> IdempotencyRecord | None:
     """The record of an ``idempotency`` row, if any."""
     if not found:
@@ -130,9 +135,8 @@ class SQLReads:
         return events_from(found)
 
     def feed(self, after: int, limit: int) -> list[FeedItem]:
-        """Events after position ``after``, in position (commit) order."""
-        found = self._read(self.statements.feed, (after, limit))
-        return [FeedItem(int(p), serde.load_event(str(doc))) for p, doc in found]
+        """Events after position ``after``, in position order."""
+        return items_from(self._read(self.statements.feed, (after, limit)))
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record stored under ``key``, if any."""
@@ -186,6 +190,10 @@ class AsyncSQLReads:
         if not found and not await self._read(self.statements.exists, (order_id,)):
             raise OrderNotFound(order_id)
         return events_from(found)
+
+    async def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """As ``SQLReads.feed``."""
+        return items_from(await self._read(self.statements.feed, (after, limit)))
 
     async def idempotency(self, key: str) -> IdempotencyRecord | None:
         """As ``SQLReads.idempotency``."""
