@@ -51,7 +51,7 @@ from order_lifecycle.errors import (
 if TYPE_CHECKING:  # imported on first use below: `import order_lifecycle` stays fast
     from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
     from order_lifecycle.desk import CX_TEAM, AsyncOrderDesk, OrderDesk
-    from order_lifecycle.ports import Envelope, Notifier
+    from order_lifecycle.ports import Envelope, FeedItem, Notifier
     from order_lifecycle.views import ChatEntry, Conversation, OrderView, RelayReport
 
 __version__ = "0.1.0"
@@ -60,6 +60,7 @@ _LAZY = {
     "AsyncOrderDesk": "order_lifecycle.desk",
     "CX_TEAM": "order_lifecycle.desk",
     "Envelope": "order_lifecycle.ports",
+    "FeedItem": "order_lifecycle.ports",
     "Notifier": "order_lifecycle.ports",
     "OrderView": "order_lifecycle.views",
     "OrderDesk": "order_lifecycle.desk",
@@ -109,6 +110,7 @@ __all__ = [
     "DueTimer",
     "Envelope",
     "Event",
+    "FeedItem",
     "InfoRequest",
     "LifecycleDefinitionError",
     "Listing",

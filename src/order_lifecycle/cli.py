@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import decimal
+import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
@@ -21,6 +23,7 @@ from order_lifecycle.jsonview import (
     conversation_json,
     entry_json,
     event_json,
+    feed_item_json,
     option_json,
 )
 
@@ -72,6 +75,21 @@ def _count(text: str) -> int:
     if not 0 <= value <= 1_000_000:
         raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1,000,000")
     return value
+
+
+def _bounded(kind: Callable[[str], Any], low: Any, high: Any, what: str) -> Callable[[str], Any]:
+    """An option value of ``kind`` between ``low`` and ``high``."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be between {low:,} and {high:,}")
+        return value
+
+    return parse
 
 
 class _Request(argparse.Action):
@@ -248,6 +266,34 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     inbox = command("inbox", "your conversations, newest first", who=True)
     inbox.add_argument("--tz", default="UTC")
     with_id("history", "the order's events, oldest first", who=False)
+    feed = command("feed", "every event of every order after a position, in commit order")
+    feed.add_argument(
+        "--after",
+        type=_bounded(int, 0, 2**63 - 1, "a whole number"),
+        default=0,
+        metavar="N",
+        help="start after this position (default 0: from the first event)",
+    )
+    feed.add_argument(
+        "--limit",
+        type=_bounded(int, 1, 10_000, "a whole number"),
+        default=100,
+        metavar="N",
+        help="at most N events per read (default 100)",
+    )
+    feed.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep reading new events as they commit, until interrupted (Ctrl-C); "
+        "with --json one JSON object per line",
+    )
+    feed.add_argument(
+        "--interval",
+        type=_bounded(float, 0.05, 60.0, "a number of seconds"),
+        default=1.0,
+        metavar="SECONDS",
+        help="with --follow, the pause when there is nothing new (default 1)",
+    )
     tick = command("tick", "fire the timers that are due")
     tick.add_argument("--limit", type=_count, default=1000)
     relay = command("relay", "deliver pending notifications")
@@ -475,6 +521,42 @@ def _history(args: argparse.Namespace, out: Out) -> None:
     _events(out, events, f"history of {args.id}", one_order=True)
 
 
+def _feed_line(item: Any, as_json: bool) -> str:
+    """One feed item on a line: JSON (``{position, event}``), or text for people."""
+    if as_json:
+        return json.dumps(feed_item_json(item), ensure_ascii=False) + "\n"
+    event = item.event
+    return (
+        f"{item.position}  {event.at.isoformat()}  {event.order_id} #{event.seq}  "
+        f"{event.kind} by {event.actor} → {event.state.value}\n"
+    )
+
+
+def _feed(args: argparse.Namespace, out: Out) -> None:
+    """``feed``: one read; with ``--follow``, read again from the last position (a pause
+    of ``--interval`` when nothing came) until interrupted, each line flushed as it comes."""
+    with _open(args) as desk:
+        if not args.follow:
+            items = desk.feed(after=args.after, limit=args.limit)
+            if out.as_json:
+                out.json([feed_item_json(item) for item in items])
+            else:
+                out.stream.writelines(_feed_line(item, False) for item in items)
+            return
+        after = args.after
+        try:
+            while True:
+                items = desk.feed(after=after, limit=args.limit)
+                for item in items:
+                    out.stream.write(_feed_line(item, out.as_json))
+                    out.stream.flush()
+                    after = item.position
+                if len(items) < args.limit:
+                    time.sleep(args.interval)
+        except KeyboardInterrupt:  # Ctrl-C is how following ends: not an error
+            return
+
+
 def _tick(args: argparse.Namespace, out: Out) -> None:
     if args.limit < 1:
         raise UsageError("tick: --limit must be at least 1")
@@ -556,6 +638,7 @@ HANDLERS: Final[dict[str, Callable[[argparse.Namespace, Out], None]]] = {
     "chat": _chat,
     "inbox": _inbox,
     "history": _history,
+    "feed": _feed,
     "tick": _tick,
     "relay": _relay,
     "diagram": _diagram,

@@ -15,12 +15,14 @@ from order_lifecycle import serde
 from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Order
+from order_lifecycle.ports import FeedItem
 from order_lifecycle.views import ChatEntry, Conversation
 
 __all__ = [
     "conversation_json",
     "entry_json",
     "event_json",
+    "feed_item_json",
     "file_json",
     "option_json",
     "order_json",
@@ -136,6 +138,11 @@ def event_json(event: Event) -> dict[str, Any]:
     data["actor"] = str(event.actor)
     data["actor_role"] = event.actor.role.value
     return data
+
+
+def feed_item_json(item: FeedItem) -> dict[str, Any]:
+    """A feed item as JSON: ``{position, event}``, the event as :func:`event_json`."""
+    return {"position": item.position, "event": event_json(item.event)}
 
 
 def option_json(option: ActionOption) -> dict[str, Any]:

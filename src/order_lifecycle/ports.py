@@ -21,6 +21,7 @@ __all__ = [
     "ChatStore",
     "ConversationRow",
     "Envelope",
+    "FeedItem",
     "IdempotencyRecord",
     "Notification",
     "Notifier",
@@ -55,6 +56,19 @@ class IdempotencyRecord:
     fingerprint: str
     order_id: str
     version: int
+
+
+@attrs.frozen
+class FeedItem:
+    """One event of the store-wide feed, at its ``position``.
+
+    Positions grow strictly with commit order across every order of the store: a
+    consumer that asks for the events after the last position it saw never misses one
+    committed later, nor sees one twice (``OrderDesk.feed``).
+    """
+
+    position: int
+    event: Event
 
 
 @attrs.frozen
@@ -99,6 +113,12 @@ class OrderStore(Protocol):
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record stored under ``key``, if any."""
+        ...
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """Up to ``limit`` events of every order with a position above ``after``, in
+        position order. Positions are given in commit order: once an event at position
+        N is readable, no event at a position below N can still be committed."""
         ...
 
     def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:

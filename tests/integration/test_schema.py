@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
             "ALTER TABLE orders DROP COLUMN last_entry",
             "ALTER TABLE outbox DROP COLUMN claimed_until",
             "ALTER TABLE participants DROP COLUMN actor",
+            "ALTER TABLE events DROP COLUMN position",
+            "ALTER TABLE events DROP COLUMN written",
+            "DROP TABLE feed_position",
             "DELETE FROM schema_version WHERE version > 1",
         ):
             conn.execute(statement)
@@ -97,7 +101,17 @@ def test_both_dialects_share_one_numbering() -> None:
 
 
 def _check_the_previous_release(desk: OrderDesk) -> None:
-    """The fixture's orders read, the inbox counts as before, and commands and timers run."""
+    """The fixture's orders read, the inbox counts as before, and commands and timers run;
+    its events are in the feed, numbered in a stable order, and new ones follow them."""
+    before = desk.feed(limit=1000)
+    # Every legacy event has the same instant: order id, then seq.
+    assert [(i.event.order_id, i.event.seq) for i in before] == sorted(
+        (e.order_id, e.seq)
+        for order_id in {i.event.order_id for i in before}
+        for e in desk.history(order_id)
+    )
+    assert [i.position for i in before] == list(range(1, len(before) + 1))
+    assert len(before) == 13
     assert desk.get("legacy-pending").state is OrderState.pending
     assert desk.get("legacy-delivered").state is OrderState.delivered
     assert desk.get("legacy-disputed").state is OrderState.disputed
@@ -117,6 +131,15 @@ def _check_the_previous_release(desk: OrderDesk) -> None:
     fired = desk.tick()
     assert sorted(e.kind for e in fired) == ["delivery_date_passed", "order_auto_completed"]
     assert desk.get("legacy-delivered").state is OrderState.complete
+    after = desk.feed(limit=1000)
+    assert after[: len(before)] == before
+    assert [i.event for i in after[len(before) :]] == [
+        desk.history("legacy-pending")[1],
+        desk.history("legacy-disputed")[6],
+        *fired,
+    ]
+    positions = [i.position for i in after]
+    assert all(a < b for a, b in itertools.pairwise(positions))
 
 
 def test_a_sqlite_database_of_the_previous_release_migrates_in_place(tmp_path: Path) -> None:

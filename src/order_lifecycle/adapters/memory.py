@@ -20,6 +20,7 @@ from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
 from order_lifecycle.ports import (
     ConversationRow,
+    FeedItem,
     IdempotencyRecord,
     Notification,
     OutboxRow,
@@ -37,6 +38,9 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._orders: dict[str, Order] = {}
         self._events: dict[str, tuple[Event, ...]] = {}  # exact-size tuples: less memory
+        # Every event of every order in write order: an event's feed position is its
+        # index + 1 (written under the lock, so positions follow commit order).
+        self._feed: list[Event] = []
         self._next_timer: dict[str, pendulum.DateTime] = {}
         # A heap of (due, order_id); entries whose due no longer matches are skipped.
         self._due: list[tuple[pendulum.DateTime, str]] = []
@@ -69,6 +73,7 @@ class MemoryStore:
                 self._orders[order.id] = order
                 self._waiting[order.id] = write.waiting
                 self._events[order.id] = self._events.get(order.id, ()) + write.events
+                self._feed.extend(write.events)
                 for note in write.notifications:
                     self._outbox.append(note)
                 for person in write.participants:
@@ -110,6 +115,12 @@ class MemoryStore:
         """The record stored under ``key``."""
         with self._lock:
             return self._keys.get(key)
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """Events in write order from position ``after + 1``: positions are list indexes."""
+        with self._lock:
+            found = self._feed[after : after + limit]
+        return [FeedItem(after + n, event) for n, event in enumerate(found, 1)]
 
     def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
         """Pop the soonest due order (lazily skipping stale heap entries) and fire it."""

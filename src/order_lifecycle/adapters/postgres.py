@@ -36,7 +36,7 @@ from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.adapters.urls import mask_url
 from order_lifecycle.core.model import Attachment, Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
-from order_lifecycle.ports import ConversationRow, OutboxRow, Write
+from order_lifecycle.ports import ConversationRow, FeedItem, OutboxRow, Write
 
 try:
     import psycopg
@@ -132,6 +132,31 @@ def write_statement(write: Write) -> tuple[str, list[object]]:
     counts = (len(children[0]), len(children[1]), len(children[2]), len(children[3]))
     return _write_sql(new, counts), params
 
+
+# The feed's positions are given by the readers, not the writers: a write inserts its
+# events without one (nothing more on the command's path); a feed read first numbers the
+# events committed since the last numbering, in one transaction holding the counter row's
+# lock, then reads. Rounds of numbering follow one another, each above the last, and an
+# event still to commit is invisible to a round, so it gets a position above every
+# position any reader saw before: none is skipped (a sequence drawn by the writers would
+# let a later number commit, and be read, before an earlier one; see docs/decisions.md).
+UNNUMBERED: Final = "SELECT 1 FROM events WHERE position IS NULL LIMIT 1"
+LOCK_COUNTER: Final = "SELECT last FROM feed_position FOR UPDATE"
+#: Run after the lock is held, so its snapshot sees every round before it. Within a round
+#: events go by their writing transaction (``written``, an xid8: in the order the writes
+#: began), then order and seq: each order's events in seq order, since a write on an
+#: order begins only after the previous one committed.
+NUMBER_EVENTS: Final = (
+    "WITH fresh AS (SELECT order_id, seq,"
+    " row_number() OVER (ORDER BY written, order_id, seq) AS n"
+    " FROM (SELECT order_id, seq, written FROM events WHERE position IS NULL"
+    " ORDER BY written, order_id, seq LIMIT %s) AS oldest),"
+    " numbered AS (UPDATE events e SET position = c.last + f.n FROM fresh f, feed_position c"
+    " WHERE e.order_id = f.order_id AND e.seq = f.seq AND e.position IS NULL RETURNING 1)"
+    " UPDATE feed_position SET last = last + (SELECT count(*) FROM numbered)"
+)
+#: The most events one round numbers (a backlog takes several reads).
+ROUND_SIZE: Final = 10_000
 
 CLAIM_DUE: Final = (
     "SELECT id, version, doc FROM orders WHERE next_timer_at <= %s"
@@ -391,6 +416,15 @@ class PostgresStore(SQLReads):
             conn.execute(SERIAL)
             found = conn.execute(self.statements.conversations, (user_id,)).fetchall()
         return [rows.conversation(f) for f in found]
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """Number the events committed since the last numbering (if any), then read the
+        events after position ``after``, in position order."""
+        if self._read(UNNUMBERED, ()):
+            with self._transaction("feed numbering") as conn:
+                conn.execute(LOCK_COUNTER)
+                conn.execute(NUMBER_EVENTS, (ROUND_SIZE,))
+        return super().feed(after, limit)
 
     def _migrate(self) -> None:
         schema = self._target.schema

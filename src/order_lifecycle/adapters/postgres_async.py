@@ -21,7 +21,11 @@ from order_lifecycle.adapters.postgres import (
     CLAIMED_ITEMS,
     FINISH_FAILED,
     FINISH_SENT,
+    LOCK_COUNTER,
+    NUMBER_EVENTS,
+    ROUND_SIZE,
     SERIAL,
+    UNNUMBERED,
     PostgresBlobs,
     PostgresStore,
     write_statement,
@@ -29,7 +33,7 @@ from order_lifecycle.adapters.postgres import (
 from order_lifecycle.adapters.sql.reads import AsyncSQLReads, Statements
 from order_lifecycle.core.model import Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError
-from order_lifecycle.ports import ConversationRow, OutboxRow, Write
+from order_lifecycle.ports import ConversationRow, FeedItem, OutboxRow, Write
 
 __all__ = ["AsyncPostgresStore"]
 
@@ -108,6 +112,18 @@ class AsyncPostgresStore(AsyncSQLReads):
                 await conn.execute(sql_text, params)
         except psycopg.Error as error:
             raise self._sync.translate(error, what) from error
+
+    async def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """As ``PostgresStore.feed``: a numbering round when events wait for one, then
+        the read."""
+        if await self._read(UNNUMBERED, ()):
+            try:
+                async with self._pool.connection() as conn, conn.transaction():
+                    await conn.execute(LOCK_COUNTER)
+                    await conn.execute(NUMBER_EVENTS, (ROUND_SIZE,))
+            except psycopg.Error as error:
+                raise self._sync.translate(error, "feed numbering") from error
+        return await super().feed(after, limit)
 
     async def _apply(self, conn: _AsyncConn, write: Write) -> None:
         statement, params = write_statement(write)

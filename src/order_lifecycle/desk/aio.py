@@ -40,6 +40,7 @@ from order_lifecycle.desk.stores import open_store
 from order_lifecycle.ports import (
     BlobStore,
     ConversationRow,
+    FeedItem,
     IdempotencyRecord,
     OutboxRow,
     Participant,
@@ -67,6 +68,10 @@ class AsyncStore(Protocol):
 
     async def history(self, order_id: str, since: int = 0) -> list[Event]:
         """As ``OrderStore.history``."""
+        ...
+
+    async def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """As ``OrderStore.feed``."""
         ...
 
     async def idempotency(self, key: str) -> IdempotencyRecord | None:
@@ -199,6 +204,10 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
     async def history(self, order_id: str) -> list[Event]:
         """``OrderDesk.history``, awaited."""
         return await self._drive(flows.events_of(order_id))
+
+    async def feed(self, after: int = 0, limit: int = 100) -> list[FeedItem]:
+        """``OrderDesk.feed``, awaited."""
+        return await self._drive(flows.feed(after, limit))
 
     async def actions(
         self, order_id: str, *, viewer: Actor | str, tz: str = "UTC"

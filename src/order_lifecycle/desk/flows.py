@@ -33,7 +33,7 @@ from order_lifecycle.errors import (
     NotAParticipant,
     ValidationError,
 )
-from order_lifecycle.ports import ConversationRow, IdempotencyRecord, OutboxRow, Write
+from order_lifecycle.ports import ConversationRow, FeedItem, IdempotencyRecord, OutboxRow, Write
 from order_lifecycle.views import (
     NEXT_STEP_KIND,
     ChatEntry,
@@ -229,6 +229,17 @@ def get(order_id: str) -> Flow[Order]:
 def events_of(order_id: str) -> Flow[list[Event]]:
     """``OrderDesk.history``."""
     return (yield from history(check_id("order_id", order_id)))
+
+
+#: The most events one ``feed`` call returns.
+MAX_FEED: Final = 10_000
+
+
+def feed(after: int, limit: int) -> Flow[list[FeedItem]]:
+    """The events after position ``after``, at most ``limit`` of them."""
+    after = check_count("after", after, maximum=2**63 - 1)
+    limit = check_count("limit", limit, minimum=1, maximum=MAX_FEED)
+    return cast(list[FeedItem], (yield Call("feed", (after, limit))))
 
 
 def actions(

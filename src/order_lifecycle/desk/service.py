@@ -31,7 +31,7 @@ from order_lifecycle.desk.base import DeskBase, DeskParts
 from order_lifecycle.desk.flows import MAX_ATTEMPTS
 from order_lifecycle.desk.stores import open_store
 from order_lifecycle.errors import ValidationError
-from order_lifecycle.ports import Store
+from order_lifecycle.ports import FeedItem, Store
 from order_lifecycle.views import (
     ChatEntry,
     Conversation,
@@ -133,6 +133,17 @@ class OrderDesk(DeskBase[Store, Order]):
     def history(self, order_id: str) -> list[Event]:
         """The order's events, oldest first."""
         return self._drive(flows.events_of(order_id))
+
+    def feed(self, after: int = 0, limit: int = 100) -> list[FeedItem]:
+        """Up to ``limit`` (1 to 10,000) events of every order after position ``after``,
+        in position order: the store-wide event feed.
+
+        Positions grow strictly, and an event committed later is never given a position
+        below one already read, even with many writers at once: a consumer that asks
+        again from the last position it saw never misses an event, nor sees one twice.
+        Start from ``after=0``.
+        """
+        return self._drive(flows.feed(after, limit))
 
     def actions(
         self, order_id: str, *, viewer: Actor | str, tz: str = "UTC"

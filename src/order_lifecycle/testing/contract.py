@@ -17,6 +17,7 @@ Requires ``pytest`` (a test-time dependency of the host).
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 
 import attrs
@@ -150,6 +151,36 @@ class OrderStoreContract:
         assert [e.seq for e in store.history("o1")] == [1, 2, 3]
         assert [e.seq for e in store.history("o1", since=1)] == [2, 3]
         assert order.version == 3
+
+    def test_feed_gives_every_event_once_in_commit_order(self, store: OrderStore) -> None:
+        """Every written event of every order, at strictly increasing positions in the
+        order the writes committed; ``after`` and ``limit`` page through it; a refused
+        write takes no position."""
+        assert store.feed(0, 100) == []
+        store.write(placed_write("o1"))
+        store.write(placed_write("o2"))
+        o1 = store.load("o1")
+        store.write(step_write(o1, c.Accept(), "bob", T0.add(hours=1)))
+        with pytest.raises(ConcurrencyConflict):
+            store.write(step_write(o1, c.Decline(reason="late"), "bob", T0.add(hours=1)))
+        o2 = store.load("o2")
+        store.write(step_write(o2, c.Say(text="hi"), "alice", T0.add(hours=2)))
+        store.write(step_write(store.load("o1"), c.Say(text="yo"), "bob", T0.add(hours=3)))
+        items = store.feed(0, 100)
+        assert [(i.event.order_id, i.event.seq) for i in items] == [
+            ("o1", 1),
+            ("o2", 1),
+            ("o1", 2),
+            ("o2", 2),
+            ("o1", 3),
+        ]
+        positions = [i.position for i in items]
+        assert all(a < b for a, b in itertools.pairwise(positions))
+        assert positions[0] >= 1
+        assert [i.event for i in items if i.event.order_id == "o1"] == store.history("o1")
+        assert store.feed(positions[1], 2) == items[2:4]
+        assert store.feed(positions[-1], 100) == []
+        assert store.feed(0, 1) == items[:1]
 
     def test_stale_version_is_a_conflict_and_writes_nothing(self, store: OrderStore) -> None:
         """A write expecting an old version raises ``ConcurrencyConflict`` and changes nothing."""

@@ -19,7 +19,13 @@ from order_lifecycle.adapters.sql.schema import Dialect
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import OrderNotFound
-from order_lifecycle.ports import ConversationRow, IdempotencyRecord, OutboxRow, Participant
+from order_lifecycle.ports import (
+    ConversationRow,
+    FeedItem,
+    IdempotencyRecord,
+    OutboxRow,
+    Participant,
+)
 
 __all__ = ["AsyncSQLReads", "SQLReads", "Statements"]
 
@@ -32,6 +38,7 @@ class Statements:
 
     load: str
     history: str
+    feed: str
     exists: str
     idempotency: str
     participants: str
@@ -48,6 +55,11 @@ class Statements:
         return cls(
             load=own("SELECT version, doc FROM orders WHERE id = ?"),
             history=own("SELECT doc FROM events WHERE order_id = ? AND seq > ? ORDER BY seq"),
+            # Events written behind the library's back (bulk loads) have no position:
+            # ``>`` leaves them out.
+            feed=own(
+                "SELECT position, doc FROM events WHERE position > ? ORDER BY position LIMIT ?"
+            ),
             exists=own("SELECT 1 FROM orders WHERE id = ?"),
             idempotency=own(
                 "SELECT key, fingerprint, order_id, version FROM idempotency WHERE key = ?"
@@ -79,6 +91,11 @@ def order_from(found: Sequence[tuple[Any, ...]], order_id: str, cache: rows.Orde
 def events_from(found: Sequence[tuple[Any, ...]]) -> list[Event]:
     """The events of ``history`` rows."""
     return [serde.load_event(str(r[0])) for r in found]
+
+
+def items_from(found: Sequence[tuple[Any, ...]]) -> list[FeedItem]:
+    """The feed items of ``feed`` rows."""
+    return [FeedItem(int(p), serde.load_event(str(doc))) for p, doc in found]
 
 
 def record_from(found: Sequence[tuple[Any, ...]]) -> IdempotencyRecord | None:
@@ -116,6 +133,10 @@ class SQLReads:
         if not found and not self._read(self.statements.exists, (order_id,)):
             raise OrderNotFound(order_id)
         return events_from(found)
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """Events after position ``after``, in position order."""
+        return items_from(self._read(self.statements.feed, (after, limit)))
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record stored under ``key``, if any."""
@@ -169,6 +190,10 @@ class AsyncSQLReads:
         if not found and not await self._read(self.statements.exists, (order_id,)):
             raise OrderNotFound(order_id)
         return events_from(found)
+
+    async def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """As ``SQLReads.feed``."""
+        return items_from(await self._read(self.statements.feed, (after, limit)))
 
     async def idempotency(self, key: str) -> IdempotencyRecord | None:
         """As ``SQLReads.idempotency``."""
