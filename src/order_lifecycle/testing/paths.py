@@ -1,0 +1,425 @@
+"""Paths through the lifecycle, found by a search over the table, and played on a desk.
+
+A path is a tuple of :class:`Step`: an action taken by a role, or a tick that fires the
+timers due, each after a wait. :func:`shortest` and :func:`transitions` find paths by a
+breadth-first search from ``core.place`` that runs the pure core (``options``,
+``decide``, ``due_timers``, ``fire``) on a simulated clock: nothing about the lifecycle
+is written here, so a row or a timer added to the table is searched like the others.
+:func:`play` runs a path through an ``OrderDesk``'s public methods on any store.
+
+>>> import pendulum
+>>> from order_lifecycle import ManualClock, OrderDesk, OrderState
+>>> clock = ManualClock(pendulum.datetime(2026, 12, 1, 10))
+>>> desk = OrderDesk.open("memory://", clock=clock)
+>>> [str(step) for step in shortest(desk.policy)[OrderState.delivered]]
+['accept by seller', 'deliver by seller (note, outside)']
+>>> play(desk, shortest(desk.policy)[OrderState.delivered], clock=clock).state
+<OrderState.delivered: 'delivered'>
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import functools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pendulum
+
+from order_lifecycle.clock import ManualClock
+from order_lifecycle.core import api
+from order_lifecycle.core.model import (
+    Action,
+    Actor,
+    Listing,
+    Money,
+    Order,
+    OrderState,
+    Policy,
+    Role,
+    Timer,
+)
+from order_lifecycle.core.table import RULES
+from order_lifecycle.errors import (
+    ActionNotAvailable,
+    NotAParticipant,
+    OrderLifecycleError,
+    ValidationError,
+)
+from order_lifecycle.testing import coverage
+from order_lifecycle.testing.arguments import variants
+from order_lifecycle.testing.coverage import Edge
+
+if TYPE_CHECKING:
+    from order_lifecycle.desk import OrderDesk
+
+__all__ = [
+    "LISTING",
+    "POLICY",
+    "Move",
+    "Step",
+    "due_instants",
+    "moves",
+    "play",
+    "route",
+    "shortest",
+    "transitions",
+]
+
+#: The listing paths are found for, and ``play`` places, unless told otherwise.
+LISTING: Final = Listing("Test listing", Money("100.00", "USD"), pendulum.duration(days=3), 1)
+#: The policy ``policy=None`` means: the default one, with a 3-day acceptance window so
+#: that every timer of the table is armed (a pending order can expire).
+POLICY: Final = Policy(acceptance_window=pendulum.duration(days=3))
+#: The search's ids for the parties and the CX agent; ``play`` maps roles to its own.
+BUYER: Final = "buyer"
+SELLER: Final = "seller"
+AGENT: Final = "agent"
+#: Bounds of a search: how many orders it expands, and how many steps a path may take.
+MAX_NODES: Final = 50_000
+MAX_DEPTH: Final = 16
+
+_NO_WAIT: Final = pendulum.duration()
+
+
+def _args(
+    value: Mapping[str, object] | Iterable[tuple[str, object]],
+) -> tuple[tuple[str, Any], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(k), v) for k, v in items))
+
+
+def _wait(value: object) -> pendulum.Duration:
+    if type(value) is pendulum.Duration:
+        return value
+    if isinstance(value, _dt.timedelta):  # an Interval (a difference of instants) included
+        return pendulum.duration(
+            days=value.days, seconds=value.seconds, microseconds=value.microseconds
+        )
+    raise ValidationError("wait", f"must be a duration, not {type(value).__name__}")
+
+
+@attrs.frozen
+class Step:
+    """One step of a path: after ``wait``, ``role`` takes ``action`` with ``args``, or,
+    when ``action`` is a :class:`~order_lifecycle.Timer` (``role`` is ``system``), the
+    due timers fire (``OrderDesk.tick``).
+
+    ``args`` are the keyword arguments of the action's command (and of the desk's
+    method of the same name), as ``(name, value)`` pairs; a mapping is accepted.
+    """
+
+    action: Action | Timer
+    role: Role
+    wait: pendulum.Duration = attrs.field(default=_NO_WAIT, converter=_wait)
+    args: tuple[tuple[str, Any], ...] = attrs.field(default=(), converter=_args)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """``args`` as a dict."""
+        return dict(self.args)
+
+    @property
+    def is_timer(self) -> bool:
+        """The step fires the due timers instead of taking an action."""
+        return isinstance(self.action, Timer)
+
+    def __str__(self) -> str:
+        text = f"tick ({self.action})" if self.is_timer else f"{self.action} by {self.role}"
+        if self.wait:
+            text = f"after {self.wait.in_words()}: {text}"
+        if self.args:
+            text += " (" + ", ".join(name for name, _ in self.args) + ")"
+        return text
+
+
+@attrs.frozen
+class Move:
+    """A step taken from an order: the order after it, the instant it ran, the edges taken."""
+
+    step: Step
+    order: Order
+    at: pendulum.DateTime
+    edges: tuple[Edge, ...]
+
+
+def _agent(policy: Policy) -> str | None:
+    if policy.is_cx_member(AGENT):
+        return AGENT
+    team = sorted(policy.cx_team or ())
+    return team[0] if team else None
+
+
+def _tick(
+    order: Order, at: pendulum.DateTime, policy: Policy
+) -> tuple[Timer | None, Order, tuple[Edge, ...]]:
+    """What ``OrderDesk.tick`` does to one order at ``at``: fire its due timers, soonest
+    first, until none is due. The first timer fired, the order after, the edges taken."""
+    first: Timer | None = None
+    taken: list[Edge] = []
+    for _ in range(100):  # each timer fires once: this bound is never reached
+        due = [t for t in api.due_timers(order, policy) if t.due_at <= at]
+        if not due:
+            break
+        first = first or due[0].timer
+        before = order.state
+        order = api.fire(order, due[0].timer, now=at, policy=policy).order
+        taken.append(Edge(before, due[0].action, order.state))
+    return first, order, tuple(taken)
+
+
+def due_instants(order: Order, now: pendulum.DateTime, policy: Policy) -> list[pendulum.DateTime]:
+    """``now``, then each later instant a timer of ``order`` falls due: where the moves of
+    a timed lifecycle can differ."""
+    later = {t.due_at for t in api.due_timers(order, policy) if t.due_at > now}
+    return [now, *sorted(later)]
+
+
+def moves(
+    order: Order,
+    now: pendulum.DateTime,
+    at: pendulum.DateTime,
+    policy: Policy,
+    *,
+    agent: str | None = AGENT,
+) -> list[Move]:
+    """Every move from ``order`` at instant ``at`` (``now`` is when the order was left, so
+    each step waits ``at - now``): a tick if a timer is due, and each action available to
+    the buyer, the seller or the CX agent, once per set of sample arguments."""
+    wait = at - now
+    found: list[Move] = []
+    timer, ticked, fired = _tick(order, at, policy)
+    if timer is not None:
+        found.append(Move(Step(timer, Role.system, wait), ticked, at, fired))
+    actors = [Actor(order.buyer, Role.buyer), Actor(order.seller, Role.seller)]
+    if agent is not None:
+        actors.append(Actor(agent, Role.cx_agent))
+    for actor in actors:
+        try:
+            shown = api.options(order, actor=actor, now=at, policy=policy)
+        except NotAParticipant:
+            continue
+        available = {option.action for option in shown if option.available}
+        for rule in RULES:
+            if rule.action not in available or rule.command is None:
+                continue
+            for kwargs in variants(rule.command, order):
+                try:
+                    decision = api.decide(
+                        order, rule.command(**kwargs), actor=actor, now=at, policy=policy
+                    )
+                except (ActionNotAvailable, ValidationError):
+                    continue  # samples that do not fit this order: another variant may
+                after = decision.order
+                found.append(
+                    Move(
+                        Step(rule.action, actor.role, wait, kwargs),
+                        after,
+                        at,
+                        (Edge(order.state, rule.action, after.state),),
+                    )
+                )
+    return found
+
+
+def _shape(value: object, now: _dt.datetime) -> object:
+    """What the search tells orders apart by: their structure, with each instant reduced
+    to "passed or not" at ``now``, texts to "given or not", counts and lengths capped.
+    Nothing here names a field: it reads whatever the order holds."""
+    if value is None or isinstance(value, (bool, enum.Enum)):
+        return value
+    if isinstance(value, int):
+        return min(value, 4)
+    if isinstance(value, _dt.datetime):
+        return value <= now
+    if isinstance(value, (str, bytes)):
+        return bool(value)
+    if isinstance(value, decimal.Decimal):
+        return value.compare(0)
+    if isinstance(value, _dt.timedelta):
+        return value
+    if isinstance(value, (tuple, list, frozenset, set)):
+        items = list(value)
+        return (min(len(items), 3), _shape(items[-1], now) if items else None)
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _shape(v, now)) for k, v in value.items()))
+    kind = type(value)
+    if attrs.has(kind):
+        fields = attrs.fields(kind)
+        return (kind.__name__, *(_shape(getattr(value, f.name), now) for f in fields))
+    return repr(value)
+
+
+def _key(order: Order, now: pendulum.DateTime, policy: Policy) -> object:
+    timers = tuple((t.timer, t.due_at <= now) for t in api.due_timers(order, policy))
+    return (_shape(order, now), timers)
+
+
+Path = tuple[Move, ...]
+
+
+def _search(
+    order: Order,
+    now: pendulum.DateTime,
+    policy: Policy,
+    agent: str | None,
+    max_nodes: int = MAX_NODES,
+) -> Iterator[tuple[Path, Move]]:
+    """Breadth first from ``order``: each move of each order reached, with the path to it.
+
+    Orders that look alike (``_shape``) are expanded once. The caller stops when it has
+    what it needs; the search stops by itself after ``max_nodes`` orders or at
+    ``MAX_DEPTH`` steps.
+    """
+    seen = {_key(order, now, policy)}
+    todo: deque[tuple[Order, pendulum.DateTime, Path]] = deque([(order, now, ())])
+    expanded = 0
+    with coverage.paused():  # exploring is not testing: count only the paths played
+        while todo and expanded < max_nodes:
+            current, at, path = todo.popleft()
+            expanded += 1
+            for instant in due_instants(current, at, policy):
+                for move in moves(current, at, instant, policy, agent=agent):
+                    yield path, move
+                    if len(path) + 1 >= MAX_DEPTH:
+                        continue
+                    key = _key(move.order, move.at, policy)
+                    if key not in seen:
+                        seen.add(key)
+                        todo.append((move.order, move.at, (*path, move)))
+
+
+def _placed(listing: Listing, policy: Policy) -> tuple[Order, pendulum.DateTime]:
+    now = pendulum.datetime(2026, 1, 1, tz="UTC")
+    answers = {request.question: "An answer given in a test" for request in listing.requests}
+    placed = api.place(
+        buyer=BUYER, seller=SELLER, listing=listing, answers=answers, now=now, policy=policy
+    )
+    return placed.order, now
+
+
+@functools.lru_cache(maxsize=32)
+def _explore(
+    policy: Policy, listing: Listing
+) -> tuple[dict[OrderState, tuple[Step, ...]], dict[Edge, tuple[Step, ...]]]:
+    order, now = _placed(listing, policy)
+    wanted = set(coverage.edges())
+    states: dict[OrderState, tuple[Step, ...]] = {order.state: ()}
+    edges: dict[Edge, tuple[Step, ...]] = {}
+    for path, move in _search(order, now, policy, _agent(policy)):
+        steps = (*(m.step for m in path), move.step)
+        states.setdefault(move.order.state, steps)
+        if move.edges:
+            edges.setdefault(move.edges[-1], steps)
+        if wanted <= edges.keys():
+            break
+    ordered = {state: states[state] for state in OrderState if state in states}
+    return ordered, {edge: edges[edge] for edge in coverage.edges() if edge in edges}
+
+
+def _checked(policy: Policy | None, listing: Listing | None) -> tuple[Policy, Listing]:
+    policy = POLICY if policy is None else policy
+    listing = LISTING if listing is None else listing
+    if not isinstance(policy, Policy):
+        raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
+    if not isinstance(listing, Listing):
+        raise ValidationError("listing", f"must be a Listing, not {type(listing).__name__}")
+    return policy, listing
+
+
+def shortest(
+    policy: Policy | None = None, *, listing: Listing | None = None
+) -> dict[OrderState, tuple[Step, ...]]:
+    """A shortest path from placement to every state that can be reached under ``policy``
+    (default :data:`POLICY`) for an order of ``listing`` (default :data:`LISTING`)."""
+    return dict(_explore(*_checked(policy, listing))[0])
+
+
+def transitions(
+    policy: Policy | None = None, *, listing: Listing | None = None
+) -> dict[Edge, tuple[Step, ...]]:
+    """A shortest path ending with each edge of the table (``coverage.edges()``), timers
+    included, in the table's order. Under the default :data:`POLICY` every edge is
+    there; an edge that cannot be taken under ``policy`` (``expire`` without an
+    acceptance window) is left out."""
+    return dict(_explore(*_checked(policy, listing))[1])
+
+
+def route(
+    order: Order,
+    now: pendulum.DateTime,
+    policy: Policy,
+    goal: Callable[[Order], bool],
+    *,
+    agent: str | None = AGENT,
+    max_nodes: int = MAX_NODES,
+) -> Path | None:
+    """A shortest run of moves from ``order`` (as it is at ``now``) to an order that meets
+    ``goal``; ``()`` if it already does, ``None`` if a search of ``max_nodes`` orders
+    finds none."""
+    if goal(order):
+        return ()
+    for path, move in _search(order, now, policy, agent, max_nodes):
+        if goal(move.order):
+            return (*path, move)
+    return None
+
+
+def play(
+    desk: OrderDesk,
+    steps: Sequence[Step],
+    *,
+    clock: ManualClock,
+    buyer: str = "buyer",
+    seller: str = "seller",
+    agent: str = "agent",
+    listing: Listing | None = None,
+    answers: Mapping[str, str] | None = None,
+) -> Order:
+    """Place a fresh order on ``desk`` and run ``steps`` through its public methods.
+
+    Before each step ``clock`` (the ``ManualClock`` the desk reads) moves on by the
+    step's wait; an action calls the desk's method of that name as the step's role, a
+    timer step calls ``desk.tick()``. Returns the order after the last step. A refused
+    step raises the desk's error, with a note naming the step.
+    """
+    if not isinstance(clock, ManualClock):
+        raise ValidationError("clock", "must be the ManualClock the desk reads")
+    ids = {Role.buyer: buyer, Role.seller: seller, Role.cx_agent: agent}
+    order = desk.place(
+        buyer=buyer, seller=seller, listing=LISTING if listing is None else listing, answers=answers
+    )
+    for number, step in enumerate(steps, 1):
+        if not isinstance(step, Step):
+            raise ValidationError("steps", f"step {number} is a {type(step).__name__}, not a Step")
+        try:
+            clock.set(clock.now() + step.wait)
+            if step.is_timer:
+                order = _fire(desk, order, step)
+            else:
+                method = getattr(desk, str(step.action), None)
+                if step.role not in ids or method is None:
+                    raise ValidationError(
+                        "steps", f"step {number}: the desk has no {step.action} for {step.role}"
+                    )
+                order = method(order.id, by=Actor(ids[step.role], step.role), **step.kwargs)
+        except OrderLifecycleError as error:
+            error.add_note(f"while playing step {number} of {len(steps)}: {step}")
+            raise
+    return order
+
+
+def _fire(desk: OrderDesk, order: Order, step: Step) -> Order:
+    desk.tick()
+    after = desk.get(order.id)
+    if after.version == order.version:
+        raise ActionNotAvailable(
+            str(step.action),
+            f"No timer of order {order.id} was due at {desk.clock.now().isoformat()}.",
+            order.id,
+        )
+    return after
