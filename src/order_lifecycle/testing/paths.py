@@ -303,22 +303,27 @@ def _placed(listing: Listing, policy: Policy) -> tuple[Order, pendulum.DateTime]
 
 
 @functools.lru_cache(maxsize=32)
-def _explore(
-    policy: Policy, listing: Listing
-) -> tuple[dict[OrderState, tuple[Step, ...]], dict[Edge, tuple[Step, ...]]]:
+def _shortest(policy: Policy, listing: Listing) -> dict[OrderState, tuple[Step, ...]]:
     order, now = _placed(listing, policy)
-    wanted = set(coverage.edges())
-    states: dict[OrderState, tuple[Step, ...]] = {order.state: ()}
-    edges: dict[Edge, tuple[Step, ...]] = {}
+    found: dict[OrderState, tuple[Step, ...]] = {order.state: ()}
     for path, move in _search(order, now, policy, _agent(policy)):
-        steps = (*(m.step for m in path), move.step)
-        states.setdefault(move.order.state, steps)
-        if move.edges:
-            edges.setdefault(move.edges[-1], steps)
-        if wanted <= edges.keys():
+        found.setdefault(move.order.state, (*(m.step for m in path), move.step))
+        if len(found) == len(OrderState):
             break
-    ordered = {state: states[state] for state in OrderState if state in states}
-    return ordered, {edge: edges[edge] for edge in coverage.edges() if edge in edges}
+    return {state: found[state] for state in OrderState if state in found}
+
+
+@functools.lru_cache(maxsize=32)
+def _transitions(policy: Policy, listing: Listing) -> dict[Edge, tuple[Step, ...]]:
+    order, now = _placed(listing, policy)
+    table = coverage.edges()
+    found: dict[Edge, tuple[Step, ...]] = {}
+    for path, move in _search(order, now, policy, _agent(policy)):
+        if move.edges:
+            found.setdefault(move.edges[-1], (*(m.step for m in path), move.step))
+        if len(found) == len(table):
+            break
+    return {edge: found[edge] for edge in table if edge in found}
 
 
 def _checked(policy: Policy | None, listing: Listing | None) -> tuple[Policy, Listing]:
@@ -336,7 +341,7 @@ def shortest(
 ) -> dict[OrderState, tuple[Step, ...]]:
     """A shortest path from placement to every state that can be reached under ``policy``
     (default :data:`POLICY`) for an order of ``listing`` (default :data:`LISTING`)."""
-    return dict(_explore(*_checked(policy, listing))[0])
+    return dict(_shortest(*_checked(policy, listing)))
 
 
 def transitions(
@@ -346,7 +351,7 @@ def transitions(
     included, in the table's order. Under the default :data:`POLICY` every edge is
     there; an edge that cannot be taken under ``policy`` (``expire`` without an
     acceptance window) is left out."""
-    return dict(_explore(*_checked(policy, listing))[1])
+    return dict(_transitions(*_checked(policy, listing)))
 
 
 def route(
