@@ -79,9 +79,13 @@ POLICY: Final = Policy(acceptance_window=pendulum.duration(days=3))
 BUYER: Final = "buyer"
 SELLER: Final = "seller"
 AGENT: Final = "agent"
-#: Bounds of a search: how many orders it expands, and how many steps a path may take.
+#: Bounds of a search: how many orders it expands, how many steps a path may take, and
+#: how many steps longer than the longest path it found a search for every state or
+#: edge goes on without finding one more (those left cannot be reached, as far as it
+#: can tell: ``expire`` with no acceptance window, ``join`` with an empty CX team).
 MAX_NODES: Final = 50_000
 MAX_DEPTH: Final = 16
+PATIENCE: Final = 4
 
 _NO_WAIT: Final = pendulum.duration()
 
@@ -190,7 +194,7 @@ def moves(
     """Every move from ``order`` at instant ``at`` (``now`` is when the order was left, so
     each step waits ``at - now``): a tick if a timer is due, and each action available to
     the buyer, the seller or the CX agent, once per set of sample arguments."""
-    wait = at - now
+    wait = _wait(at - now)
     found: list[Move] = []
     timer, ticked, fired = _tick(order, at, policy)
     if timer is not None:
@@ -226,37 +230,73 @@ def moves(
     return found
 
 
-def _shape(value: object, now: _dt.datetime) -> object:
-    """What the search tells orders apart by: their structure, with each instant reduced
-    to "passed or not" at ``now``, texts to "given or not", counts and lengths capped.
-    Nothing here names a field: it reads whatever the order holds."""
-    if value is None or isinstance(value, (bool, enum.Enum)):
-        return value
-    if isinstance(value, int):
-        return min(value, 4)
-    if isinstance(value, _dt.datetime):
-        return value <= now
-    if isinstance(value, (str, bytes)):
-        return bool(value)
-    if isinstance(value, decimal.Decimal):
-        return value.compare(0)
-    if isinstance(value, _dt.timedelta):
-        return value
-    if isinstance(value, (tuple, list, frozenset, set)):
-        items = list(value)
-        return (min(len(items), 3), _shape(items[-1], now) if items else None)
-    if isinstance(value, Mapping):
-        return tuple(sorted((str(k), _shape(v, now)) for k, v in value.items()))
-    kind = type(value)
-    if attrs.has(kind):
-        fields = attrs.fields(kind)
-        return (kind.__name__, *(_shape(getattr(value, f.name), now) for f in fields))
-    return repr(value)
+class _Shapes:
+    """What a search tells orders apart by: their structure, with each instant reduced to
+    "passed or not" at the order's ``now``, texts to "given or not", Decimals to their
+    sign, counts and lengths capped, plus the timers armed and whether they are due.
+    Nothing here names a field: it reads whatever the order holds.
 
+    Each part of an order is shaped once per search (once per instant if it holds any).
+    """
 
-def _key(order: Order, now: pendulum.DateTime, policy: Policy) -> object:
-    timers = tuple((t.timer, t.due_at <= now) for t in api.due_timers(order, policy))
-    return (_shape(order, now), timers)
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[object, _dt.datetime | None, object]] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}
+
+    def key(self, order: Order, now: pendulum.DateTime, policy: Policy) -> object:
+        timers = tuple((t.timer, t.due_at <= now) for t in api.due_timers(order, policy))
+        return (self._shape(order, now)[0], timers)
+
+    def _shape(self, value: object, now: _dt.datetime) -> tuple[object, bool]:
+        """The shape of ``value``, and whether it depends on ``now``."""
+        if value is None or isinstance(value, (bool, enum.Enum)):
+            return value, False
+        if isinstance(value, int):
+            return min(value, 4), False
+        if isinstance(value, _dt.datetime):
+            return value <= now, True
+        if isinstance(value, (str, bytes)):
+            return bool(value), False
+        if isinstance(value, decimal.Decimal):
+            return value.compare(0), False
+        if isinstance(value, _dt.timedelta):
+            return value, False
+        known = self._known.get(id(value))
+        if known is not None and known[0] is value and (known[1] is None or known[1] == now):
+            return known[2], known[1] is not None
+        shape, timed = self._compound(value, now)
+        # Keep the value itself: its id stays its own while it is here. Orders share their
+        # unchanged parts with the order they came from, mostly at the same instant.
+        self._known[id(value)] = (value, now if timed else None, shape)
+        return shape, timed
+
+    def _compound(self, value: object, now: _dt.datetime) -> tuple[object, bool]:
+        if isinstance(value, (tuple, list, frozenset, set)):
+            items = list(value)
+            if not items:
+                return (0, None), False
+            last, timed = self._shape(items[-1], now)
+            return (min(len(items), 3), last), timed
+        parts: list[object] = []
+        timed = False
+        if isinstance(value, Mapping):
+            for name, item in sorted(value.items(), key=lambda pair: str(pair[0])):
+                shape, dated = self._shape(item, now)
+                parts.append((str(name), shape))
+                timed = timed or dated
+            return tuple(parts), timed
+        kind = type(value)
+        names = self._fields.get(kind)
+        if names is None:
+            if not attrs.has(kind):
+                return repr(value), False
+            names = self._fields[kind] = tuple(f.name for f in attrs.fields(kind))
+        parts.append(kind.__name__)
+        for name in names:
+            shape, dated = self._shape(getattr(value, name), now)
+            parts.append(shape)
+            timed = timed or dated
+        return tuple(parts), timed
 
 
 Path = tuple[Move, ...]
@@ -271,11 +311,12 @@ def _search(
 ) -> Iterator[tuple[Path, Move]]:
     """Breadth first from ``order``: each move of each order reached, with the path to it.
 
-    Orders that look alike (``_shape``) are expanded once. The caller stops when it has
+    Orders that look alike (``_Shapes``) are expanded once. The caller stops when it has
     what it needs; the search stops by itself after ``max_nodes`` orders or at
     ``MAX_DEPTH`` steps.
     """
-    seen = {_key(order, now, policy)}
+    shapes = _Shapes()
+    seen = {shapes.key(order, now, policy)}
     todo: deque[tuple[Order, pendulum.DateTime, Path]] = deque([(order, now, ())])
     expanded = 0
     with coverage.paused():  # exploring is not testing: count only the paths played
@@ -287,7 +328,7 @@ def _search(
                     yield path, move
                     if len(path) + 1 >= MAX_DEPTH:
                         continue
-                    key = _key(move.order, move.at, policy)
+                    key = shapes.key(move.order, move.at, policy)
                     if key not in seen:
                         seen.add(key)
                         todo.append((move.order, move.at, (*path, move)))
@@ -306,8 +347,13 @@ def _placed(listing: Listing, policy: Policy) -> tuple[Order, pendulum.DateTime]
 def _shortest(policy: Policy, listing: Listing) -> dict[OrderState, tuple[Step, ...]]:
     order, now = _placed(listing, policy)
     found: dict[OrderState, tuple[Step, ...]] = {order.state: ()}
+    longest = 0
     for path, move in _search(order, now, policy, _agent(policy)):
-        found.setdefault(move.order.state, (*(m.step for m in path), move.step))
+        if len(path) > longest + PATIENCE:
+            break
+        if move.order.state not in found:
+            found[move.order.state] = (*(m.step for m in path), move.step)
+            longest = len(path) + 1
         if len(found) == len(OrderState):
             break
     return {state: found[state] for state in OrderState if state in found}
@@ -318,9 +364,13 @@ def _transitions(policy: Policy, listing: Listing) -> dict[Edge, tuple[Step, ...
     order, now = _placed(listing, policy)
     table = coverage.edges()
     found: dict[Edge, tuple[Step, ...]] = {}
+    longest = 0
     for path, move in _search(order, now, policy, _agent(policy)):
-        if move.edges:
-            found.setdefault(move.edges[-1], (*(m.step for m in path), move.step))
+        if len(path) > longest + PATIENCE:
+            break
+        if move.edges and move.edges[-1] not in found:
+            found[move.edges[-1]] = (*(m.step for m in path), move.step)
+            longest = len(path) + 1
         if len(found) == len(table):
             break
     return {edge: found[edge] for edge in table if edge in found}
