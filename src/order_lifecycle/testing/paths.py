@@ -23,8 +23,12 @@ import datetime as _dt
 import decimal
 import enum
 import functools
+import heapq
+import itertools
+import random
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -43,7 +47,7 @@ from order_lifecycle.core.model import (
     Role,
     Timer,
 )
-from order_lifecycle.core.table import RULES
+from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS
 from order_lifecycle.errors import (
     ActionNotAvailable,
     NotAParticipant,
@@ -62,11 +66,14 @@ __all__ = [
     "POLICY",
     "Move",
     "Step",
+    "distances",
     "due_instants",
     "moves",
     "play",
     "route",
     "shortest",
+    "steps",
+    "take",
     "transitions",
 ]
 
@@ -183,6 +190,72 @@ def due_instants(order: Order, now: pendulum.DateTime, policy: Policy) -> list[p
     return [now, *sorted(later)]
 
 
+def steps(
+    order: Order,
+    now: pendulum.DateTime,
+    at: pendulum.DateTime,
+    policy: Policy,
+    *,
+    agent: str | None = AGENT,
+) -> list[Step]:
+    """Every step ``order`` offers at instant ``at`` (``now`` is when the order was left,
+    so each step waits ``at - now``), not taken yet: a tick if a timer is due, and each
+    action available to the buyer, the seller or the CX agent (``None``: no agent), once
+    per set of sample arguments."""
+    wait = _wait(at - now)
+    found: list[Step] = []
+    due = [t for t in api.due_timers(order, policy) if t.due_at <= at]
+    if due:
+        found.append(Step(due[0].timer, Role.system, wait))
+    for actor in _actors(order, agent):
+        try:
+            shown = api.options(order, actor=actor, now=at, policy=policy)
+        except NotAParticipant:
+            continue
+        available = {option.action for option in shown if option.available}
+        for rule in RULES:
+            if rule.action in available and rule.command is not None:
+                found.extend(
+                    Step(rule.action, actor.role, wait, kwargs)
+                    for kwargs in variants(rule.command, order)
+                )
+    return found
+
+
+def _actors(order: Order, agent: str | None) -> list[Actor]:
+    actors = [Actor(order.buyer, Role.buyer), Actor(order.seller, Role.seller)]
+    if agent is not None:
+        actors.append(Actor(agent, Role.cx_agent))
+    return actors
+
+
+def take(
+    order: Order,
+    now: pendulum.DateTime,
+    step: Step,
+    policy: Policy,
+    *,
+    agent: str | None = AGENT,
+) -> Move | None:
+    """``step`` taken on ``order`` (left at ``now``) by the pure core, as ``play`` takes
+    it on a desk; ``None`` if the core refuses it (sample arguments that do not fit)."""
+    at = now + step.wait
+    if step.is_timer:
+        _, ticked, fired = _tick(order, at, policy)
+        return Move(step, ticked, at, fired) if fired else None
+    rule = RULES_BY_ACTION[Action(step.action)]
+    actor = next((a for a in _actors(order, agent) if a.role is step.role), None)
+    if rule.command is None or actor is None:
+        return None
+    try:
+        after = api.decide(
+            order, rule.command(**step.kwargs), actor=actor, now=at, policy=policy
+        ).order
+    except (ActionNotAvailable, NotAParticipant, ValidationError):
+        return None
+    return Move(step, after, at, (Edge(order.state, rule.action, after.state),))
+
+
 def moves(
     order: Order,
     now: pendulum.DateTime,
@@ -191,43 +264,12 @@ def moves(
     *,
     agent: str | None = AGENT,
 ) -> list[Move]:
-    """Every move from ``order`` at instant ``at`` (``now`` is when the order was left, so
-    each step waits ``at - now``): a tick if a timer is due, and each action available to
-    the buyer, the seller or the CX agent, once per set of sample arguments."""
-    wait = _wait(at - now)
-    found: list[Move] = []
-    timer, ticked, fired = _tick(order, at, policy)
-    if timer is not None:
-        found.append(Move(Step(timer, Role.system, wait), ticked, at, fired))
-    actors = [Actor(order.buyer, Role.buyer), Actor(order.seller, Role.seller)]
-    if agent is not None:
-        actors.append(Actor(agent, Role.cx_agent))
-    for actor in actors:
-        try:
-            shown = api.options(order, actor=actor, now=at, policy=policy)
-        except NotAParticipant:
-            continue
-        available = {option.action for option in shown if option.available}
-        for rule in RULES:
-            if rule.action not in available or rule.command is None:
-                continue
-            for kwargs in variants(rule.command, order):
-                try:
-                    decision = api.decide(
-                        order, rule.command(**kwargs), actor=actor, now=at, policy=policy
-                    )
-                except (ActionNotAvailable, ValidationError):
-                    continue  # samples that do not fit this order: another variant may
-                after = decision.order
-                found.append(
-                    Move(
-                        Step(rule.action, actor.role, wait, kwargs),
-                        after,
-                        at,
-                        (Edge(order.state, rule.action, after.state),),
-                    )
-                )
-    return found
+    """Each of :func:`steps` taken: the moves ``order`` offers at instant ``at``."""
+    found = (
+        take(order, now, step, policy, agent=agent)
+        for step in steps(order, now, at, policy, agent=agent)
+    )
+    return [move for move in found if move is not None]
 
 
 class _Shapes:
@@ -404,24 +446,119 @@ def transitions(
     return dict(_transitions(*_checked(policy, listing)))
 
 
+@functools.cache
+def distances(states: frozenset[OrderState]) -> Mapping[OrderState, int]:
+    """How many rows of the table an order needs at least to go from each state into one
+    of ``states`` (guards ignored); states that never lead there are left out."""
+    into: dict[OrderState, set[OrderState]] = {s: set() for s in OrderState}
+    for rule in RULES:
+        for source in rule.sources:
+            for dest in rule.dests:
+                into[dest].add(source)
+    found = dict.fromkeys(states, 0)
+    todo = deque(states)
+    while todo:
+        state = todo.popleft()
+        for source in into[state]:
+            if source not in found:
+                found[source] = found[state] + 1
+                todo.append(source)
+    return MappingProxyType(found)
+
+
 def route(
     order: Order,
     now: pendulum.DateTime,
     policy: Policy,
-    goal: Callable[[Order], bool],
+    states: Iterable[OrderState],
     *,
     agent: str | None = AGENT,
-    max_nodes: int = MAX_NODES,
+    max_moves: int = MAX_NODES,
+    tiebreak: random.Random | None = None,
 ) -> Path | None:
-    """A shortest run of moves from ``order`` (as it is at ``now``) to an order that meets
-    ``goal``; ``()`` if it already does, ``None`` if a search of ``max_nodes`` orders
-    finds none."""
-    if goal(order):
+    """A run of moves from ``order`` (as it is at ``now``) to an order in one of
+    ``states``; ``()`` if it is in one, ``None`` if ``max_moves`` moves tried find none.
+
+    Best first, lazily: the steps whose row of the table leads nearer to ``states``
+    (:func:`distances`) are taken first, from the orders nearest to them, the shallower
+    first among equals; so a way is found in a few moves, though not always the
+    shortest. Steps that rank alike are taken in the table's order, or in the order
+    ``tiebreak`` shuffles them into.
+    """
+    targets = frozenset(states)
+    if order.state in targets:
         return ()
-    for path, move in _search(order, now, policy, agent, max_nodes):
-        if goal(move.order):
-            return (*path, move)
+    away = distances(targets)
+    if order.state not in away:
+        return None
+    shapes = _Shapes()
+    seen = {shapes.key(order, now, policy)}
+    count = itertools.count()
+    todo: list[tuple[int, int, int, _Lead]] = [
+        (away[order.state], 0, next(count), _Lead(order, now, ()))
+    ]
+    with coverage.paused():
+        for _ in range(max_moves):
+            if not todo:
+                break
+            entry = heapq.heappop(todo)
+            lead = entry[-1]
+            if lead.untried is None:
+                lead.untried = iter(_ranked(lead, policy, agent, away, tiebreak))
+            step = next(lead.untried, None)
+            if step is None:
+                continue
+            heapq.heappush(todo, (*entry[:2], next(count), lead))  # its other steps later
+            move = take(lead.order, lead.now, step, policy, agent=agent)
+            if move is None:
+                continue
+            path, state = (*lead.path, move), move.order.state
+            if state in targets:
+                return path
+            key = shapes.key(move.order, move.at, policy)
+            if state in away and len(path) < MAX_DEPTH and key not in seen:
+                seen.add(key)
+                lead = _Lead(move.order, move.at, path)
+                heapq.heappush(todo, (away[state], len(path), next(count), lead))
     return None
+
+
+@attrs.define
+class _Lead:
+    """An order a route search reached, and the steps from it not taken yet."""
+
+    order: Order
+    now: pendulum.DateTime
+    path: Path
+    untried: Iterator[Step] | None = None
+
+
+def _ranked(
+    lead: _Lead,
+    policy: Policy,
+    agent: str | None,
+    away: Mapping[OrderState, int],
+    tiebreak: random.Random | None,
+) -> list[Step]:
+    """The steps of ``lead``'s order at each instant that matters, those whose row of the
+    table leads nearest to the targets first."""
+    far = len(OrderState)
+    here = away.get(lead.order.state, far)
+    fired = {t.timer: t.fires for t in TIMERS}
+
+    def rank(step: Step) -> int:
+        action = fired[step.action] if isinstance(step.action, Timer) else step.action
+        dests = () if action is None else RULES_BY_ACTION[action].dests
+        return min((away.get(d, far) for d in dests), default=here)
+
+    found = [
+        step
+        for instant in due_instants(lead.order, lead.now, policy)
+        for step in steps(lead.order, lead.now, instant, policy, agent=agent)
+    ]
+    if tiebreak is not None:
+        tiebreak.shuffle(found)
+    return sorted(found, key=rank)
 
 
 def play(

@@ -16,11 +16,11 @@ over the same moves. Needs the ``testing`` extra (Hypothesis).
 
 from __future__ import annotations
 
+import datetime as _dt
 import decimal
-import functools
-from collections.abc import Iterable
-from typing import Final
-from zoneinfo import ZoneInfo
+import random
+from collections.abc import Iterable, Sequence
+from typing import Final, TypeVar
 
 import pendulum
 from hypothesis import strategies as st
@@ -42,7 +42,15 @@ from order_lifecycle.core.table import RULES
 from order_lifecycle.errors import ValidationError
 from order_lifecycle.testing import coverage
 from order_lifecycle.testing.arguments import variants
-from order_lifecycle.testing.paths import POLICY, due_instants, moves, route
+from order_lifecycle.testing.paths import (
+    POLICY,
+    Move,
+    distances,
+    due_instants,
+    route,
+    steps,
+    take,
+)
 
 __all__ = [
     "POLICY",
@@ -57,9 +65,11 @@ __all__ = [
 
 #: Moves an order takes at most before ``orders`` steers it to the state asked for.
 MAX_WALK: Final = 12
-#: How far ``orders`` searches from the end of its walk before it starts again from
-#: placement (the search from placement always finds a reachable state).
-STEER_NODES: Final = 400
+#: How many moves ``orders`` tries on from the end of its walk towards the state asked
+#: for before it starts again from placement (from where any reachable state is found).
+STEER_MOVES: Final = 200
+
+T = TypeVar("T")
 
 _ZONES: Final = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham")
 _ID_CHARS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@+"
@@ -122,12 +132,25 @@ def policies() -> st.SearchStrategy[Policy]:
 
 
 def instants() -> st.SearchStrategy[pendulum.DateTime]:
-    """Timezone-aware instants from 2000 to 2100, in a few zones (the core keeps UTC)."""
-    return st.datetimes(
-        min_value=pendulum.datetime(2000, 1, 1).naive(),
-        max_value=pendulum.datetime(2100, 1, 1).naive(),
-        timezones=st.sampled_from(_ZONES).map(ZoneInfo),
-    ).map(pendulum.instance)
+    """Timezone-aware instants from 2000 to 2100, shown in a few zones (the core keeps
+    UTC). Local times that a clock change repeats are left out: Python never finds one
+    equal to the same instant in another zone (PEP 495)."""
+    return st.builds(
+        _in_zone,
+        st.datetimes(
+            min_value=pendulum.datetime(2000, 1, 1).naive(),
+            max_value=pendulum.datetime(2100, 1, 1).naive(),
+        ),
+        st.sampled_from(_ZONES),
+    ).filter(_unambiguous)
+
+
+def _in_zone(utc: _dt.datetime, zone: str) -> pendulum.DateTime:
+    return pendulum.instance(utc.replace(tzinfo=_dt.UTC)).in_timezone(zone)
+
+
+def _unambiguous(at: _dt.datetime) -> bool:
+    return at.replace(fold=1 - at.fold).utcoffset() == at.utcoffset()
 
 
 def user_ids() -> st.SearchStrategy[str]:
@@ -155,43 +178,50 @@ def _states(
     return frozenset(found)
 
 
-@functools.cache
-def _leads_to() -> dict[OrderState, frozenset[OrderState]]:
-    """Each state and the states the table can take it to (a superset: guards ignored)."""
-    step: dict[OrderState, set[OrderState]] = {s: set() for s in OrderState}
-    for rule in RULES:
-        for source in rule.sources:
-            step[source].update(rule.dests)
-    reached: dict[OrderState, frozenset[OrderState]] = {}
-    for start in OrderState:
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in step[todo.pop()] - seen:
-                seen.add(nxt)
-                todo.append(nxt)
-        reached[start] = frozenset(seen)
-    return reached
+_LISTINGS: Final = listings()
+_USER_IDS: Final = user_ids()
+_INSTANTS: Final = instants()
+# Strategies are built once: building and validating one at each draw costs more than
+# the draw itself.
+_INDEX: Final = st.integers(0, 2**16 - 1)
+_BOOLEANS: Final = st.booleans()
+_WALKS: Final = st.integers(0, MAX_WALK)
+_PAUSES: Final = st.integers(1, 72 * 60)
+_LATER: Final = st.integers(0, 14 * 24 * 60)
+
+
+def _pick(draw: st.DrawFn, items: Sequence[T], label: str) -> T:
+    """One of ``items`` (not empty), shrinking towards the first."""
+    return items[draw(_INDEX, label=label) % len(items)]
+
+
+def _other(draw: st.DrawFn, taken: Iterable[str], label: str) -> str:
+    """A user id that is none of ``taken``."""
+    user = draw(_USER_IDS, label=label)
+    while user in taken:
+        user += "_"
+    return user
 
 
 def _agent(draw: st.DrawFn, policy: Policy, parties: tuple[str, str]) -> str | None:
     """A CX agent the policy accepts, who is not a party; ``None`` if there is none."""
     if policy.cx_team is None:
-        return draw(user_ids().filter(lambda a: a not in parties), label="agent")
+        return _other(draw, parties, "agent")
     team = sorted(policy.cx_team - set(parties))
-    return draw(st.sampled_from(team), label="agent") if team else None
+    return _pick(draw, team, "agent") if team else None
 
 
 @st.composite
 def _walked(draw: st.DrawFn, targets: frozenset[OrderState] | None, policy: Policy) -> Order:
-    listing = draw(listings(), label="listing")
-    buyer = draw(user_ids(), label="buyer")
-    seller = draw(user_ids().filter(lambda s: s != buyer), label="seller")
+    listing = draw(_LISTINGS, label="listing")
+    buyer = draw(_USER_IDS, label="buyer")
+    seller = _other(draw, (buyer,), "seller")
     answers = {
         r.question: draw(_TEXT, label="answer")
         for r in listing.requests
-        if r.required or draw(st.booleans(), label="answered")
+        if r.required or draw(_BOOLEANS, label="answered")
     }
-    placed_at = draw(instants(), label="placed_at")
+    placed_at = draw(_INSTANTS, label="placed_at")
     agent = _agent(draw, policy, (buyer, seller))
     with coverage.paused():  # making inputs is not testing: count what tests do with them
         placed = api.place(
@@ -204,23 +234,43 @@ def _walked(draw: st.DrawFn, targets: frozenset[OrderState] | None, policy: Poli
         ).order
         order, now = placed, placed.placed_at
         seen = [order]
-        for _ in range(draw(st.integers(0, MAX_WALK), label="moves")):
-            later = now.add(minutes=draw(st.integers(1, 72 * 60), label="pause_minutes"))
-            at = draw(st.sampled_from([*due_instants(order, now, policy), later]), label="at")
-            found = moves(order, now, at, policy, agent=agent)
-            if targets is not None:  # stay where the states asked for can still be reached
-                found = [m for m in found if targets & _leads_to()[m.order.state]]
-            if not found:
+        for _ in range(draw(_WALKS, label="moves")):
+            later = now.add(minutes=draw(_PAUSES, label="pause_minutes"))
+            at = _pick(draw, [*due_instants(order, now, policy), later], "at")
+            move = _move(draw, order, now, at, policy, agent=agent, targets=targets)
+            if move is None:
                 break
-            move = draw(st.sampled_from(found), label="move")
             order, now = move.order, move.at
             seen.append(order)
         if targets is None or order.state in targets:
             return order
-        return _steer(order, now, targets, policy, agent=agent, placed=placed, seen=seen)
+        return _steer(draw, order, now, targets, policy, agent=agent, placed=placed, seen=seen)
+
+
+def _move(
+    draw: st.DrawFn,
+    order: Order,
+    now: pendulum.DateTime,
+    at: pendulum.DateTime,
+    policy: Policy,
+    *,
+    agent: str | None,
+    targets: frozenset[OrderState] | None,
+) -> Move | None:
+    """One of the steps the order offers at ``at``, taken; ``None`` if none can be. With
+    ``targets``, only moves after which those states can still be reached count."""
+    offered = steps(order, now, at, policy, agent=agent)
+    while offered:
+        step = _pick(draw, offered, "step")
+        move = take(order, now, step, policy, agent=agent)
+        if move is not None and (targets is None or move.order.state in distances(targets)):
+            return move
+        offered.remove(step)
+    return None
 
 
 def _steer(
+    draw: st.DrawFn,
     order: Order,
     now: pendulum.DateTime,
     targets: frozenset[OrderState],
@@ -231,19 +281,14 @@ def _steer(
     seen: list[Order],
 ) -> Order:
     """An order in ``targets``: the walk's last order that was there, else on from the end
-    of the walk if a short search finds a way, else the shortest way from placement."""
-
-    def goal(candidate: Order) -> bool:
-        return candidate.state in targets
-
+    of the walk if a short search finds a way, else a way from placement."""
     earlier = [o for o in seen if o.state in targets]
     if earlier:
         return earlier[-1]
-    if targets & _leads_to()[order.state]:
-        path = route(order, now, policy, goal, agent=agent, max_nodes=STEER_NODES)
-        if path:
-            return path[-1].order
-    path = route(placed, placed.placed_at, policy, goal, agent=agent)
+    tiebreak = random.Random(draw(_INDEX, label="tiebreak"))  # noqa: S311 - a test input, no secret
+    path = route(
+        order, now, policy, targets, agent=agent, max_moves=STEER_MOVES, tiebreak=tiebreak
+    ) or route(placed, placed.placed_at, policy, targets, agent=agent, tiebreak=tiebreak)
     if not path:
         names = ", ".join(sorted(targets))
         raise ValidationError("state", f"no order reaches {names} under this policy")
@@ -277,11 +322,11 @@ def orders(
 def _commands(
     draw: st.DrawFn, order: Order, policy: Policy
 ) -> tuple[Command, Actor, pendulum.DateTime]:
-    rule = draw(st.sampled_from(_COMMAND_RULES), label="action")
+    rule = _pick(draw, _COMMAND_RULES, "action")
     assert rule.command is not None
-    kwargs = draw(st.sampled_from(variants(rule.command, order)), label="arguments")
+    kwargs = _pick(draw, variants(rule.command, order), "arguments")
     parties = (order.buyer, order.seller)
-    stranger = draw(user_ids().filter(lambda u: u not in parties), label="stranger")
+    stranger = _other(draw, parties, "stranger")
     agents = [*order.agents]
     fresh = _agent(draw, policy, parties)
     if fresh is not None:
@@ -290,13 +335,13 @@ def _commands(
         Actor(order.buyer, Role.buyer),
         Actor(order.seller, Role.seller),
         *(Actor(agent, Role.cx_agent) for agent in agents),
-        Actor(stranger, draw(st.sampled_from([Role.buyer, Role.seller]), label="posing_as")),
+        Actor(stranger, _pick(draw, [Role.buyer, Role.seller], "posing_as")),
         Actor.system(),
     ]
-    actor = draw(st.sampled_from(cast), label="actor")
-    later = order.updated_at.add(minutes=draw(st.integers(0, 14 * 24 * 60), label="minutes"))
+    actor = _pick(draw, cast, "actor")
+    later = order.updated_at.add(minutes=draw(_LATER, label="minutes"))
     due = [t.due_at for t in api.due_timers(order, policy) if t.due_at >= order.updated_at]
-    now = draw(st.sampled_from([later, *due]), label="now")
+    now = _pick(draw, [later, *due], "now")
     return rule.command(**kwargs), actor, now
 
 
