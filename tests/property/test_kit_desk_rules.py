@@ -7,14 +7,13 @@ Each broken desk is a small subclass of a real one, as a host's bug would be.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from order_lifecycle import ActionNotAvailable, Actor, ManualClock, OrderDesk, Policy
+from order_lifecycle import ActionNotAvailable, Actor, ManualClock, Order, OrderDesk, Policy, core
 from order_lifecycle.adapters.memory import MemoryStore
 from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event
@@ -68,10 +67,19 @@ class Lazy(OrderDesk):
 
 
 class Stubborn(OrderDesk):
-    """Refuses to deliver with a reason of its own."""
+    """Refuses every delivery with a reason of its own."""
 
-    def deliver(self, order_id: str, **kwargs: Any) -> Any:
-        raise ActionNotAvailable("deliver", "The courier is on strike.", order_id)
+    def execute(
+        self,
+        order_id: str,
+        command: core.Command,
+        *,
+        by: Actor | str,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        if isinstance(command, core.Deliver):
+            raise ActionNotAvailable("deliver", "The courier is on strike.", order_id)
+        return super().execute(order_id, command, by=by, idempotency_key=idempotency_key)
 
 
 def test_a_healthy_desk_passes() -> None:

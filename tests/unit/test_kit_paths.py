@@ -47,16 +47,17 @@ T0 = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
 def play_on_core(steps: tuple[paths.Step, ...], policy: Policy) -> tuple[Order, list[set[Edge]]]:
     """A path run on the pure core, as ``play`` runs it on a desk: the order it ends with
     and the edges each step took."""
-    order = core.place(buyer="buyer", seller="seller", listing=paths.LISTING, now=T0).order
+    listing = paths.LISTING
+    order = core.place(buyer="buyer", seller="seller", listing=listing, now=T0, policy=policy).order
     now = T0
     taken: list[set[Edge]] = []
     who = {Role.buyer: "buyer", Role.seller: "seller", Role.cx_agent: "agent"}
     for step in steps:
         now = now + step.wait
         with Recorder() as recorder:
-            if step.is_timer:
-                for due in [t for t in core.due_timers(order, policy) if t.due_at <= now]:
-                    order = core.fire(order, due.timer, now=now, policy=policy).order
+            if step.is_timer:  # as tick: the ready timers, soonest first, until none is
+                while ready := [t for t in core.due_timers(order, policy) if t.ready(now)]:
+                    order = core.fire(order, ready[0].timer, now=now, policy=policy).order
             else:
                 rule = next(r for r in RULES if r.action is step.action)
                 assert rule.command is not None
@@ -118,11 +119,15 @@ def test_shortest_reaches_every_state_in_as_few_steps_as_any_edge_path() -> None
 
 
 def test_an_edge_that_cannot_be_taken_under_the_policy_is_left_out() -> None:
-    """Without an acceptance window a pending order never expires: no path for it."""
+    """Under the default policy (no acceptance, proposal or dispute window, no reminder) a
+    pending order never expires, and those timers never fire: no path for their edges;
+    every other edge keeps its path."""
     without = paths.transitions(Policy())
-    assert set(edges()) - set(without) == {
-        Edge(OrderState.pending, Action.expire, OrderState.cancelled)
-    }
+    left_out = set(edges()) - set(without)
+    off = {Action.expire, Timer.proposal_window, Timer.dispute_window, Timer.reminder}
+    assert {edge.action for edge in left_out} == off
+    assert all(edge.action in off for edge in left_out)
+    assert Edge(OrderState.accepted, Timer.max_pause, OrderState.accepted) in without
 
 
 def test_paths_follow_the_listing_and_the_cx_team() -> None:
@@ -132,7 +137,7 @@ def test_paths_follow_the_listing_and_the_cx_team() -> None:
     route = paths.shortest(listing=strict)[OrderState.revision]
     assert [s.action for s in route][-1] is Action.request_revision
     assert Action.accept_update in [s.action for s in route]
-    team = Policy(acceptance_window=pendulum.duration(days=1), cx_team={"zoe"})
+    team = attrs.evolve(paths.POLICY, cx_team={"zoe"})
     assert list(paths.transitions(team)) == list(edges())
     assert (
         paths.transitions(Policy(cx_team=set()))

@@ -17,6 +17,7 @@ a path found once can be played again on any clock. A field with several samples
 
 from __future__ import annotations
 
+import decimal
 import itertools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -25,18 +26,17 @@ from typing import Final
 import attrs
 
 from order_lifecycle.core.commands import Command
-from order_lifecycle.core.model import Money, Order, Outcome
+from order_lifecycle.core.model import Order, Outcome
 from order_lifecycle.errors import LifecycleDefinitionError
 
 __all__ = ["SAMPLES", "variants"]
 
 
 def _price(order: Order | None) -> tuple[object, ...]:
-    # Twice the contract's price: in its currency, above zero, and a change.
-    if order is None:
-        return (Money("200.00", "USD"),)
-    price = order.contract.price
-    return (Money(price.amount * 2, price.currency),)
+    # Twice the contract's price, as a plain amount: read in the contract's currency
+    # (whatever the listing), above zero, and a change.
+    amount = decimal.Decimal(100) if order is None else order.contract.price.amount
+    return (format(amount * 2, "f"),)
 
 
 def _revisions(order: Order | None) -> tuple[object, ...]:
@@ -54,6 +54,8 @@ SAMPLES: Final[Mapping[str, Callable[[Order | None], tuple[object, ...]]]] = Map
         "reason": lambda order: ("A reason given in a test",),
         "note": lambda order: ("A note written in a test",),
         "text": lambda order: ("A message posted in a test",),
+        "question": lambda order: ("A question asked in a test?",),
+        "answer": lambda order: ("An answer given in a test",),
         "outside": lambda order: (True,),
         "outcome": lambda order: tuple(Outcome),
         "price": _price,

@@ -28,7 +28,7 @@ from order_lifecycle.clock import ManualClock
 from order_lifecycle.core import api
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Action, Actor, Listing, OrderState, Role, Timer
-from order_lifecycle.core.table import RULES, TIMERS
+from order_lifecycle.core.table import RULES
 from order_lifecycle.desk import OrderDesk
 from order_lifecycle.errors import ActionNotAvailable, NotAParticipant
 from order_lifecycle.testing.arguments import variants
@@ -39,7 +39,7 @@ __all__ = ["DeskRules"]
 
 #: Where the clock of every run starts.
 T0: Final = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
-#: The rows a party or a CX agent takes through a desk method of the same name.
+#: The rows a party or a CX agent takes (``desk.execute``; the system's are timers').
 _DESK_RULES: Final = tuple(
     rule for rule in RULES if rule.command is not None and rule.roles - {Role.system}
 )
@@ -48,8 +48,6 @@ _WEIGHT: Final[dict[Action, int]] = {
     rule.action: 1 if rule.stays else 2 if all(d.is_terminal for d in rule.dests) else 4
     for rule in _DESK_RULES
 }
-#: The timer behind each action or notice a timer fires, read from the table.
-_TIMER_OF: Final[dict[Action | Timer, Timer]] = {t.fires or t.timer: t.timer for t in TIMERS}
 
 
 class DeskRules(RuleBasedStateMachine):
@@ -76,7 +74,7 @@ class DeskRules(RuleBasedStateMachine):
         self.policy = self.desk.policy
         self.order_ids: list[str] = []
         self._ended: dict[str, OrderState] = {}
-        self._fired: set[tuple[str, Timer, pendulum.DateTime]] = set()
+        self._fired: set[tuple[str, Action | Timer, pendulum.DateTime, object]] = set()
         team = self.policy.cx_team
         self._agents = self.cx_agents if team is None else tuple(sorted(team))[:2] or ("carol",)
 
@@ -204,7 +202,7 @@ class DeskRules(RuleBasedStateMachine):
             option = None
         refused: NotAParticipant | ActionNotAvailable | None = None
         try:
-            after = getattr(self.desk, str(action))(order_id, by=actor, **kwargs)
+            after = self.desk.execute(order_id, command(**kwargs), by=actor)
         except (NotAParticipant, ActionNotAvailable) as error:
             refused = error
         if option is None:  # not a participant: refused as such by the command too
@@ -225,10 +223,11 @@ class DeskRules(RuleBasedStateMachine):
         now = self.clock.now()
         fired: list[Event] = self.desk.tick()
         for event in fired:
-            key = (event.order_id, _TIMER_OF[event.action], getattr(event, "due_at", now))
+            due = getattr(event, "due_at", now)
+            key = (event.order_id, event.action, due, getattr(event, "deadline", None))
             assert key not in self._fired, ("fired twice", key)
             self._fired.add(key)
         for order_id in self.order_ids:
             order = self.desk.get(order_id)
-            late = [t for t in api.due_timers(order, self.policy) if t.due_at <= now]
+            late = [t for t in api.due_timers(order, self.policy) if t.ready(now)]
             assert not late, (order_id, late)

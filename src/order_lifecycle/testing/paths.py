@@ -48,6 +48,7 @@ from order_lifecycle.core.model import (
     Timer,
 )
 from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS
+from order_lifecycle.core.terms import Deadline, Reminder
 from order_lifecycle.errors import (
     ActionNotAvailable,
     NotAParticipant,
@@ -79,9 +80,15 @@ __all__ = [
 
 #: The listing paths are found for, and ``play`` places, unless told otherwise.
 LISTING: Final = Listing("Test listing", Money("100.00", "USD"), pendulum.duration(days=3), 1)
-#: The policy ``policy=None`` means: the default one, with a 3-day acceptance window so
-#: that every timer of the table is armed (a pending order can expire).
-POLICY: Final = Policy(acceptance_window=pendulum.duration(days=3))
+_DAY: Final = pendulum.duration(days=1)
+#: The policy ``policy=None`` means: the default one with every timer of the table armed:
+#: acceptance, proposal and dispute windows, and a reminder a day before each deadline.
+POLICY: Final = Policy(
+    acceptance_window=_DAY * 3,
+    proposal_window=_DAY * 2,
+    dispute_window=_DAY * 2,
+    reminders=tuple(Reminder(deadline, _DAY) for deadline in Deadline),
+)
 #: The search's ids for the parties and the CX agent; ``play`` maps roles to its own.
 BUYER: Final = "buyer"
 SELLER: Final = "seller"
@@ -118,10 +125,10 @@ def _wait(value: object) -> pendulum.Duration:
 class Step:
     """One step of a path: after ``wait``, ``role`` takes ``action`` with ``args``, or,
     when ``action`` is a :class:`~order_lifecycle.Timer` (``role`` is ``system``), the
-    due timers fire (``OrderDesk.tick``).
+    ready timers fire (``OrderDesk.tick``), that one last.
 
-    ``args`` are the keyword arguments of the action's command (and of the desk's
-    method of the same name), as ``(name, value)`` pairs; a mapping is accepted.
+    ``args`` are the keyword arguments of the action's command class (the desk's named
+    method takes the same), as ``(name, value)`` pairs; a mapping is accepted.
     """
 
     action: Action | Timer
@@ -168,19 +175,18 @@ def _agent(policy: Policy) -> str | None:
 def _tick(
     order: Order, at: pendulum.DateTime, policy: Policy
 ) -> tuple[Timer | None, Order, tuple[Edge, ...]]:
-    """What ``OrderDesk.tick`` does to one order at ``at``: fire its due timers, soonest
-    first, until none is due. The first timer fired, the order after, the edges taken."""
-    first: Timer | None = None
+    """What ``OrderDesk.tick`` does to one order at ``at``: fire its ready timers, soonest
+    first, until none is ready. The last timer fired, the order after, the edges taken."""
+    last: Timer | None = None
     taken: list[Edge] = []
     for _ in range(100):  # each timer fires once: this bound is never reached
-        due = [t for t in api.due_timers(order, policy) if t.due_at <= at]
+        due = [t for t in api.due_timers(order, policy) if t.ready(at)]
         if not due:
             break
-        first = first or due[0].timer
-        before = order.state
-        order = api.fire(order, due[0].timer, now=at, policy=policy).order
+        last, before = due[0].timer, order.state
+        order = api.fire(order, last, now=at, policy=policy).order
         taken.append(Edge(before, due[0].action, order.state))
-    return first, order, tuple(taken)
+    return last, order, tuple(taken)
 
 
 def due_instants(order: Order, now: pendulum.DateTime, policy: Policy) -> list[pendulum.DateTime]:
@@ -204,7 +210,7 @@ def steps(
     per set of sample arguments."""
     wait = _wait(at - now)
     found: list[Step] = []
-    due = [t for t in api.due_timers(order, policy) if t.due_at <= at]
+    due = [t for t in api.due_timers(order, policy) if t.ready(at)]
     if due:
         found.append(Step(due[0].timer, Role.system, wait))
     for actor in _actors(order, agent):
@@ -241,8 +247,9 @@ def take(
     it on a desk; ``None`` if the core refuses it (sample arguments that do not fit)."""
     at = now + step.wait
     if step.is_timer:
-        _, ticked, fired = _tick(order, at, policy)
-        return Move(step, ticked, at, fired) if fired else None
+        last, ticked, fired = _tick(order, at, policy)
+        # Named after the timer it fired last: the one whose edge the move ends with.
+        return Move(attrs.evolve(step, action=last), ticked, at, fired) if last else None
     rule = RULES_BY_ACTION[Action(step.action)]
     actor = next((a for a in _actors(order, agent) if a.role is step.role), None)
     if rule.command is None or actor is None:
@@ -575,9 +582,10 @@ def play(
     """Place a fresh order on ``desk`` and run ``steps`` through its public methods.
 
     Before each step ``clock`` (the ``ManualClock`` the desk reads) moves on by the
-    step's wait; an action calls the desk's method of that name as the step's role, a
-    timer step calls ``desk.tick()``. Returns the order after the last step. A refused
-    step raises the desk's error, with a note naming the step.
+    step's wait; an action runs as the step's role through ``desk.execute`` (the command
+    its row of the table names, with the step's arguments), a timer step calls
+    ``desk.tick()``. Returns the order after the last step. A refused step raises the
+    desk's error, with a note naming the step.
     """
     if not isinstance(clock, ManualClock):
         raise ValidationError("clock", "must be the ManualClock the desk reads")
@@ -593,12 +601,13 @@ def play(
             if step.is_timer:
                 order = _fire(desk, order, step)
             else:
-                method = getattr(desk, str(step.action), None)
-                if step.role not in ids or method is None:
+                command = RULES_BY_ACTION[Action(step.action)].command
+                if step.role not in ids or command is None:
                     raise ValidationError(
-                        "steps", f"step {number}: the desk has no {step.action} for {step.role}"
+                        "steps", f"step {number}: {step.role} cannot take {step.action}"
                     )
-                order = method(order.id, by=Actor(ids[step.role], step.role), **step.kwargs)
+                by = Actor(ids[step.role], step.role)
+                order = desk.execute(order.id, command(**step.kwargs), by=by)
         except OrderLifecycleError as error:
             error.add_note(f"while playing step {number} of {len(steps)}: {step}")
             raise
