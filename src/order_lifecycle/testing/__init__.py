@@ -7,7 +7,8 @@ package imports neither until a module that needs it is imported:
 - :mod:`~order_lifecycle.testing.strategies`: Hypothesis strategies for values, orders
   (reached by real paths) and commands;
 - :mod:`~order_lifecycle.testing.paths`: paths through the table, found by a search,
-  and played on a desk;
+  and played on a desk (their steps: :mod:`~order_lifecycle.testing.moves`, with sample
+  arguments from :mod:`~order_lifecycle.testing.arguments`);
 - :class:`DeskRules` (:mod:`~order_lifecycle.testing.desk_rules`): the stateful test
   hosts subclass;
 - :mod:`~order_lifecycle.testing.coverage`: which edges of the table tests took;

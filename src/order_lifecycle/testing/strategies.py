@@ -42,15 +42,8 @@ from order_lifecycle.core.table import RULES
 from order_lifecycle.errors import ValidationError
 from order_lifecycle.testing import coverage
 from order_lifecycle.testing.arguments import variants
-from order_lifecycle.testing.paths import (
-    POLICY,
-    Move,
-    distances,
-    due_instants,
-    route,
-    steps,
-    take,
-)
+from order_lifecycle.testing.moves import Move, due_instants, steps, take
+from order_lifecycle.testing.paths import POLICY, distances, route
 
 __all__ = [
     "POLICY",
