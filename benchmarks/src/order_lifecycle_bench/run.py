@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         decide_figures,
         options_figures,
     )
+    from order_lifecycle_bench.figures.coverage_figures import coverage_figures
     from order_lifecycle_bench.figures.postgres_figures import (
         pg_unreachable,
         pg_url,
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             elif group == "core":
                 figures += decide_figures(cfg)
                 figures += options_figures(cfg)
+                figures += coverage_figures(cfg)
             elif group == "attach":
                 figures += attach_figures(cfg)
             elif group == "sqlite":

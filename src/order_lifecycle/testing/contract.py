@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 from collections.abc import Iterator
 
 import attrs
@@ -102,6 +103,29 @@ def step_write(
         expected_version=order.version if expected is None else expected,
         next_timer_at=_next_timer(decision.order),
     )
+
+
+def _race(store: OrderStore, writes: list[Write]) -> list[Write | Exception]:
+    """Each write from a thread of its own, released together: the write that landed, or
+    the exception it raised, for each."""
+    start = threading.Barrier(len(writes))
+    outcomes: list[Write | Exception] = [RuntimeError("did not finish")] * len(writes)
+
+    def writer(index: int) -> None:
+        start.wait(timeout=30)
+        try:
+            store.write(writes[index])
+        except Exception as error:  # the test looks at what each writer got
+            outcomes[index] = error
+        else:
+            outcomes[index] = writes[index]
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(len(writes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
 
 
 def _file() -> Attachment:
@@ -192,6 +216,25 @@ class OrderStoreContract:
             store.write(stale)
         assert store.load("o1").state is OrderState.accepted
         assert len(store.history("o1")) == 2
+
+    def test_two_writers_at_one_version_one_wins(self, store: OrderStore) -> None:
+        """Two writers that read the same version write at the same moment, from two
+        threads: exactly one write lands, the other raises ``ConcurrencyConflict``, and the
+        order and its history are the winner's alone. Run on several orders, so that the
+        writes really race."""
+        for number in range(8):
+            placed = placed_write(f"o{number}")
+            store.write(placed)
+            order = store.load(placed.order.id)
+            writes = [
+                step_write(order, c.Accept(), "bob", T0),
+                step_write(order, c.Decline(reason="Fully booked"), "bob", T0),
+            ]
+            outcomes = _race(store, writes)
+            assert sorted(type(o).__name__ for o in outcomes) == ["ConcurrencyConflict", "Write"]
+            winner = next(o for o in outcomes if isinstance(o, Write))
+            assert store.load(order.id) == winner.order
+            assert store.history(order.id) == [*placed.events, *winner.events]
 
     def test_placing_the_same_id_twice_is_a_conflict(self, store: OrderStore) -> None:
         """A second placement with the same order id is refused."""
