@@ -3,6 +3,8 @@ double-blind reviews, review summaries and seller and buyer metrics."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pendulum
 import pytest
 
@@ -90,12 +92,13 @@ def test_resolve_refuses_a_refund_out_of_range_or_on_resume(
     a ValidationError naming ``refund``, and changes nothing."""
     order_id = _disputed(desk, clock)
     before = desk.history(order_id)
-    for outcome, refund in [
+    wrong: list[tuple[str, Money | str]] = [
         ("cancel", "150.01"),
         ("cancel", "-1"),
         ("complete", Money("10.00", "EUR")),
         ("resume", "10.00"),
-    ]:
+    ]
+    for outcome, refund in wrong:
         with pytest.raises(ValidationError) as raised:
             desk.resolve(order_id, by=CX, outcome=outcome, note="x", refund=refund)
         assert raised.value.field == "refund"
@@ -124,7 +127,7 @@ def test_settle_a_party_cancelled_order_once(desk: OrderDesk, clock: ManualClock
     assert desk.history(order_id)[-1].kind == "order_settled"
     with pytest.raises(ActionNotAvailable, match="already settled") as again:
         desk.settle(order_id, by=CX, refund="0")
-    reasons = {o.action: o.reason for o in desk.actions(order_id, viewer=CX)}
+    reasons = {str(o.action): o.reason for o in desk.actions(order_id, viewer=CX)}
     assert reasons["settle"] == again.value.reason
     assert [r.kind for r in desk.store.outbox_rows(order_id) if r.recipient == "payments"] == [
         "order_settled"
@@ -208,13 +211,13 @@ def test_a_request_is_voided_by_a_dispute_or_a_cancel(desk: OrderDesk, clock: Ma
 
 @pytest.mark.parametrize(("silence", "state"), [("accept", "cancelled"), ("reject", "accepted")])
 def test_silence_answers_a_request_when_its_window_ends(
-    url: str, clock: ManualClock, silence: str, state: str
+    url: str, clock: ManualClock, silence: Literal["accept", "reject"], state: str
 ) -> None:
     """``Policy.cancellation_window`` with ``on_cancellation_silence``: the system answers
     once, at the window's end, with the time it was due."""
     policy = Policy(
         cancellation_window=pendulum.duration(days=2),
-        on_cancellation_silence=silence,  # type: ignore[arg-type]
+        on_cancellation_silence=silence,
     )
     with OrderDesk.open(url, clock=clock, policy=policy) as desk:
         order_id = _accepted(desk, clock)
