@@ -12,6 +12,7 @@ from order_lifecycle import (
     ActionNotAvailable,
     Actor,
     CancellationReason,
+    Envelope,
     Listing,
     ManualClock,
     Money,
@@ -20,6 +21,7 @@ from order_lifecycle import (
     Policy,
     ValidationError,
 )
+from order_lifecycle.adapters.notifiers import CallbackNotifier
 
 LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
 CX = Actor.cx("carol")
@@ -254,7 +256,17 @@ def test_double_blind_reviews_publish_when_both_reviewed(
     assert "Lovely" not in chat[-1].text
     with pytest.raises(ActionNotAvailable, match="already reviewed"):
         desk.review(order_id, by="alice", rating=1)
+    sent: list[Envelope] = []
+    desk.notifier = CallbackNotifier(sent.append)
+    desk.relay()
+    (hidden,) = [e for e in sent if e.kind == "review_left"]
+    assert hidden.recipient == "bob"
+    assert "rating" not in hidden.event
+    assert "text" not in hidden.event
     desk.review(order_id, by="bob", rating=4)
+    desk.relay()
+    (shown,) = [e for e in sent if e.kind == "review_left" and e.recipient == "alice"]
+    assert shown.event["rating"] == 4
     bob = desk.reviews("bob")
     assert (bob.count, bob.average) == (1, 5.0)
     assert [(r.by, r.rating, r.text) for r in bob.reviews] == [("alice", 5, "Lovely work")]
