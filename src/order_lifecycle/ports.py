@@ -59,21 +59,23 @@ class IdempotencyRecord:
     version: int
 
 
-@attrs.frozen
-class OrderFacts:
+class OrderFacts(NamedTuple):
     """What the metrics count of one order, computed by the desk with each write and kept
     by the store as given (indexed by buyer and by seller, with ``placed_at``).
 
-    ``delivered_at`` is the first delivery and ``due_at`` the delivery date in force then;
-    ``buyer_rating`` / ``seller_rating`` are the published ratings each party received.
+    A plain row: instants are whole microseconds since the Unix epoch (UTC), as the SQL
+    stores keep every indexed instant, so a user's metrics are integer arithmetic over
+    their rows. ``delivered_at`` is the first delivery and ``due_at`` the delivery date in
+    force then; ``buyer_rating`` / ``seller_rating`` are the published ratings each party
+    received.
     """
 
-    placed_at: pendulum.DateTime
-    accepted_at: pendulum.DateTime | None = None
-    delivered_at: pendulum.DateTime | None = None
-    due_at: pendulum.DateTime | None = None
-    completed_at: pendulum.DateTime | None = None
-    cancelled_at: pendulum.DateTime | None = None
+    placed_at: int
+    accepted_at: int | None = None
+    delivered_at: int | None = None
+    due_at: int | None = None
+    completed_at: int | None = None
+    cancelled_at: int | None = None
     revisions: int = 0
     disputed: bool = False
     buyer_rating: int | None = None

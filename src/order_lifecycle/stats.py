@@ -5,10 +5,10 @@ the order (:func:`facts_of`); a store keeps them indexed by buyer and by seller 
 a user's rows; :func:`metrics_of` turns those rows into :class:`Metrics`. So a seller's
 metrics cost an index read of their own orders, never a scan of all orders.
 
->>> import pendulum
 >>> from order_lifecycle.ports import OrderFacts
->>> t = pendulum.datetime(2026, 12, 1, 10)
->>> done = OrderFacts(t, t.add(hours=2), t.add(days=3), t.add(days=7), t.add(days=4))
+>>> hour = 3_600_000_000  # instants and durations in microseconds
+>>> done = OrderFacts(0, accepted_at=2 * hour, delivered_at=72 * hour, due_at=168 * hour,
+...                   completed_at=96 * hour)
 >>> metrics = metrics_of("bob", "seller", None, [done])
 >>> metrics.completion_rate, metrics.on_time_rate, metrics.median_accept_time.in_hours()
 (1.0, 1.0, 2)
@@ -35,6 +35,7 @@ __all__ = [
     "check_role",
     "facts_of",
     "metrics_of",
+    "micros",
     "since_of",
     "summary_of",
 ]
@@ -107,17 +108,30 @@ def _rating(order: Order, about: Role) -> int | None:
     return None
 
 
+def micros(at: _dt.datetime | None) -> int | None:
+    """An instant as whole microseconds since the Unix epoch (``None`` stays ``None``)."""
+    if at is None:
+        return None
+    delta = _dt.datetime.__sub__(at, _EPOCH)  # the standard library's: no Interval
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+
 def facts_of(order: Order) -> OrderFacts:
     """What the metrics count of ``order``, as it is now."""
     first = order.deliveries[0] if order.deliveries else None
     cancellation = order.cancellation
+    placed = micros(order.placed_at)
+    assert placed is not None
     return OrderFacts(
-        placed_at=order.placed_at,
-        accepted_at=order.accepted_at,
-        delivered_at=None if first is None else first.at,
-        due_at=None if first is None else first.due_at,
-        completed_at=order.completed_at if order.state is OrderState.complete else None,
-        cancelled_at=None if cancellation is None else cancellation.at,
+        placed_at=placed,
+        accepted_at=micros(order.accepted_at),
+        delivered_at=None if first is None else micros(first.at),
+        due_at=None if first is None else micros(first.due_at),
+        completed_at=micros(order.completed_at) if order.state is OrderState.complete else None,
+        cancelled_at=None if cancellation is None else micros(cancellation.at),
         revisions=order.revisions_used,
         disputed=order.dispute is not None,
         buyer_rating=_rating(order, Role.buyer),
@@ -129,14 +143,15 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else part / whole
 
 
-def _median(durations: Sequence[_dt.timedelta]) -> pendulum.Duration | None:
+def _median(durations: Sequence[int]) -> pendulum.Duration | None:
+    """The median of durations in microseconds (an even count: the mean of the two
+    middle ones, to the microsecond)."""
     if not durations:
         return None
     ordered = sorted(durations)
     half = len(ordered) // 2
-    # An even count: the mean of the two middle ones (timedelta division is exact).
-    middle = ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
-    return pendulum.duration(seconds=middle.total_seconds())
+    middle = ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) // 2
+    return pendulum.duration(microseconds=middle)
 
 
 def metrics_of(
@@ -145,7 +160,8 @@ def metrics_of(
     """The metrics of ``user`` in ``role`` from the facts of their orders placed since
     ``since`` (rows placed earlier are left out here too)."""
     role = check_role(role)
-    found = [f for f in rows if since is None or f.placed_at >= since]
+    start = micros(since)
+    found = [f for f in rows if start is None or f.placed_at >= start]
     completed = sum(1 for f in found if f.completed_at is not None)
     cancelled = sum(1 for f in found if f.cancelled_at is not None)
     delivered = [f for f in found if f.delivered_at is not None]

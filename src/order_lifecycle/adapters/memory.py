@@ -28,6 +28,7 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
+from order_lifecycle.stats import micros
 
 __all__ = ["MemoryStore"]
 
@@ -155,13 +156,14 @@ class MemoryStore:
 
     def facts(self, user_id: str, role: Role, since: pendulum.DateTime | None) -> list[FactsRow]:
         """The facts of the user's orders in ``role`` placed since ``since``."""
+        start = micros(since)
         with self._lock:
             found: list[FactsRow] = []
             for order in self._orders_of(user_id):
                 if order.party(user_id) is not role:
                     continue
                 facts = self._facts.get(order.id)
-                if facts is None or since is None or facts.placed_at >= since:
+                if facts is None or start is None or facts.placed_at >= start:
                     found.append(FactsRow(order.id, facts))
             return found
 

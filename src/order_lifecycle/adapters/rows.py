@@ -163,43 +163,27 @@ def facts_values(facts: OrderFacts | None) -> FactsValues:
     """The facts columns' values (all ``NULL`` for none)."""
     if facts is None:
         return (None,) * len(FACTS_COLUMNS)
-    return (
-        micros(facts.placed_at),
-        micros(facts.accepted_at),
-        micros(facts.delivered_at),
-        micros(facts.due_at),
-        micros(facts.completed_at),
-        micros(facts.cancelled_at),
-        facts.revisions,
-        int(facts.disputed),
-        facts.buyer_rating,
-        facts.seller_rating,
-    )
-
-
-def _instant(value: object) -> pendulum.DateTime | None:
-    return None if value is None else from_micros(int(str(value)))
+    return (*facts[:7], int(facts.disputed), *facts[8:])
 
 
 def facts_row(found: tuple[Any, ...]) -> FactsRow:
     """A ``FACTS_OF`` row as a ``FactsRow`` (no facts while ``placed_at`` is ``NULL``)."""
-    order_id, placed, accepted, delivered, due, completed, cancelled = found[:7]
-    revisions, disputed, buyer_rating, seller_rating = found[7:]
-    if placed is None:
-        return FactsRow(str(order_id), None)
+    if found[1] is None:
+        return FactsRow(str(found[0]), None)
+    placed, accepted, delivered, due, completed, cancelled, revisions = found[1:8]
     facts = OrderFacts(
-        placed_at=from_micros(int(placed)),
-        accepted_at=_instant(accepted),
-        delivered_at=_instant(delivered),
-        due_at=_instant(due),
-        completed_at=_instant(completed),
-        cancelled_at=_instant(cancelled),
-        revisions=int(revisions or 0),
-        disputed=bool(disputed),
-        buyer_rating=None if buyer_rating is None else int(buyer_rating),
-        seller_rating=None if seller_rating is None else int(seller_rating),
+        placed,
+        accepted,
+        delivered,
+        due,
+        completed,
+        cancelled,
+        revisions or 0,
+        bool(found[8]),
+        found[9],
+        found[10],
     )
-    return FactsRow(str(order_id), facts)
+    return FactsRow(str(found[0]), facts)
 
 
 def conversation(found: tuple[Any, ...]) -> ConversationRow:

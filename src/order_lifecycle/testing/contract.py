@@ -45,6 +45,7 @@ from order_lifecycle.ports import (
     Store,
     Write,
 )
+from order_lifecycle.stats import micros
 
 __all__ = [
     "T0",
@@ -240,7 +241,9 @@ class OrderStoreContract:
         """``facts`` lists the orders of one party in one role, placed since ``since``,
         exactly as the last write gave them; a write without facts gives ``None``, until
         ``keep_facts`` fills them in (never over facts a write brought)."""
-        facts = OrderFacts(T0, accepted_at=T0.add(hours=1), revisions=1, seller_rating=5)
+        placed = micros(T0)
+        assert placed is not None
+        facts = OrderFacts(placed, accepted_at=placed + 3_600_000_000, revisions=1, seller_rating=5)
         store.write(attrs.evolve(placed_write("o1"), facts=facts))
         store.write(placed_write("o2"))  # no facts: written as by an older desk
         rows = {r.order_id: r.facts for r in store.facts("bob", Role.seller, None)}
@@ -253,7 +256,7 @@ class OrderStoreContract:
         assert store.facts("bob", Role.buyer, None) == []
         later = {r.order_id for r in store.facts("bob", Role.seller, T0.add(seconds=1))}
         assert later == {"o2"}  # o1 was placed earlier; o2 has no facts to tell
-        filled = OrderFacts(T0, disputed=True)
+        filled = OrderFacts(placed, disputed=True)
         store.keep_facts("o2", filled)
         store.keep_facts("o1", filled)  # o1 has facts: nothing changes
         rows = {r.order_id: r.facts for r in store.facts("bob", Role.seller, None)}
