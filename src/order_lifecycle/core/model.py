@@ -66,8 +66,10 @@ __all__ = [
 #: The version of the lifecycle definition (the transition table). Each order records
 #: the one it was placed under, so a later definition can tell old orders apart.
 #: Version 2 added the deadline terms pinned per order, reminders, timed proposals,
-#: dispute escalation, working-day calendars and the paused delivery clock.
-LIFECYCLE_VERSION: Final = "2"
+#: dispute escalation, working-day calendars and the paused delivery clock. Version 3
+#: added settlement, mutual cancellation and reviews (and the silence rule of a
+#: cancellation request to the terms).
+LIFECYCLE_VERSION: Final = "3"
 
 
 class OrderState(enum.StrEnum):
