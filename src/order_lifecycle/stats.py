@@ -24,6 +24,14 @@ import attrs
 import pendulum
 
 from order_lifecycle.core import values
+from order_lifecycle.core.events import (
+    ContentDelivered,
+    Event,
+    InfoProvided,
+    InfoTimedOut,
+    OrderAccepted,
+    UpdateAccepted,
+)
 from order_lifecycle.core.model import Order, OrderReview, OrderState, Role
 from order_lifecycle.errors import ValidationError
 from order_lifecycle.ports import OrderFacts
@@ -33,6 +41,7 @@ __all__ = [
     "Metrics",
     "ReviewSummary",
     "check_role",
+    "due_at_first_delivery",
     "facts_of",
     "metrics_of",
     "micros",
@@ -119,8 +128,25 @@ def micros(at: _dt.datetime | None) -> int | None:
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
-def facts_of(order: Order) -> OrderFacts:
-    """What the metrics count of ``order``, as it is now."""
+def due_at_first_delivery(history: Iterable[Event]) -> pendulum.DateTime | None:
+    """The delivery date in force when the order was first delivered, read from its
+    history (for orders whose deliveries do not record it: placed before lifecycle 3)."""
+    due: pendulum.DateTime | None = None
+    for event in history:
+        if isinstance(event, ContentDelivered):
+            return due
+        if isinstance(event, OrderAccepted):
+            due = event.due_at
+        elif isinstance(event, UpdateAccepted):
+            due = event.contract.due_at
+        elif isinstance(event, (InfoProvided, InfoTimedOut)):
+            due = event.delivery_due_at
+    return None
+
+
+def facts_of(order: Order, *, first_due: _dt.datetime | None = None) -> OrderFacts:
+    """What the metrics count of ``order``, as it is now (``first_due``: the due date in
+    force at the first delivery, when the delivery does not record it)."""
     first = order.deliveries[0] if order.deliveries else None
     cancellation = order.cancellation
     placed = micros(order.placed_at)
@@ -129,7 +155,7 @@ def facts_of(order: Order) -> OrderFacts:
         placed_at=placed,
         accepted_at=micros(order.accepted_at),
         delivered_at=None if first is None else micros(first.at),
-        due_at=None if first is None else micros(first.due_at),
+        due_at=None if first is None else micros(first.due_at or first_due),
         completed_at=micros(order.completed_at) if order.state is OrderState.complete else None,
         cancelled_at=None if cancellation is None else micros(cancellation.at),
         revisions=order.revisions_used,

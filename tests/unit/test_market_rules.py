@@ -25,8 +25,10 @@ from order_lifecycle import (
 )
 from order_lifecycle.core import events as ev
 from order_lifecycle.core import machine
+from order_lifecycle.core.api import placement
 from order_lifecycle.core.replay import replay
 from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS
+from order_lifecycle.stats import due_at_first_delivery
 
 from support import AGENT, BUYER, SCENARIOS, SELLER, Walk
 
@@ -247,3 +249,39 @@ def test_a_timer_may_fire_only_system_actions() -> None:
     with pytest.raises(LifecycleDefinitionError, match="fires accept, not a system action"):
         machine.check_table(RULES, broken)
     assert Role.system in RULES_BY_ACTION[Action.decline_cancellation].roles
+
+
+def test_orders_of_earlier_lifecycles_settle_only_when_told() -> None:
+    """An order placed under lifecycle 2 resolves as it did (no default settlement, no
+    due date on its deliveries), so its recorded history replays; a refund given still
+    settles it. The due date at its first delivery is read from its history."""
+    placed = placement(
+        buyer=BUYER,
+        seller=SELLER,
+        listing=Walk().order.listing,
+        answers=None,
+        now=Walk().now,
+        policy=core.DEFAULT_POLICY,
+        order_id="old",
+        terms=None,
+        lifecycle="2",
+    )
+    walk = Recorded()
+    walk.order, walk.events = placed.order, list(placed.events)
+    walk.do(core.Accept(), SELLER)
+    walk.do(core.Deliver(outside=True), SELLER)
+    assert walk.order.deliveries[0].due_at is None
+    assert due_at_first_delivery(walk.events) == walk.order.contract.due_at
+    walk.do(core.Dispute(reason="Wrong"), BUYER)
+    walk.do(core.Join(), CX)
+    told = core.decide(
+        walk.order,
+        core.Resolve(outcome="complete", note="Ok", refund="5.00"),
+        actor=CX,
+        now=walk.now,
+    )
+    assert told.order.settlement is not None
+    walk.do(core.Resolve(outcome="cancel", note="Refunded"), CX)
+    assert walk.order.settlement is None
+    assert getattr(walk.events[-1], "refund", "missing") is None
+    assert replay(walk.events) == walk.order

@@ -54,6 +54,7 @@ __all__ = [
     "delivery_due",
     "publish_reviews",
     "settlement",
+    "settles",
 ]
 
 Effect = Callable[[Context, Any, OrderState], tuple[Order, e.Event]]
@@ -162,6 +163,7 @@ def _expire(ctx: Context, cmd: c.Expire, state: OrderState) -> tuple[Order, e.Ev
 def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.Event]:
     review_due = ctx.terms.shift(ctx.now, ctx.terms.review_window)
     # The due date in force when delivered (a paused clock resumes first): on time or not.
+    # Orders placed under an earlier lifecycle deliver as they did, without it.
     contract = ctx.order.contract
     if ctx.order.info_request is not None:
         contract, _ = _resumed(ctx, ctx.now)
@@ -170,7 +172,7 @@ def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.
         files=cmd.attachments,
         outside=cmd.outside,
         note=cmd.note,
-        due_at=contract.due_at,
+        due_at=contract.due_at if settles(ctx.order) else None,
     )
     order, common = _step(
         ctx,
@@ -306,9 +308,12 @@ def _resolve(ctx: Context, cmd: c.Resolve, state: OrderState) -> tuple[Order, e.
     }
     review_due = None
     settled = None
-    if outcome is not Outcome.resume:
+    refund = cmd.refund_money
+    # An order placed under an earlier lifecycle is settled only with a refund given: its
+    # resolutions recorded before stay what they were (replayed, they record no money).
+    if outcome is not Outcome.resume and (refund is not None or settles(order)):
         default = order.contract.price if outcome is Outcome.cancel else None
-        settled = settlement(ctx, cmd.refund_money, default, cmd.note)
+        settled = settlement(ctx, refund, default, cmd.note)
         changes["settlement"] = settled
     if outcome is Outcome.resume and state is OrderState.delivered:
         review_due = ctx.terms.shift(ctx.now, ctx.terms.review_window)
@@ -429,6 +434,16 @@ def _info_timed_out(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[O
         **common,
     )
     return order, event
+
+
+#: Lifecycles placed before settlement and delivery due dates were recorded.
+_BEFORE_SETTLEMENT: Final = frozenset({"1", "2"})
+
+
+def settles(order: Order) -> bool:
+    """Whether ``order`` was placed under a lifecycle that settles a resolution by default
+    and records each delivery's due date (version 3 on)."""
+    return order.lifecycle not in _BEFORE_SETTLEMENT
 
 
 def settlement(

@@ -347,15 +347,11 @@ def metrics(s: Settings, user: str, role: object, since: object) -> Flow[stats.M
 
 
 def _backfill(s: Settings, row: FactsRow) -> Flow[OrderFacts]:
-    """The facts of an order written before the store kept them: from its history replayed
-    (which knows each delivery's due date), or from the order itself if that fails."""
+    """The facts of an order written before the store kept them: from the order and its
+    history (which tells the due date in force at the first delivery)."""
     order = yield from load(row.order_id)
-    try:
-        events = yield from history(row.order_id)
-        order = replay.replay(events, policy=s.policy)
-    except ValidationError:
-        pass  # a history the policy would not allow now: the stored order as it is
-    facts = stats.facts_of(order)
+    events = yield from history(row.order_id)
+    facts = stats.facts_of(order, first_due=stats.due_at_first_delivery(events))
     yield Call("keep_facts", (row.order_id, facts))
     return facts
 
