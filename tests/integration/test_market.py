@@ -3,6 +3,8 @@ double-blind reviews, review summaries and seller and buyer metrics."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Literal
 
 import pendulum
@@ -11,6 +13,7 @@ import pytest
 from order_lifecycle import (
     ActionNotAvailable,
     Actor,
+    AsyncOrderDesk,
     CancellationReason,
     Envelope,
     Listing,
@@ -19,9 +22,12 @@ from order_lifecycle import (
     OrderDesk,
     OrderState,
     Policy,
+    Reminder,
+    Role,
     ValidationError,
 )
 from order_lifecycle.adapters.notifiers import CallbackNotifier
+from order_lifecycle.adapters.sqlite import SQLiteStore
 
 LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
 CX = Actor.cx("carol")
@@ -355,3 +361,78 @@ def test_seller_and_buyer_metrics(desk: OrderDesk, clock: ManualClock) -> None:
         desk.metrics("bob", role="cx_agent")
     with pytest.raises(ValidationError):
         desk.metrics("bob", since="2026-12-01T10:00:00")  # naive: refused
+
+
+def test_the_same_as_coroutines(url: str, clock: ManualClock) -> None:
+    """``AsyncOrderDesk``: settlement, mutual cancellation, reviews and metrics awaited,
+    from the same flows (PostgreSQL on the async pool)."""
+
+    async def story() -> None:
+        async with await AsyncOrderDesk.open(url, clock=clock) as desk:
+            order = await desk.place(buyer="alice", seller="bob", listing=LISTING)
+            await desk.accept(order.id, by="bob")
+            await desk.request_cancellation(order.id, by="alice", reason="Changed plans")
+            await desk.withdraw_cancellation(order.id, by="alice")
+            await desk.request_cancellation(order.id, by="bob", reason="Ill", refund="150.00")
+            await desk.decline_cancellation(order.id, by="alice")
+            clock.advance(days=1)
+            await desk.deliver(order.id, by="bob", outside=True)
+            await desk.approve(order.id, by="alice")
+            await desk.review(order.id, by="alice", rating=4, text="Good")
+            await desk.review(order.id, by="bob", rating=5)
+            summary = await desk.reviews("bob")
+            assert (summary.count, summary.average) == (1, 4.0)
+            metrics = await desk.metrics("bob")
+            assert (metrics.orders, metrics.completed, metrics.on_time_rate) == (1, 1, 1.0)
+            assert (await desk.metrics("alice", role="buyer")).rating_average == 5.0
+            late = await desk.place(buyer="alice", seller="bob", listing=LISTING)
+            await desk.accept(late.id, by="bob")
+            clock.advance(days=8)
+            await desk.cancel(late.id, by="alice", reason="Nothing")
+            await desk.join(late.id, by=CX)
+            settled = await desk.settle(late.id, by=CX, refund="150.00")
+            assert settled.settlement is not None
+            assert settled.settlement.payout == _usd("0.00")
+
+    asyncio.run(story())
+
+
+def test_a_cancellation_request_reminds_its_counter_party(url: str, clock: ManualClock) -> None:
+    """``Reminder("cancellation", before)``: to the party who must answer, once."""
+    policy = Policy(
+        cancellation_window=pendulum.duration(days=2),
+        reminders=(Reminder("cancellation", pendulum.duration(hours=12)),),
+    )
+    with OrderDesk.open(url, clock=clock, policy=policy) as desk:
+        order_id = _accepted(desk, clock)
+        desk.request_cancellation(order_id, by="bob", reason="Ill")
+        clock.advance(days=1, hours=12)
+        fired = desk.tick()
+        assert [(e.kind, getattr(e, "recipient", None)) for e in fired] == [
+            ("reminder_sent", "alice")
+        ]
+        assert desk.tick() == []
+        clock.advance(hours=12)
+        assert [e.kind for e in desk.tick()] == ["cancellation_accepted"]
+
+
+def test_sqlite_metrics_read_only_the_users_index_entries(tmp_path: Path) -> None:
+    """The facts statement is answered from the covering index by seller (or buyer):
+    never a scan of all orders."""
+    store = SQLiteStore(str(tmp_path / "orders.db"))
+    try:
+        conn = store._conn()
+        for role, index in (
+            (Role.seller, "orders_seller_facts"),
+            (Role.buyer, "orders_buyer_facts"),
+        ):
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.execute(
+                    "EXPLAIN QUERY PLAN " + store.statements.facts(role), ("bob", 0)
+                )
+            )
+            assert f"COVERING INDEX {index}" in plan, plan
+            assert "SCAN orders" not in plan, plan
+    finally:
+        store.close()
