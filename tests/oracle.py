@@ -44,6 +44,12 @@ VALID: dict[Action, Callable[[], core.Command]] = {
     Action.say: lambda: core.Say(text="Hello"),
     Action.request_info: lambda: core.RequestInfo(question="Which handle?"),
     Action.provide_info: lambda: core.ProvideInfo(answer="@alice"),
+    Action.settle: lambda: core.Settle(refund=Money("50.00", "USD"), note="Half back"),
+    Action.request_cancellation: lambda: core.RequestCancellation(reason="Plans changed"),
+    Action.accept_cancellation: core.AcceptCancellation,
+    Action.decline_cancellation: core.DeclineCancellation,
+    Action.withdraw_cancellation: core.WithdrawCancellation,
+    Action.review: lambda: core.Review(rating=5, text="Lovely work"),
 }
 
 ACTIVE = {"accepted", "delivered", "revision"}
@@ -124,4 +130,49 @@ def expected(
         return state in ("accepted", "revision") and who == "seller" and not paused and not past_due
     if action is Action.provide_info:
         return state in ("accepted", "revision") and who == "buyer" and paused
+    return _section_12(action, order, who, now, policy)
+
+
+def _section_12(
+    action: Action, order: Order, who: str, now: pendulum.DateTime, policy: Policy
+) -> bool:
+    """Spec section 12, read by hand: settlement, mutual cancellation and reviews."""
+    state = order.state.value
+    party = who in ("buyer", "seller")
+    request = order.cancellation_request
+    if action is Action.settle:
+        cancellation = order.cancellation
+        return (
+            state == "cancelled"
+            and who.startswith("cx")
+            and cancellation is not None
+            and cancellation.reason.value == "cancelled"
+            and cancellation.agent == ACTORS[who].id
+            and order.settlement is None
+        )
+    if action is Action.request_cancellation:
+        return state in ACTIVE and party and request is None
+    if action in (Action.accept_cancellation, Action.decline_cancellation):
+        if state not in ACTIVE or request is None:
+            return False
+        if party:
+            return request.role.value != who
+        silence = "accept" if action is Action.accept_cancellation else "reject"
+        return (
+            who == "system"
+            and request.expires_at is not None
+            and now >= request.expires_at
+            and (order.terms or policy.terms).on_cancellation_silence == silence
+        )
+    if action is Action.withdraw_cancellation:
+        return state in ACTIVE and party and request is not None and request.role.value == who
+    if action is Action.review:
+        done = order.completed_at
+        return (
+            state == "complete"
+            and party
+            and done is not None
+            and now < done + policy.review_period
+            and all(r.role.value != who for r in order.reviews)
+        )
     raise AssertionError(f"no oracle for {action}")

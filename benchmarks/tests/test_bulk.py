@@ -14,7 +14,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 import pytest
@@ -42,6 +42,11 @@ INBOX = 300
 RANGES = ((35_990, 36_010), (39_995, 40_005))
 
 
+#: The metrics facts columns of an order row: some values, or none at all.
+FACTS: Final = (1_796_230_800_000_000, 7, None, None, None, None, 2, 1, None, 5)
+NO_FACTS: Final = (None,) * len(rows.FACTS_COLUMNS)
+
+
 def odd_templates() -> list[bulk.Template]:
     """Templates with what stamping can get wrong: ``%`` in text (with ids and without),
     COPY's special characters, adjacent ids, ids at both ends, NULLs, non-ASCII, and a
@@ -62,6 +67,7 @@ def odd_templates() -> list[bulk.Template]:
                 "1",
                 f'{{"id":"{o}","note":"back\\\\slash \\n, real\nnewline, 100%% %(x)s %s {o}"}}',
                 None,
+                *FACTS,
             )
         ),
         [],
@@ -82,6 +88,7 @@ def odd_templates() -> list[bulk.Template]:
                 "é ünïcode ✓",
                 f"{s}{b}{o}",
                 f"{o}%{b}\\{s}\t",
+                *NO_FACTS,
             )
         ),
         [],
@@ -92,7 +99,7 @@ def odd_templates() -> list[bulk.Template]:
         ],
     )
     third = bulk.Template(
-        bulk._Row((o, 2, "accepted", b, s, "t", 0, -5, b, "1", "{}", "")),
+        bulk._Row((o, 2, "accepted", b, s, "t", 0, -5, b, "1", "{}", "", *FACTS)),
         [],
         [bulk._Row((o, s, "seller", s)), bulk._Row((o, b, "buyer", b))],
     )
@@ -203,7 +210,9 @@ def test_sql_stamping_refuses_what_it_cannot_stamp_like_python(tmp_path: Path) -
     """A field ``%`` would read otherwise than as ids (``%(x)s`` in a field without ids:
     the Python stamping fails on it too) is refused, not written differently."""
     template = bulk.Template(
-        bulk._Row(("zzorderzz", 1, "p", "b", "s", "%(x)s", 0, None, "", "1", "{}", None)),
+        bulk._Row(
+            ("zzorderzz", 1, "p", "b", "s", "%(x)s", 0, None, "", "1", "{}", None, *NO_FACTS)
+        ),
         [],
         [bulk._Row(("zzorderzz", "u", "buyer"))],
     )

@@ -20,6 +20,7 @@ from order_lifecycle.core.model import (
     BuyerRequest,
     Cancellation,
     CancellationReason,
+    CancellationRequest,
     CompletionReason,
     Contract,
     ContractProposal,
@@ -29,10 +30,12 @@ from order_lifecycle.core.model import (
     Listing,
     Money,
     Order,
+    OrderReview,
     OrderState,
     Outcome,
     Policy,
     Role,
+    Settlement,
     Timer,
 )
 from order_lifecycle.core.terms import Calendar, Deadline, Reminder, SentReminder, Terms
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # imported on first use below: `import order_lifecycle` stays
     from order_lifecycle.adapters.rabbitmq import RabbitMQNotifier
     from order_lifecycle.desk import CX_TEAM, AsyncOrderDesk, OrderDesk
     from order_lifecycle.ports import Envelope, FeedItem, Notifier
+    from order_lifecycle.stats import Metrics, ReviewSummary
     from order_lifecycle.views import ChatEntry, Conversation, OrderView, RelayReport
 
 __version__ = "0.1.0"
@@ -61,6 +65,8 @@ _LAZY = {
     "CX_TEAM": "order_lifecycle.desk",
     "Envelope": "order_lifecycle.ports",
     "FeedItem": "order_lifecycle.ports",
+    "Metrics": "order_lifecycle.stats",
+    "ReviewSummary": "order_lifecycle.stats",
     "Notifier": "order_lifecycle.ports",
     "OrderView": "order_lifecycle.views",
     "OrderDesk": "order_lifecycle.desk",
@@ -96,6 +102,7 @@ __all__ = [
     "Calendar",
     "Cancellation",
     "CancellationReason",
+    "CancellationRequest",
     "ChatEntry",
     "Clock",
     "CompletionReason",
@@ -115,6 +122,7 @@ __all__ = [
     "LifecycleDefinitionError",
     "Listing",
     "ManualClock",
+    "Metrics",
     "Money",
     "NotAParticipant",
     "NotificationError",
@@ -123,6 +131,7 @@ __all__ = [
     "OrderDesk",
     "OrderLifecycleError",
     "OrderNotFound",
+    "OrderReview",
     "OrderState",
     "OrderView",
     "Outcome",
@@ -130,8 +139,10 @@ __all__ = [
     "RabbitMQNotifier",
     "RelayReport",
     "Reminder",
+    "ReviewSummary",
     "Role",
     "SentReminder",
+    "Settlement",
     "StorageError",
     "SystemClock",
     "Terms",

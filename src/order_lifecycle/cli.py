@@ -294,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         metavar="SECONDS",
         help="with --follow, the pause when there is nothing new (default 1)",
     )
+
+    stats = command("stats", "your metrics as a seller or buyer", who=True)
+    stats.add_argument("--role", choices=["seller", "buyer"], default="seller")
+    stats.add_argument("--since", type=_instant, default=None, metavar="ISO")
     tick = command("tick", "fire the timers that are due")
     tick.add_argument("--limit", type=_count, default=1000)
     relay = command("relay", "deliver pending notifications")
@@ -371,8 +375,9 @@ def _act(args: argparse.Namespace, out: Out) -> None:
     given = {f.name: getattr(args, f.name) for f in attrs.fields(command_type)}
     if "files" in given:
         given["files"] = tuple(given["files"] or ())
-    if given.get("price") is not None:
-        given["price"] = str(given["price"])
+    for name, value in given.items():  # amounts (price, refund): in the contract's currency
+        if isinstance(value, decimal.Decimal):
+            given[name] = str(value)
     with _open(args) as desk:
         if getattr(args, "extend_days", None) is not None:
             current = desk.get(args.id).contract.due_at
@@ -557,6 +562,50 @@ def _feed(args: argparse.Namespace, out: Out) -> None:
             return
 
 
+def _stats(args: argparse.Namespace, out: Out) -> None:
+    from order_lifecycle.jsonview import metrics_json
+
+    user = args.actor[3:] if args.actor.startswith("cx:") else args.actor
+    with _open(args) as desk:
+        metrics = desk.metrics(user, role=args.role, since=args.since)
+    document = metrics_json(metrics)
+    if out.as_json:
+        out.json(document)
+        return
+    from order_lifecycle.termtable import Column, fit_table
+
+    def shown(name: str, value: object) -> str:
+        if value is None:
+            return "—"
+        if name.endswith("_time"):
+            return _human_duration(float(str(value)))
+        if name.endswith("_rate") and name != "revision_rate":
+            return f"{float(str(value)):.0%}"
+        if isinstance(value, float):
+            return f"{value:.2f}"
+        return str(value)
+
+    rows = [(name.replace("_", " "), shown(name, value)) for name, value in document.items()]
+    table = fit_table(
+        [Column("metric"), Column("value")],
+        [row for row in rows if row[0] not in ("user", "role", "since")],
+        width=out.console.width,
+        title=f"{args.role} metrics of {user}",
+    )
+    out.console.print(table)
+
+
+def _human_duration(seconds: float) -> str:
+    """``2 d 3 h``, ``5 h 10 min`` or ``42 min``: a duration in its two largest units."""
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
 def _tick(args: argparse.Namespace, out: Out) -> None:
     if args.limit < 1:
         raise UsageError("tick: --limit must be at least 1")
@@ -639,6 +688,7 @@ HANDLERS: Final[dict[str, Callable[[argparse.Namespace, Out], None]]] = {
     "inbox": _inbox,
     "history": _history,
     "feed": _feed,
+    "stats": _stats,
     "tick": _tick,
     "relay": _relay,
     "diagram": _diagram,

@@ -19,7 +19,7 @@ def timer_name(timer: Timer) -> str:
 
 
 def _by_timer(timers: Iterable[TimerRule]) -> dict[Action, Timer]:
-    return {t.fires: t.timer for t in timers if t.fires is not None}
+    return {action: t.timer for t in timers for action in t.actions}
 
 
 def _edges(

@@ -98,8 +98,8 @@ def _path(rule: Rule) -> str:
 def _who(rule: Rule) -> str:
     roles = [_code(role) for role in Role if role in rule.roles]
     text = ", ".join(roles)
-    if rule.roles == frozenset({Role.system}):
-        fired = [t.timer for t in TIMERS if t.fires is rule.action]
+    if Role.system in rule.roles:
+        fired = [t.timer for t in TIMERS if rule.action in t.actions]
         if fired:
             text += " (" + ", ".join(f"{timer_name(t)} timer" for t in fired) + ")"
     return text

@@ -14,18 +14,22 @@ from typing import Any
 from order_lifecycle import serde
 from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Attachment, Order
+from order_lifecycle.core.model import Attachment, Money, Order, OrderReview
 from order_lifecycle.ports import FeedItem
+from order_lifecycle.stats import Metrics
 from order_lifecycle.views import ChatEntry, Conversation
 
 __all__ = [
     "conversation_json",
+    "duration_json",
     "entry_json",
     "event_json",
     "feed_item_json",
     "file_json",
+    "metrics_json",
     "option_json",
     "order_json",
+    "review_json",
 ]
 
 
@@ -33,13 +37,31 @@ def _iso(value: _dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _money(value: Money | None) -> str | None:
+    return None if value is None else value.minor
+
+
+def review_json(review: OrderReview, *, published: bool) -> dict[str, Any]:
+    """A review as JSON; one not published yet shows only who left it, and when."""
+    shown: dict[str, Any] = {"by": review.by, "role": review.role.value, "at": _iso(review.at)}
+    if published:
+        shown.update(about=review.about.value, rating=review.rating, text=review.text)
+    return shown
+
+
 def order_json(order: Order) -> dict[str, Any]:
-    """An order as a JSON document: the CLI's ``--json`` shape, for web hosts too."""
+    """An order as a JSON document: the CLI's ``--json`` shape, for web hosts too.
+
+    Reviews not published yet (double-blind) show only who left them, and when.
+    """
     contract = order.contract
     proposal = order.proposal
     dispute = order.dispute
     cancellation = order.cancellation
     request = order.info_request
+    settlement = order.settlement
+    cancel_request = order.cancellation_request
+    published = order.reviews_published_at is not None
     return {
         "id": order.id,
         "state": order.state.value,
@@ -106,6 +128,53 @@ def order_json(order: Order) -> dict[str, Any]:
         "lifecycle": order.lifecycle,
         "terms": None if order.terms is None else serde.converter.unstructure(order.terms),
         "reminders_sent": serde.converter.unstructure(order.reminders_sent),
+        "settlement": None
+        if settlement is None
+        else {
+            "refund": settlement.refund.minor,
+            "payout": settlement.payout.minor,
+            "currency": settlement.refund.currency,
+            "by": str(settlement.by),
+            "at": _iso(settlement.at),
+            "note": settlement.note,
+        },
+        "cancellation_request": None
+        if cancel_request is None
+        else {
+            "by": cancel_request.by,
+            "role": cancel_request.role.value,
+            "reason": cancel_request.reason,
+            "refund": _money(cancel_request.refund),
+            "at": _iso(cancel_request.at),
+            "expires_at": _iso(cancel_request.expires_at),
+        },
+        "reviews": [review_json(r, published=published) for r in order.reviews],
+        "reviews_published_at": _iso(order.reviews_published_at),
+    }
+
+
+def duration_json(value: _dt.timedelta | None) -> float | None:
+    """A duration as JSON: seconds (``None`` stays ``null``)."""
+    return None if value is None else value.total_seconds()
+
+
+def metrics_json(metrics: Metrics) -> dict[str, Any]:
+    """A user's metrics as JSON: rates as fractions (0..1), durations in seconds."""
+    return {
+        "user": metrics.user,
+        "role": metrics.role.value,
+        "since": _iso(metrics.since),
+        "orders": metrics.orders,
+        "completed": metrics.completed,
+        "cancelled": metrics.cancelled,
+        "completion_rate": metrics.completion_rate,
+        "on_time_rate": metrics.on_time_rate,
+        "revision_rate": metrics.revision_rate,
+        "dispute_rate": metrics.dispute_rate,
+        "median_accept_time": duration_json(metrics.median_accept_time),
+        "median_delivery_time": duration_json(metrics.median_delivery_time),
+        "rating_average": metrics.rating_average,
+        "rating_count": metrics.rating_count,
     }
 
 

@@ -21,10 +21,12 @@ __all__ = [
     "ChatStore",
     "ConversationRow",
     "Envelope",
+    "FactsRow",
     "FeedItem",
     "IdempotencyRecord",
     "Notification",
     "Notifier",
+    "OrderFacts",
     "OrderStore",
     "OutboxRow",
     "Participant",
@@ -56,6 +58,37 @@ class IdempotencyRecord:
     fingerprint: str
     order_id: str
     version: int
+
+
+class OrderFacts(NamedTuple):
+    """What the metrics count of one order, computed by the desk with each write and kept
+    by the store as given (indexed by buyer and by seller, with ``placed_at``).
+
+    A plain row: instants are whole microseconds since the Unix epoch (UTC), as the SQL
+    stores keep every indexed instant, so a user's metrics are integer arithmetic over
+    their rows. ``delivered_at`` is the first delivery and ``due_at`` the delivery date in
+    force then; ``buyer_rating`` / ``seller_rating`` are the published ratings each party
+    received.
+    """
+
+    placed_at: int
+    accepted_at: int | None = None
+    delivered_at: int | None = None
+    due_at: int | None = None
+    completed_at: int | None = None
+    cancelled_at: int | None = None
+    revisions: int = 0
+    disputed: bool = False
+    buyer_rating: int | None = None
+    seller_rating: int | None = None
+
+
+class FactsRow(NamedTuple):
+    """One order of a user's metrics, as a store lists it: its facts, or ``None`` for an
+    order written before the store kept them (the desk fills them in)."""
+
+    order_id: str
+    facts: OrderFacts | None
 
 
 @attrs.frozen
@@ -92,6 +125,8 @@ class Write:
     #: the desk (``views.entry_to_json``), or ``None`` when a store need not keep it.
     waiting: frozenset[str] = frozenset()
     last_entry: str | None = None
+    #: Denormalised for the metrics, computed above the port and stored as given.
+    facts: OrderFacts | None = None
 
 
 @runtime_checkable
@@ -129,6 +164,21 @@ class OrderStore(Protocol):
 
     def participants(self, order_id: str) -> Sequence[Participant]:
         """Who takes part in the order's conversation."""
+        ...
+
+    def facts(self, user_id: str, role: Role, since: pendulum.DateTime | None) -> list[FactsRow]:
+        """The facts of every order where ``user_id`` is the ``role`` (buyer or seller),
+        placed at or after ``since``, from an index (never a scan of all orders); rows
+        written before the store kept facts come with ``facts=None``, whenever placed."""
+        ...
+
+    def keep_facts(self, order_id: str, facts: OrderFacts) -> None:
+        """Store ``facts`` for an order written before the store kept them, unless it has
+        facts by now (a write since brought them)."""
+        ...
+
+    def reviewed(self, user_id: str) -> list[Order]:
+        """The orders where ``user_id`` received a published rating (as buyer or seller)."""
         ...
 
     def is_empty(self) -> bool:

@@ -301,6 +301,7 @@ def test_every_command_of_the_spec_exists() -> None:
         "demo", "place", "accept", "decline", "withdraw", "deliver", "approve", "revise",
         "propose", "respond", "unpropose", "dispute", "join", "resolve", "cancel", "say",
         "show", "actions", "next", "chat", "inbox", "history", "tick", "relay", "diagram",
+        "stats",
     }  # fmt: skip
     spec |= {"feed"}  # section 12
     people = {

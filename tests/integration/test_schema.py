@@ -10,8 +10,8 @@ import pendulum
 import psycopg
 import pytest
 
-from order_lifecycle import Actor, ManualClock, OrderDesk, OrderState, StorageError
-from order_lifecycle.adapters import postgres, sqlite
+from order_lifecycle import Actor, ManualClock, OrderDesk, OrderState, Role, StorageError
+from order_lifecycle.adapters import postgres, rows, sqlite
 from order_lifecycle.adapters.sql import schema as sql_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -77,6 +77,9 @@ def test_postgres_upgrades_an_older_schema(pg_schema_url: str) -> None:
             "ALTER TABLE events DROP COLUMN position",
             "ALTER TABLE events DROP COLUMN written",
             "DROP TABLE feed_position",
+            "DROP INDEX orders_seller_facts",
+            "DROP INDEX orders_buyer_facts",
+            *(f"ALTER TABLE orders DROP COLUMN {column}" for column in rows.FACTS_COLUMNS),
             "DELETE FROM schema_version WHERE version > 1",
         ):
             conn.execute(statement)
@@ -122,6 +125,14 @@ def _check_the_previous_release(desk: OrderDesk) -> None:
     assert bob["legacy-pending"].action_waiting
     assert bob["legacy-delivered"].last is not None
     assert bob["legacy-delivered"].last.text == "Thanks, checking now"
+    # Written before the store kept metrics facts: the first read fills them in, from
+    # each order's history (the delivery's due date included), and keeps them.
+    assert [f for f in desk.store.facts("bob", Role.seller, None) if f.facts is None]
+    metrics = desk.metrics("bob")
+    assert (metrics.orders, metrics.on_time_rate, metrics.dispute_rate) == (3, 1.0, 1 / 3)
+    assert metrics.median_delivery_time == pendulum.duration()
+    assert all(f.facts is not None for f in desk.store.facts("bob", Role.seller, None))
+    assert desk.metrics("bob") == metrics
     again = desk.accept("legacy-accepted", by="dave", idempotency_key="legacy-key")
     assert again.state is OrderState.accepted  # the old key replays, and nothing more
     assert again.version == 2

@@ -119,6 +119,13 @@ TABLE: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "say": (ALL_STATES, frozenset({"buyer", "seller", "cx_agent"})),
     "request_info": (frozenset({"accepted", "revision"}), frozenset({"seller"})),
     "provide_info": (frozenset({"accepted", "revision"}), frozenset({"buyer"})),
+    # Spec section 12: settlement, mutual cancellation, reviews.
+    "settle": (frozenset({"cancelled"}), frozenset({"cx_agent"})),
+    "request_cancellation": (ACTIVE, PARTIES),
+    "accept_cancellation": (ACTIVE, PARTIES | {"system"}),
+    "decline_cancellation": (ACTIVE, PARTIES | {"system"}),
+    "withdraw_cancellation": (ACTIVE, PARTIES),
+    "review": (frozenset({"complete"}), PARTIES),
 }
 ROLE_OF: Final[dict[Who, str]] = {
     "buyer": "buyer",
@@ -181,6 +188,14 @@ class RefOrder:
     escalated: bool = False
     #: (deadline, its instant, before) of every reminder sent.
     reminded: set[tuple[str, dt.datetime, dt.timedelta]] = dataclasses.field(default_factory=set)
+    #: Section 12: who asked to cancel (a role), and when silence answers; settled money;
+    #: completion, the roles that reviewed, and whether the reviews are public.
+    request_role: str | None = None
+    request_expires: dt.datetime | None = None
+    settled: bool = False
+    completed_at: dt.datetime | None = None
+    reviewed: set[str] = dataclasses.field(default_factory=set)
+    published: bool = False
 
     def delivery_running(self, now: dt.datetime) -> bool:
         """In progress, not paused, and the delivery date not reached: the clock runs."""
@@ -271,6 +286,34 @@ def ref_guard(
         # "joined cx_agent": a CX agent who joined this order's chat (for any dispute or
         # cancellation of it) may post in it from then on.
         return role != "cx_agent" or user in ref.agents
+    return _section_12_guard(ref, action, role, user, now=now, policy=policy)
+
+
+def _section_12_guard(
+    ref: RefOrder, action: str, role: str, user: str, *, now: dt.datetime, policy: Policy
+) -> bool:
+    """Spec section 12: settle once, by the agent who joined a party's cancel; one
+    cancellation request at a time, answered by the other party or by silence (the
+    order's terms say which); one review per party within the desk's review period."""
+    if action == "settle":
+        return ref.cancelled_by == "cancel" and ref.cancel_agent == user and not ref.settled
+    if action == "request_cancellation":
+        return ref.request_role is None
+    if action in ("accept_cancellation", "decline_cancellation"):
+        if ref.request_role is None:
+            return False
+        if role != "system":
+            return role != ref.request_role
+        silence = "accept" if action == "accept_cancellation" else "reject"
+        expires = ref.request_expires
+        return (
+            expires is not None and now >= expires and ref.terms.on_cancellation_silence == silence
+        )
+    if action == "withdraw_cancellation":
+        return ref.request_role == role
+    if action == "review":
+        done = ref.completed_at
+        return done is not None and now < done + policy.review_period and role not in ref.reviewed
     return True
 
 
@@ -289,9 +332,20 @@ def ref_valid(ref: RefOrder, command: core.Command, now: dt.datetime, policy: Po
     if isinstance(command, (core.Dispute, core.Cancel)):
         return bool(command.reason.strip())
     if isinstance(command, core.Resolve):
-        return str(command.outcome) in ("resume", "complete", "cancel") and bool(
-            command.note.strip()
+        refund = command.refund
+        return (
+            str(command.outcome) in ("resume", "complete", "cancel")
+            and bool(command.note.strip())
+            and (refund is None or (str(command.outcome) != "resume" and _refund_ok(ref, refund)))
         )
+    if isinstance(command, core.Settle):
+        return _refund_ok(ref, command.refund)
+    if isinstance(command, core.RequestCancellation):
+        return bool(command.reason.strip()) and (
+            command.refund is None or _refund_ok(ref, command.refund)
+        )
+    if isinstance(command, core.Review):
+        return 1 <= command.rating <= 5 and len(command.text) <= 2_000
     if isinstance(command, core.Say):
         text_ok = bool(command.text.strip()) or bool(command.files)
         return (
@@ -306,6 +360,11 @@ def ref_valid(ref: RefOrder, command: core.Command, now: dt.datetime, policy: Po
     if isinstance(command, core.ProvideInfo):
         return bool(command.answer.strip())
     return True
+
+
+def _refund_ok(ref: RefOrder, refund: object) -> bool:
+    """A refund (a plain amount in the contract's currency here) from 0 to the price."""
+    return Decimal(str(refund)) >= 0 and Decimal(str(refund)) <= ref.price
 
 
 def _proposal_valid(ref: RefOrder, command: core.ProposeUpdate, now: dt.datetime) -> bool:
@@ -341,7 +400,7 @@ def ref_apply(
     elif isinstance(command, core.Deliver):
         ref.state, ref.review_due_at = "delivered", now + terms.review_window
     elif isinstance(command, (core.Approve, core.AutoComplete)):
-        ref.state = "complete"
+        ref.state, ref.completed_at = "complete", now
     elif isinstance(command, core.RequestRevision):
         ref.state, ref.revisions_used = "revision", ref.revisions_used + 1
     elif isinstance(command, core.ProposeUpdate):
@@ -370,19 +429,34 @@ def ref_apply(
             if ref.state == "delivered":  # resume to delivered restarts the review window
                 ref.review_due_at = now + terms.review_window
         elif outcome == "complete":
-            ref.state = "complete"
+            ref.state, ref.completed_at, ref.settled = "complete", now, True
         else:
-            ref.state, ref.cancelled_by = "cancelled", "cx"
+            ref.state, ref.cancelled_by, ref.settled = "cancelled", "cx", True
     elif isinstance(command, core.Cancel):
         ref.state, ref.cancelled_by = "cancelled", "cancel"
     elif isinstance(command, core.RequestInfo):
         ref.asked_at, ref.resume_by = now, now + terms.max_pause
     elif isinstance(command, core.ProvideInfo):
         ref.resume(now)
-    # Leaving the active states voids an open proposal; leaving accepted and revision
-    # ends a paused clock (BEYOND THE TABLE: section 11 is silent; the pause is credited).
+    elif isinstance(command, core.Settle):
+        ref.settled = True
+    elif isinstance(command, core.RequestCancellation):
+        window = terms.cancellation_window
+        ref.request_role = role
+        ref.request_expires = None if window is None else now + window
+    elif isinstance(command, core.AcceptCancellation):
+        ref.state, ref.cancelled_by, ref.settled = "cancelled", "mutual", True
+    elif isinstance(command, (core.DeclineCancellation, core.WithdrawCancellation)):
+        ref.request_role = ref.request_expires = None
+    elif isinstance(command, core.Review):
+        ref.reviewed.add(role)
+        ref.published = ref.published or ref.reviewed == {"buyer", "seller"}
+    # Leaving the active states voids an open proposal and cancellation request; leaving
+    # accepted and revision ends a paused clock (BEYOND THE TABLE: section 11 is silent;
+    # the pause is credited).
     if ref.state not in ACTIVE:
         ref.proposal = None
+        ref.request_role = ref.request_expires = None
     if ref.state not in ("accepted", "revision") and ref.asked_at is not None:
         ref.resume(now)
 
@@ -415,6 +489,8 @@ def ref_deadlines(ref: RefOrder) -> dict[str, dt.datetime]:
         found["acceptance"] = ref.placed_at + window
     if ref.proposal is not None and ref.proposal.expires_at is not None:
         found["proposal"] = ref.proposal.expires_at
+    if ref.state in ACTIVE and ref.request_expires is not None:
+        found["cancellation"] = ref.request_expires
     return found
 
 
@@ -431,6 +507,7 @@ def ref_timers(ref: RefOrder, policy: Policy) -> list[Armed]:
         "delivery": Timer.delivery_due,
         "acceptance": Timer.acceptance_window,
         "proposal": Timer.proposal_window,
+        "cancellation": Timer.cancellation_window,
     }
     for name, at in deadlines.items():
         armed.append((at, timer_of[name], None))
@@ -447,6 +524,9 @@ def ref_timers(ref: RefOrder, policy: Policy) -> list[Armed]:
     if ref.asked_at is not None and ref.state in ("accepted", "revision"):
         assert ref.resume_by is not None
         armed.append((ref.resume_by, Timer.max_pause, None))
+    if ref.state == "complete" and len(ref.reviewed) == 1 and not ref.published:
+        assert ref.completed_at is not None  # a lone review waits for the period's end
+        armed.append((ref.completed_at + policy.review_period, Timer.review_period, None))
     return sorted(armed, key=lambda a: (a[0], a[1]))
 
 
@@ -506,6 +586,15 @@ ANY_ARGUMENTS: Final[dict[Action, st.SearchStrategy[core.Command]]] = {
     Action.say: st.builds(core.Say, text=TEXTS, files=FILES),
     Action.request_info: st.builds(core.RequestInfo, question=NOTES),
     Action.provide_info: st.builds(core.ProvideInfo, answer=NOTES),
+    Action.settle: st.builds(
+        core.Settle, refund=st.sampled_from(["-1", "0", "150.00", "175.00", "999.00"])
+    ),
+    Action.request_cancellation: st.builds(
+        core.RequestCancellation, reason=NOTES, refund=st.sampled_from([None, "10.00", "999.00"])
+    ),
+    Action.review: st.builds(
+        core.Review, rating=st.integers(0, 6), text=st.sampled_from(["", "ok", "z" * 2_001])
+    ),
 }
 #: A contract update as (price, due_at in hours from now, revisions), to be built against
 #: the order: "same" is the contract's due date, "more" one revision more than allowed,
@@ -584,6 +673,12 @@ VALID: Final[dict[Action, core.Command]] = {
     Action.say: core.Say(text="Hello"),
     Action.request_info: core.RequestInfo(question="Which handle?"),
     Action.provide_info: core.ProvideInfo(answer="@alice"),
+    Action.settle: core.Settle(refund="10.00", note="Some back"),
+    Action.request_cancellation: core.RequestCancellation(reason="Plans changed"),
+    Action.accept_cancellation: core.AcceptCancellation(),
+    Action.decline_cancellation: core.DeclineCancellation(),
+    Action.withdraw_cancellation: core.WithdrawCancellation(),
+    Action.review: core.Review(rating=4, text="Good"),
 }
 
 
@@ -599,8 +694,17 @@ def valid_command(action: Action, ref: RefOrder) -> core.Command:
 WEIGHT: Final[dict[Action, int]] = {
     **dict.fromkeys(ACTIONS, 4),
     **dict.fromkeys(
-        (Action.decline, Action.withdraw, Action.approve, Action.cancel, Action.expire), 1
+        (
+            Action.decline,
+            Action.withdraw,
+            Action.approve,
+            Action.cancel,
+            Action.expire,
+            Action.accept_cancellation,
+        ),
+        1,
     ),
+    Action.request_cancellation: 2,
     Action.propose_update: 2,
     Action.dispute: 2,
     Action.say: 0,
@@ -669,6 +773,7 @@ POLICIES: Final = st.builds(
                 Reminder("delivery", HOUR),
                 Reminder("acceptance", HOUR * 6),
                 Reminder("proposal", HOUR * 12),
+                Reminder("cancellation", HOUR * 12),
             ),
         ]
     ),
@@ -676,6 +781,9 @@ POLICIES: Final = st.builds(
     on_proposal_silence=st.sampled_from(["reject", "accept"]),
     dispute_window=st.none() | st.just(HOUR * 48),
     max_pause=st.sampled_from([HOUR * 24, HOUR * 24 * 7]),
+    cancellation_window=st.none() | st.sampled_from([HOUR * 24, HOUR * 72]),
+    on_cancellation_silence=st.sampled_from(["accept", "reject"]),
+    review_period=st.sampled_from([HOUR * 24 * 3, HOUR * 24 * 14]),
 )
 
 
@@ -924,6 +1032,13 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         elif timer is Timer.acceptance_window:
             assert fires == Action.expire
             ref_apply(ref, core.Expire(), "system", self.now, self.policy)
+        elif timer is Timer.cancellation_window:
+            if ref.terms.on_cancellation_silence == "accept":
+                assert fires == Action.accept_cancellation
+                ref_apply(ref, core.AcceptCancellation(), "system", self.now, self.policy)
+            else:
+                assert fires == Action.decline_cancellation
+                ref_apply(ref, core.DeclineCancellation(), "system", self.now, self.policy)
         else:
             assert fires == timer
             assert decision.order.state == order.state
@@ -945,6 +1060,8 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         assert deadline is not None
         if deadline[0] in ("review",):
             return BUYER
+        if deadline[0] == "cancellation":  # the counter-party of the open request
+            return SELLER if ref.request_role == "buyer" else BUYER
         if deadline[0] == "proposal":  # the counter-party: the proposal is closed by now
             return self.proposer_counterparty
         return SELLER
@@ -970,6 +1087,8 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             ref.proposal = None
         elif timer is Timer.dispute_window:
             ref.escalated = True
+        elif timer is Timer.review_period:
+            ref.published = True
         else:
             assert timer is Timer.max_pause
             assert ref.resume_by is not None
@@ -993,6 +1112,9 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         assert new.contract.revisions == ref.revisions_allowed
         assert new.paused == (ref.asked_at is not None)
         assert recorded.voided_proposal == (had_proposal and ref.state not in ACTIVE)
+        assert (new.cancellation_request is not None) == (ref.request_role is not None)
+        assert (new.settlement is not None) == ref.settled
+        assert {r.role.value for r in new.reviews} == ref.reviewed
 
     # ------------------------------------------------------------- invariants
 
@@ -1048,12 +1170,15 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                 assert isinstance(result, core.Decision), (who, action, result)
                 new = result.order
                 check_event(order, result, action, actor, now)
-                shadow = dataclasses.replace(ref, agents=set(ref.agents))
+                shadow = dataclasses.replace(
+                    ref, agents=set(ref.agents), reviewed=set(ref.reviewed)
+                )
                 ref_apply(shadow, command, who, now, policy)
                 assert new.state == shadow.state, (who, action, new.state, shadow)
                 assert new.revisions_used == shadow.revisions_used
                 assert (new.proposal is not None) == (shadow.proposal is not None)
                 assert new.revisions_used <= new.contract.revisions
+                assert (new.settlement is not None) == shadow.settled
             else:
                 assert isinstance(result, ActionNotAvailable), (who, action, result)
                 assert result.reason == option.reason
@@ -1063,8 +1188,14 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                     order.cancellation is not None
                     and order.cancellation.reason is CancellationReason.cancelled
                 )
-                assert action is Action.say or (
-                    action is Action.join and actor.role == "cx_agent" and joinable
+                assert (
+                    action is Action.say
+                    or (
+                        action in (Action.join, Action.settle)
+                        and actor.role == "cx_agent"
+                        and joinable
+                    )
+                    or (action is Action.review and order.state is OrderState.complete)
                 ), (order.state, who, action)
 
 

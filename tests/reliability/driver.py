@@ -179,8 +179,19 @@ def _arguments(
         Action.reject_update,
         Action.withdraw_update,
         Action.join,
+        Action.accept_cancellation,
+        Action.decline_cancellation,
+        Action.withdraw_cancellation,
     ):
         return {}
+    if action in (Action.settle, Action.request_cancellation):
+        cents = rng.randint(0, int(order.contract.price.amount * 100))
+        refund = f"{cents // 100}.{cents % 100:02d}"
+        if action is Action.settle:
+            return {"refund": refund, "note": rng.choice(["", "Split as agreed"])}
+        return {"reason": "Plans changed", "refund": rng.choice([None, refund])}
+    if action is Action.review:
+        return {"rating": rng.randint(1, 5), "text": rng.choice(["", "Great work", "Slow"])}
     if action in (Action.decline, Action.withdraw):
         return {"reason": rng.choice(["", "Too busy this week", "Changed my mind"])}
     if action in (Action.dispute, Action.cancel):
@@ -315,6 +326,24 @@ def execute(desk: OrderDesk, command: Command) -> Order:
             )
         case Action.provide_info:
             return desk.provide_info(order_id, by=by, answer=args["answer"], idempotency_key=key)
+        case Action.settle:
+            return desk.settle(
+                order_id, by=by, refund=args["refund"], note=args["note"], idempotency_key=key
+            )
+        case Action.request_cancellation:
+            return desk.request_cancellation(
+                order_id, by=by, reason=args["reason"], refund=args["refund"], idempotency_key=key
+            )
+        case Action.accept_cancellation:
+            return desk.accept_cancellation(order_id, by=by, idempotency_key=key)
+        case Action.decline_cancellation:
+            return desk.decline_cancellation(order_id, by=by, idempotency_key=key)
+        case Action.withdraw_cancellation:
+            return desk.withdraw_cancellation(order_id, by=by, idempotency_key=key)
+        case Action.review:
+            return desk.review(
+                order_id, by=by, rating=args["rating"], text=args["text"], idempotency_key=key
+            )
     raise AssertionError(f"the driver cannot run {op}")
 
 

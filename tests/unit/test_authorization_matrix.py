@@ -25,7 +25,7 @@ from order_lifecycle import (
 )
 
 from oracle import ACTORS, VALID, expected
-from support import BUYER, SCENARIOS, SELLER, Walk
+from support import AGENT, BUYER, SCENARIOS, SELLER, Walk
 
 
 def _scenario_orders() -> list[tuple[str, Order, pendulum.DateTime]]:
@@ -48,6 +48,31 @@ def _scenario_orders() -> list[tuple[str, Order, pendulum.DateTime]]:
     paused.do(core.RequestInfo(question="Which handle?"), SELLER)
     cases.append(("accepted+question", paused.order, paused.now))
     cases.append(("accepted+question+9d", paused.order, paused.now.add(days=9)))
+    asked = Walk(revisions=1, policy=Policy(cancellation_window=pendulum.duration(days=2)))
+    SCENARIOS["delivered"](asked)
+    asked.do(core.RequestCancellation(reason="Plans changed"), BUYER)
+    cases.append(("delivered+cancellation", asked.order, asked.now))
+    cases.append(("delivered+cancellation+3d", asked.order, asked.now.add(days=3)))
+    rejecting = Policy(
+        cancellation_window=pendulum.duration(days=2), on_cancellation_silence="reject"
+    )
+    silent = Walk(revisions=1, policy=rejecting)
+    SCENARIOS["accepted"](silent)
+    silent.do(core.RequestCancellation(reason="Plans changed"), SELLER)
+    cases.append(
+        ("accepted+cancellation+3d, silence rejects", silent.order, silent.now.add(days=3))
+    )
+    reviewed = Walk(revisions=1)
+    SCENARIOS["complete"](reviewed)
+    reviewed.do(core.Review(rating=4), SELLER)
+    cases.append(("complete+review", reviewed.order, reviewed.now))
+    cases.append(("complete+review+15d", reviewed.order, reviewed.now.add(days=15)))
+    joined = Walk(revisions=1)
+    SCENARIOS["cancelled_by_party"](joined)
+    joined.do(core.Join(), Actor.cx(AGENT))
+    cases.append(("cancelled+joined", joined.order, joined.now))
+    joined.do(core.Settle(refund="20.00"), Actor.cx(AGENT))
+    cases.append(("cancelled+settled", joined.order, joined.now))
     return cases
 
 
@@ -55,6 +80,7 @@ CASES = _scenario_orders()
 POLICIES = {
     "default": Policy(),
     "acceptance_1d": Policy(acceptance_window=pendulum.duration(days=1)),
+    "silence_rejects": Policy(on_cancellation_silence="reject"),
 }
 
 
@@ -99,7 +125,8 @@ def test_options_lists_every_action_once() -> None:
 
 
 def test_terminal_states_absorb() -> None:
-    """In complete and cancelled only ``say`` (and CX ``join`` after ``cancel``) is available."""
+    """In complete and cancelled only ``say``, CX ``join`` and ``settle`` after ``cancel``,
+    and the parties' ``review`` of a complete order are available."""
     for scenario, order, now in CASES:
         if not order.state.is_terminal:
             continue
@@ -109,7 +136,9 @@ def test_terminal_states_absorb() -> None:
             open_actions = {
                 o.action for o in core.options(order, actor=actor, now=now) if o.available
             }
-            assert open_actions <= {Action.say, Action.join}, (scenario, who, open_actions)
+            allowed = {Action.say, Action.join, Action.settle, Action.review}
+            assert open_actions <= allowed, (scenario, who, open_actions)
+            assert order.state is OrderState.complete or Action.review not in open_actions
 
 
 def test_plain_user_ids_resolve_to_the_orders_parties() -> None:

@@ -398,7 +398,7 @@ def test_an_order_keeps_the_terms_it_was_placed_under() -> None:
     first = Policy(review_window=DAY * 3, reminders=(Reminder("review", HOUR),))
     walk = Walk(policy=first)
     assert walk.order.terms == first.terms
-    assert walk.order.lifecycle == LIFECYCLE_VERSION == "2"
+    assert walk.order.lifecycle == LIFECYCLE_VERSION == "3"
     walk.policy = Policy(review_window=DAY * 14, acceptance_window=HOUR)
     walk.do(core.Accept(), SELLER)
     walk.do(core.Deliver(outside=True), SELLER)

@@ -270,7 +270,14 @@ def test_the_machine_has_no_auto_transitions() -> None:
     """Only the table's triggers exist (no ``to_<state>``)."""
     triggers = set(m.machine().events)
     assert not any(t.startswith("to_") for t in triggers)
-    notices = {"delivery_due", "proposal_window", "dispute_window", "max_pause", "reminder"}
+    notices = {
+        "delivery_due",
+        "proposal_window",
+        "dispute_window",
+        "max_pause",
+        "reminder",
+        "review_period",
+    }
     assert triggers == {a.value for a in Action if a is not Action.place} | notices
 
 
@@ -295,11 +302,19 @@ def test_the_table_is_checked_when_built() -> None:
     }
     with pytest.raises(LifecycleDefinitionError, match="state delivered is not reachable"):
         m.check_table([stuck.get(r.action, r) for r in RULES])
-    # Without cancel and with a dispute that cannot cancel, cancelled is unreachable from
+    # Without cancel (unilateral or mutual) and with a dispute that cannot cancel,
+    # cancelled is unreachable from
     # accepted: the check names it.
     no_cancel = [
         attrs.evolve(r, sources=(OrderState.disputed,), dests=())
-        if r.action in (Action.cancel, Action.decline, Action.withdraw, Action.expire)
+        if r.action
+        in (
+            Action.cancel,
+            Action.decline,
+            Action.withdraw,
+            Action.expire,
+            Action.accept_cancellation,
+        )
         else attrs.evolve(r, dests=(OrderState.accepted, OrderState.complete))
         if r.action is Action.resolve
         else r

@@ -144,7 +144,46 @@ def every_event() -> list[ev.Event]:
     late.fire(Timer.delivery_due)
     late.do(core.Cancel(reason="Nothing delivered"), BUYER)
     late.do(core.Join(), CX)
+    late.do(core.Settle(refund=Money("100.00", "USD"), note="Two thirds back"), CX)
     found += late.events
+
+    mutual = Story(policy=Policy(cancellation_window=pendulum.duration(days=2)))
+    mutual.do(core.Accept(), SELLER)
+    mutual.do(core.RequestCancellation(reason="Plans changed", refund="120.00"), BUYER)
+    mutual.do(core.WithdrawCancellation(), BUYER)
+    mutual.do(core.RequestCancellation(reason="I am ill"), SELLER)
+    mutual.do(core.DeclineCancellation(), BUYER)
+    mutual.do(core.RequestCancellation(reason="Still ill"), SELLER)
+    mutual.fire(Timer.cancellation_window)  # silence accepts by default
+    found += mutual.events
+
+    silent = Story(
+        policy=Policy(
+            cancellation_window=pendulum.duration(days=2), on_cancellation_silence="reject"
+        )
+    )
+    silent.do(core.Accept(), SELLER)
+    silent.do(core.RequestCancellation(reason="Plans changed"), BUYER)
+    silent.fire(Timer.cancellation_window)
+    silent.do(core.RequestCancellation(reason="Plans changed again"), BUYER)
+    silent.do(core.AcceptCancellation(), SELLER)
+    found += silent.events
+
+    reviewed = Story()
+    reviewed.do(core.Accept(), SELLER)
+    reviewed.do(core.Deliver(outside=True), SELLER)
+    reviewed.do(core.Approve(), BUYER)
+    reviewed.do(core.Review(rating=5, text="Lovely\n work"), BUYER)
+    reviewed.do(core.Review(rating=4), SELLER)
+    found += reviewed.events
+
+    lone = Story()
+    lone.do(core.Accept(), SELLER)
+    lone.do(core.Deliver(outside=True), SELLER)
+    lone.do(core.Approve(), BUYER)
+    lone.do(core.Review(rating=3, text="Fine"), SELLER)
+    lone.fire(Timer.review_period)
+    found += lone.events
     return found + deadline_events()
 
 
@@ -381,8 +420,10 @@ def test_dispute_join_and_resolutions() -> None:
     assert [notice(e) for e in events_of("dispute_resolved")] == [
         "carol resolved the dispute and resumed the order: “Bob will deliver by Friday”. "
         "The seller continues the work.",
-        "carol resolved the dispute and completed the order: “Settled with both parties”.",
-        "carol resolved the dispute and cancelled the order: “Settled with both parties”.",
+        "carol resolved the dispute and completed the order: “Settled with both parties”. "
+        "0.00 USD goes back to the buyer and 150.00 USD is paid to the seller.",
+        "carol resolved the dispute and cancelled the order: “Settled with both parties”. "
+        "150.00 USD goes back to the buyer and 0.00 USD is paid to the seller.",
     ]
 
 
@@ -477,4 +518,48 @@ def test_the_leap_day() -> None:
     )
     assert notice(completed, tz="Asia/Tokyo") == (
         "The review window ended on Wed 1 Mar 2028 01:00 JST; the order completed automatically."
+    )
+
+
+def test_settlement_and_mutual_cancellation_notices() -> None:
+    """Settling names both amounts; a cancellation request names its refund and window;
+    silence speaks impersonally."""
+    assert only("order_settled") == (
+        "carol settled the money of the order: “Two thirds back”. 100.00 USD goes back to "
+        "the buyer and 50.00 USD is paid to the seller."
+    )
+    assert only("cancellation_requested") == (
+        "alice asked to cancel the order: “Plans changed”, with 120.00 USD back to the buyer. "
+        "The seller can accept or decline. Without an answer by Thu 3 Dec 2026 12:00 UTC, it "
+        "closes."
+    )
+    assert only("cancellation_withdrawn") == "alice withdrew the cancellation request."
+    assert only("cancellation_declined") == (
+        "alice declined the cancellation request; the work goes on."
+    )
+    assert only("cancellation_accepted") == (
+        "The cancellation request was not answered in time, so it was accepted: the order is "
+        "cancelled by mutual consent. 150.00 USD goes back to the buyer and 0.00 USD is paid "
+        "to the seller."
+    )
+    assert only("cancellation_declined", index=1) == (
+        "The cancellation request was not answered in time and closed; the work goes on."
+    )
+    assert only("cancellation_accepted", index=1).startswith("bob accepted the cancellation")
+
+
+def test_review_notices_keep_the_first_review_hidden() -> None:
+    """The first review's notice says only that a review was left; the second publishes
+    both; the timer publishes a lone one."""
+    first, second = (notice(e) for e in events_of("review_left")[:2])
+    assert first == (
+        "alice left a review. It stays hidden until both parties review or the review period ends."
+    )
+    assert "5" not in first
+    assert second == (
+        "bob left a review. Both reviews are now published: alice rated the seller 5/5: "
+        "“Lovely work”; bob rated the buyer 4/5."
+    )
+    assert only("reviews_published") == (
+        "The review period ended; the review is published: bob rated the buyer 3/5: “Fine”."
     )

@@ -20,13 +20,16 @@ from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
 from order_lifecycle.ports import (
     ConversationRow,
+    FactsRow,
     FeedItem,
     IdempotencyRecord,
     Notification,
+    OrderFacts,
     OutboxRow,
     Participant,
     Write,
 )
+from order_lifecycle.stats import micros
 
 __all__ = ["MemoryStore"]
 
@@ -51,6 +54,8 @@ class MemoryStore:
         self._read_marks: dict[tuple[str, str], int] = {}
         # Who each order waits on, as the desk computed it (``Write.waiting``).
         self._waiting: dict[str, frozenset[str]] = {}
+        # What the metrics count of each order, as the desk computed it (``Write.facts``).
+        self._facts: dict[str, OrderFacts] = {}
         # Outbox rows: the notification as a tuple; delivery state only once touched.
         self._outbox = _Outbox()
         self._delivery: dict[int, _Delivery] = {}
@@ -72,6 +77,8 @@ class MemoryStore:
             if write.events:
                 self._orders[order.id] = order
                 self._waiting[order.id] = write.waiting
+                if write.facts is not None:
+                    self._facts[order.id] = write.facts
                 self._events[order.id] = self._events.get(order.id, ()) + write.events
                 self._feed.extend(write.events)
                 for note in write.notifications:
@@ -152,6 +159,44 @@ class MemoryStore:
             ]
             people += [Participant(order_id, agent, Role.cx_agent) for agent in order.agents]
             return tuple(people)
+
+    def _orders_of(self, user_id: str) -> Iterator[Order]:
+        """The orders ``user_id`` takes part in (the inbox's index)."""
+        for order_id in dict.fromkeys(self._by_user.get(user_id, ())):
+            yield self._orders[order_id]
+
+    def facts(self, user_id: str, role: Role, since: pendulum.DateTime | None) -> list[FactsRow]:
+        """The facts of the user's orders in ``role`` placed since ``since``."""
+        start = micros(since)
+        with self._lock:
+            found: list[FactsRow] = []
+            for order in self._orders_of(user_id):
+                if order.party(user_id) is not role:
+                    continue
+                facts = self._facts.get(order.id)
+                if facts is None or start is None or facts.placed_at >= start:
+                    found.append(FactsRow(order.id, facts))
+            return found
+
+    def keep_facts(self, order_id: str, facts: OrderFacts) -> None:
+        """Keep ``facts`` unless the order has some by now."""
+        with self._lock:
+            if order_id in self._orders:
+                self._facts.setdefault(order_id, facts)
+
+    def reviewed(self, user_id: str) -> list[Order]:
+        """The user's orders with a published rating about them."""
+        with self._lock:
+            found: list[Order] = []
+            for order in self._orders_of(user_id):
+                facts = self._facts.get(order.id)
+                rating = None
+                if facts is not None:
+                    mine = order.party(user_id)
+                    rating = facts.seller_rating if mine is Role.seller else facts.buyer_rating
+                if rating is not None:
+                    found.append(order)
+            return found
 
     def is_empty(self) -> bool:
         """Whether the store holds no order at all."""

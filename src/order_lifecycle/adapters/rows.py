@@ -17,7 +17,9 @@ from order_lifecycle import serde
 from order_lifecycle.core.model import Order, OrderState, Role
 from order_lifecycle.ports import (
     ConversationRow,
+    FactsRow,
     Notification,
+    OrderFacts,
     OutboxRow,
     Participant,
     Write,
@@ -45,16 +47,53 @@ _DECODER: Final = json.JSONDecoder()
 _ROLES: Final = {role.value: role for role in Role}
 _STATES: Final = {state.value: state for state in OrderState}
 
-OrderRow = tuple[str, int, str, str, str, str, int, int | None, str, str, str, str | None]
+#: The facts columns of ``orders``, in the order ``facts_columns`` gives their values.
+FACTS_COLUMNS: Final = (
+    "placed_at",
+    "accepted_at",
+    "first_delivered_at",
+    "first_due_at",
+    "completed_at",
+    "cancelled_at",
+    "revisions_used",
+    "disputed",
+    "buyer_rating",
+    "seller_rating",
+)
+FactsValues = tuple[int | None, ...]
+OrderRow = tuple[Any, ...]
+
 
 # Statements shared by the SQL stores, in qmark style; ``pg()`` turns them into psycopg's.
 INSERT_ORDER: Final = (
     "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
-    " waiting, lifecycle, doc, last_entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " waiting, lifecycle, doc, last_entry, placed_at, accepted_at, first_delivered_at,"
+    " first_due_at, completed_at, cancelled_at, revisions_used, disputed, buyer_rating,"
+    " seller_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_ORDER: Final = (
     "UPDATE orders SET version = ?, state = ?, updated_at = ?, next_timer_at = ?, waiting = ?,"
-    " doc = ?, last_entry = ? WHERE id = ? AND version = ?"
+    " doc = ?, last_entry = ?, placed_at = ?, accepted_at = ?, first_delivered_at = ?,"
+    " first_due_at = ?, completed_at = ?, cancelled_at = ?, revisions_used = ?, disputed = ?,"
+    " buyer_rating = ?, seller_rating = ? WHERE id = ? AND version = ?"
+)
+#: Facts for an order written before the store kept them (never over newer ones).
+KEEP_FACTS: Final = (
+    "UPDATE orders SET placed_at = ?, accepted_at = ?, first_delivered_at = ?,"
+    " first_due_at = ?, completed_at = ?, cancelled_at = ?, revisions_used = ?, disputed = ?,"
+    " buyer_rating = ?, seller_rating = ? WHERE id = ? AND placed_at IS NULL"
+)
+#: A user's orders as seller (or buyer), placed since (or with no facts yet): read from
+#: the covering index on (seller, placed_at, ...), never from the orders' rows.
+FACTS_OF: Final = (
+    "SELECT id, placed_at, accepted_at, first_delivered_at, first_due_at, completed_at,"
+    " cancelled_at, revisions_used, disputed, buyer_rating, seller_rating FROM orders"
+    " WHERE {party} = ? AND (placed_at >= ? OR placed_at IS NULL)"
+)
+#: The user's orders with a published rating about them (as seller, then as buyer).
+REVIEWED: Final = (
+    "SELECT version, doc FROM orders WHERE seller = ? AND seller_rating IS NOT NULL"
+    " UNION ALL SELECT version, doc FROM orders WHERE buyer = ? AND buyer_rating IS NOT NULL"
 )
 MOVE_TIMER: Final = "UPDATE orders SET next_timer_at = ? WHERE id = ? AND version = ?"
 INSERT_EVENT: Final = (
@@ -116,7 +155,35 @@ def pg(statement: str) -> str:
 
 def order_update(row: OrderRow, expected: int) -> tuple[object, ...]:
     """The parameters of ``UPDATE_ORDER`` for ``row``."""
-    return (row[1], row[2], row[6], row[7], row[8], row[10], row[11], row[0], expected)
+    fixed = (row[1], row[2], row[6], row[7], row[8], row[10], row[11])
+    return (*fixed, *row[12:], row[0], expected)
+
+
+def facts_values(facts: OrderFacts | None) -> FactsValues:
+    """The facts columns' values (all ``NULL`` for none)."""
+    if facts is None:
+        return (None,) * len(FACTS_COLUMNS)
+    return (*facts[:7], int(facts.disputed), *facts[8:])
+
+
+def facts_row(found: tuple[Any, ...]) -> FactsRow:
+    """A ``FACTS_OF`` row as a ``FactsRow`` (no facts while ``placed_at`` is ``NULL``)."""
+    if found[1] is None:
+        return FactsRow(str(found[0]), None)
+    placed, accepted, delivered, due, completed, cancelled, revisions = found[1:8]
+    facts = OrderFacts(
+        placed,
+        accepted,
+        delivered,
+        due,
+        completed,
+        cancelled,
+        revisions or 0,
+        bool(found[8]),
+        found[9],
+        found[10],
+    )
+    return FactsRow(str(found[0]), facts)
 
 
 def conversation(found: tuple[Any, ...]) -> ConversationRow:
@@ -171,7 +238,7 @@ def from_micros(value: int) -> pendulum.DateTime:
 
 def order_row(write: Write) -> OrderRow:
     """(id, version, state, buyer, seller, title, updated_at, next_timer_at, waiting, lifecycle,
-    doc)."""
+    doc, last_entry, then the facts columns)."""
     order = write.order
     updated = micros(order.updated_at)
     assert updated is not None
@@ -188,6 +255,7 @@ def order_row(write: Write) -> OrderRow:
         order.lifecycle,
         serde.dump_order(order),
         write.last_entry,
+        *facts_values(write.facts),
     )
 
 

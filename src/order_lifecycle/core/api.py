@@ -408,9 +408,10 @@ def waiting_on(order: Order) -> frozenset[str]:
 
     The seller to accept or decline, then to deliver; the buyer to approve or ask for a
     revision, or to answer the seller's question; the other party of an open contract
-    proposal; the CX agent who joined a dispute (the CX team until one joins, and after a
-    party cancelled the order). The always-open options (dispute, propose an update, say)
-    wait on nobody.
+    proposal or cancellation request; the CX agent who joined a dispute (the CX team until
+    one joins), and after a party cancelled the order, until the money is settled. The
+    always-open options (dispute, propose an update, ask to cancel, review, say) wait on
+    nobody.
     """
     state = order.state
     waiting: set[str] = set()
@@ -424,12 +425,15 @@ def waiting_on(order: Order) -> frozenset[str]:
         state is OrderState.cancelled
         and order.cancellation is not None
         and order.cancellation.reason.value == "cancelled"
-        and order.cancellation.agent is None
+        and order.settlement is None
     ):
-        waiting.add(CX_TEAM)
+        waiting.add(order.cancellation.agent or CX_TEAM)
     proposal = order.proposal
     if proposal is not None:
         waiting.add(order.seller if proposal.role is Role.buyer else order.buyer)
     if order.info_request is not None:
         waiting.add(order.buyer)
+    request = order.cancellation_request
+    if request is not None:
+        waiting.add(order.seller if request.role is Role.buyer else order.buyer)
     return frozenset(waiting)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Iterable
-from typing import ClassVar, Protocol, Self, TypeAlias
+from typing import ClassVar, Final, Protocol, Self, TypeAlias
 
 import attrs
 import pendulum
@@ -26,12 +26,15 @@ from order_lifecycle.errors import ValidationError
 
 __all__ = [
     "Accept",
+    "AcceptCancellation",
     "AcceptUpdate",
+    "Amount",
     "Approve",
     "AutoComplete",
     "Cancel",
     "Command",
     "Decline",
+    "DeclineCancellation",
     "Deliver",
     "Dispute",
     "Expire",
@@ -40,12 +43,16 @@ __all__ = [
     "ProposeUpdate",
     "ProvideInfo",
     "RejectUpdate",
+    "RequestCancellation",
     "RequestInfo",
     "RequestRevision",
     "Resolve",
+    "Review",
     "Say",
+    "Settle",
     "Upload",
     "Withdraw",
+    "WithdrawCancellation",
     "WithdrawUpdate",
 ]
 
@@ -118,6 +125,40 @@ def stored(field: str, files: object) -> tuple[Attachment, ...]:
         if not isinstance(item, Attachment):
             raise ValidationError(field, f"holds a {type(item).__name__}, not an Attachment")
     return files
+
+
+#: An amount as a command takes it: ``Money``, or a plain amount in the contract's currency.
+Amount: TypeAlias = Money | str | int | decimal.Decimal
+
+
+def contract_money(field: str, value: object, ctx: Context) -> Money:
+    """``value`` as ``Money`` in the contract's currency (a plain amount is taken in it)."""
+    currency = ctx.order.contract.price.currency
+    if isinstance(value, (str, int, decimal.Decimal)) and not isinstance(value, bool):
+        try:
+            value = Money(value, currency)
+        except ValidationError as error:
+            raise ValidationError(field, error.message) from None
+    if not isinstance(value, Money):
+        raise ValidationError(field, f"must be Money, not {type(value).__name__}")
+    if value.currency != currency:
+        raise ValidationError(field, f"must be in the contract's currency, {currency}")
+    return value
+
+
+def refund_of(field: str, value: object, ctx: Context) -> Money:
+    """A refund: ``Money`` in the contract's currency, from 0 to the price in force."""
+    refund = contract_money(field, value, ctx)
+    price = ctx.order.contract.price
+    if not 0 <= refund.amount <= price.amount:
+        raise ValidationError(field, f"must be from 0 to the price in force, {price}")
+    return refund
+
+
+def _as_money(field: str, value: Amount | None) -> Money | None:
+    if value is not None and not isinstance(value, Money):
+        raise ValidationError(field, "must be Money once the command is validated")
+    return value
 
 
 def _reason(field: str, value: object, ctx: Context, *, required: bool) -> str:
@@ -231,27 +272,15 @@ class ProposeUpdate(Command):
     @property
     def money(self) -> Money | None:
         """The proposed price as ``Money`` (what ``validate`` made of a plain amount)."""
-        if self.price is not None and not isinstance(self.price, Money):
-            raise ValidationError("price", "must be Money once the command is validated")
-        return self.price
+        return _as_money("price", self.price)
 
     def validate(self, ctx: Context) -> Self:
         contract = ctx.order.contract
         price = self.price
         if price is not None:
-            if isinstance(price, (str, int, decimal.Decimal)) and not isinstance(price, bool):
-                try:
-                    price = Money(price, contract.price.currency)
-                except ValidationError as error:
-                    raise ValidationError("price", error.message) from None
-            if not isinstance(price, Money):
-                raise ValidationError("price", f"must be Money, not {type(price).__name__}")
+            price = contract_money("price", price, ctx)
             if price.amount <= 0:
                 raise ValidationError("price", "must be more than zero")
-            if price.currency != contract.price.currency:
-                raise ValidationError(
-                    "price", f"must be in the contract's currency, {contract.price.currency}"
-                )
         due_at = None if self.due_at is None else values.to_instant(self.due_at, "due_at")
         if due_at is not None and due_at <= ctx.now:
             raise ValidationError("due_at", "must be in the future")
@@ -328,16 +357,34 @@ def _outcome(value: object) -> Outcome:
 
 @attrs.frozen
 class Resolve(Command):
-    """The CX agent who joined resolves the dispute: resume, complete or cancel."""
+    """The CX agent who joined resolves the dispute: resume, complete or cancel.
+
+    Completing or cancelling settles the money: ``refund`` (0 to the price in force) goes
+    back to the buyer, the rest to the seller; by default the whole price on cancel and
+    nothing on complete. A resumed order is not settled (no ``refund``).
+    """
 
     action: ClassVar[Action] = Action.resolve
     outcome: Outcome | str
     note: str
+    refund: Amount | None = None
+
+    @property
+    def refund_money(self) -> Money | None:
+        """The refund as ``Money`` (what ``validate`` made of a plain amount)."""
+        return _as_money("refund", self.refund)
 
     def validate(self, ctx: Context) -> Self:
         outcome = _outcome(self.outcome)
         _reason("note", self.note, ctx, required=True)
-        return attrs.evolve(self, outcome=outcome)
+        refund = self.refund
+        if refund is not None:
+            if outcome is Outcome.resume:
+                raise ValidationError(
+                    "refund", "a resumed order is not settled; complete or cancel it to refund"
+                )
+            refund = refund_of("refund", refund, ctx)
+        return attrs.evolve(self, outcome=outcome, refund=refund)
 
 
 @attrs.frozen
@@ -396,4 +443,87 @@ class ProvideInfo(Command):
 
     def validate(self, ctx: Context) -> Self:
         values.check_text("answer", self.answer, max_chars=ctx.policy.max_message_chars)
+        return self
+
+
+@attrs.frozen
+class Settle(Command):
+    """The CX agent who joined a cancelled order settles its money: ``refund`` to the
+    buyer (0 to the price in force), the rest paid out to the seller."""
+
+    action: ClassVar[Action] = Action.settle
+    refund: Amount
+    note: str = ""
+
+    @property
+    def refund_money(self) -> Money:
+        """The refund as ``Money`` (what ``validate`` made of a plain amount)."""
+        money = _as_money("refund", self.refund)
+        assert money is not None  # a required field
+        return money
+
+    def validate(self, ctx: Context) -> Self:
+        refund = refund_of("refund", self.refund, ctx)
+        _reason("note", self.note, ctx, required=False)
+        return attrs.evolve(self, refund=refund)
+
+
+@attrs.frozen
+class RequestCancellation(Command):
+    """A party asks the other to cancel the order by mutual consent, proposing a
+    ``refund`` (default: the whole price)."""
+
+    action: ClassVar[Action] = Action.request_cancellation
+    reason: str
+    refund: Amount | None = None
+
+    @property
+    def refund_money(self) -> Money | None:
+        """The proposed refund as ``Money`` (what ``validate`` made of a plain amount)."""
+        return _as_money("refund", self.refund)
+
+    def validate(self, ctx: Context) -> Self:
+        _reason("reason", self.reason, ctx, required=True)
+        refund = None if self.refund is None else refund_of("refund", self.refund, ctx)
+        return attrs.evolve(self, refund=refund)
+
+
+@attrs.frozen
+class AcceptCancellation(Command):
+    """The other party accepts the cancellation request: the order is cancelled."""
+
+    action: ClassVar[Action] = Action.accept_cancellation
+
+
+@attrs.frozen
+class DeclineCancellation(Command):
+    """The other party declines the cancellation request: the work goes on."""
+
+    action: ClassVar[Action] = Action.decline_cancellation
+
+
+@attrs.frozen
+class WithdrawCancellation(Command):
+    """The requester withdraws the cancellation request."""
+
+    action: ClassVar[Action] = Action.withdraw_cancellation
+
+
+#: The longest review text.
+REVIEW_CHARS: Final = 2_000
+
+
+@attrs.frozen
+class Review(Command):
+    """A party reviews the other after completion: ``rating`` 1..5 and an optional text."""
+
+    action: ClassVar[Action] = Action.review
+    rating: int
+    text: str = ""
+
+    def validate(self, ctx: Context) -> Self:
+        rating = self.rating
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise ValidationError("rating", f"must be a whole number from 1 to 5, not {rating!r}")
+        values.check_text("text", self.text, max_chars=REVIEW_CHARS, required=False)
         return self

@@ -25,16 +25,20 @@ from order_lifecycle.core.model import (
     Action,
     Cancellation,
     CancellationReason,
+    CancellationRequest,
     CompletionReason,
     Contract,
     ContractProposal,
     Delivery,
     DisputeCase,
     InfoRequest,
+    Money,
     Order,
+    OrderReview,
     OrderState,
     Outcome,
     Role,
+    Settlement,
     Timer,
     replace_order,
 )
@@ -48,6 +52,9 @@ __all__ = [
     "Effect",
     "TimerEffect",
     "delivery_due",
+    "publish_reviews",
+    "settlement",
+    "settles",
 ]
 
 Effect = Callable[[Context, Any, OrderState], tuple[Order, e.Event]]
@@ -83,7 +90,8 @@ def _duration(delta: _dt.timedelta) -> pendulum.Duration:
 def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[str, Any]]:
     """The order one version on, in ``state``; and the fields every event shares.
 
-    Leaving the active states voids an open proposal; leaving accepted and revision
+    Leaving the active states voids an open proposal and an open cancellation request;
+    leaving accepted and revision
     (a delivery, a dispute) ends a paused delivery clock, due later by the time paused.
     """
     order = ctx.order
@@ -93,6 +101,13 @@ def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[
     if order.info_request is not None and state not in _CLOCK_STATES:
         changes["contract"], _ = _resumed(ctx, ctx.now)
         changes["info_request"] = None
+    dropped = (
+        order.cancellation_request is not None
+        and state not in ACTIVE_STATES
+        and "cancellation_request" not in changes
+    )
+    if dropped:
+        changes["cancellation_request"] = None
     seq = order.version + 1
     changes["state"] = state
     changes["version"] = seq
@@ -106,6 +121,8 @@ def _step(ctx: Context, state: OrderState, **changes: Any) -> tuple[Order, dict[
         "state": state,
         "voided_proposal": voided,
     }
+    if dropped:
+        common["voided_cancellation"] = True
     return new, common
 
 
@@ -145,7 +162,18 @@ def _expire(ctx: Context, cmd: c.Expire, state: OrderState) -> tuple[Order, e.Ev
 
 def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.Event]:
     review_due = ctx.terms.shift(ctx.now, ctx.terms.review_window)
-    delivery = Delivery(at=ctx.now, files=cmd.attachments, outside=cmd.outside, note=cmd.note)
+    # The due date in force when delivered (a paused clock resumes first): on time or not.
+    # Orders placed under an earlier lifecycle deliver as they did, without it.
+    contract = ctx.order.contract
+    if ctx.order.info_request is not None:
+        contract, _ = _resumed(ctx, ctx.now)
+    delivery = Delivery(
+        at=ctx.now,
+        files=cmd.attachments,
+        outside=cmd.outside,
+        note=cmd.note,
+        due_at=contract.due_at if settles(ctx.order) else None,
+    )
     order, common = _step(
         ctx,
         state,
@@ -279,6 +307,14 @@ def _resolve(ctx: Context, cmd: c.Resolve, state: OrderState) -> tuple[Order, e.
         "dispute": attrs.evolve(order.dispute, outcome=outcome, resolved_at=ctx.now)
     }
     review_due = None
+    settled = None
+    refund = cmd.refund_money
+    # An order placed under an earlier lifecycle is settled only with a refund given: its
+    # resolutions recorded before stay what they were (replayed, they record no money).
+    if outcome is not Outcome.resume and (refund is not None or settles(order)):
+        default = order.contract.price if outcome is Outcome.cancel else None
+        settled = settlement(ctx, refund, default, cmd.note)
+        changes["settlement"] = settled
     if outcome is Outcome.resume and state is OrderState.delivered:
         review_due = ctx.terms.shift(ctx.now, ctx.terms.review_window)
         changes["review_due_at"] = review_due
@@ -296,7 +332,13 @@ def _resolve(ctx: Context, cmd: c.Resolve, state: OrderState) -> tuple[Order, e.
         )
     new, common = _step(ctx, state, **changes)
     event = e.DisputeResolved(
-        action=Action.resolve, outcome=outcome, note=cmd.note, review_due_at=review_due, **common
+        action=Action.resolve,
+        outcome=outcome,
+        note=cmd.note,
+        review_due_at=review_due,
+        refund=None if settled is None else settled.refund,
+        payout=None if settled is None else settled.payout,
+        **common,
     )
     return new, event
 
@@ -394,11 +436,155 @@ def _info_timed_out(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[O
     return order, event
 
 
+#: Lifecycles placed before settlement and delivery due dates were recorded.
+_BEFORE_SETTLEMENT: Final = frozenset({"1", "2"})
+
+
+def settles(order: Order) -> bool:
+    """Whether ``order`` was placed under a lifecycle that settles a resolution by default
+    and records each delivery's due date (version 3 on)."""
+    return order.lifecycle not in _BEFORE_SETTLEMENT
+
+
+def settlement(
+    ctx: Context, refund: Money | None, default: Money | None, note: str = ""
+) -> Settlement:
+    """The money of the order settled now: ``refund`` to the buyer (``default`` when not
+    given: ``None`` is nothing), at most the price in force; the rest paid to the seller."""
+    price = ctx.order.contract.price
+    if refund is None:
+        refund = Money(0, price.currency) if default is None else default
+    if refund.amount > price.amount:  # the price went down since it was asked for
+        refund = price
+    payout = Money(price.amount - refund.amount, price.currency)
+    return Settlement(refund=refund, payout=payout, by=ctx.actor, at=ctx.now, note=note)
+
+
+def _settle(ctx: Context, cmd: c.Settle, state: OrderState) -> tuple[Order, e.Event]:
+    settled = settlement(ctx, cmd.refund_money, None, cmd.note)
+    order, common = _step(ctx, state, settlement=settled)
+    event = e.OrderSettled(
+        action=Action.settle,
+        refund=settled.refund,
+        payout=settled.payout,
+        note=cmd.note,
+        **common,
+    )
+    return order, event
+
+
+def _request_cancellation(
+    ctx: Context, cmd: c.RequestCancellation, state: OrderState
+) -> tuple[Order, e.Event]:
+    window = ctx.terms.cancellation_window
+    expires = None if window is None else ctx.terms.shift(ctx.now, window)
+    request = CancellationRequest(
+        by=ctx.actor.id,
+        role=ctx.actor.role,
+        reason=cmd.reason,
+        at=ctx.now,
+        refund=cmd.refund_money,
+        expires_at=expires,
+    )
+    order, common = _step(ctx, state, cancellation_request=request)
+    event = e.CancellationRequested(
+        action=Action.request_cancellation,
+        reason=cmd.reason,
+        refund=cmd.refund_money,
+        expires_at=expires,
+        **common,
+    )
+    return order, event
+
+
+def _silence_due(ctx: Context) -> pendulum.DateTime | None:
+    request = ctx.order.cancellation_request
+    return request.expires_at if ctx.actor.role is Role.system and request is not None else None
+
+
+def _accept_cancellation(
+    ctx: Context, cmd: c.AcceptCancellation, state: OrderState
+) -> tuple[Order, e.Event]:
+    request = ctx.order.cancellation_request
+    assert request is not None  # the guard holds: a request is open
+    settled = settlement(ctx, request.refund, ctx.order.contract.price, request.reason)
+    cancellation = Cancellation(
+        by=ctx.actor, reason=CancellationReason.mutual, at=ctx.now, note=request.reason
+    )
+    order, common = _step(
+        ctx,
+        state,
+        cancellation=cancellation,
+        cancellation_request=None,
+        settlement=settled,
+        review_due_at=None,
+    )
+    event = e.CancellationAccepted(
+        action=Action.accept_cancellation,
+        refund=settled.refund,
+        payout=settled.payout,
+        due_at=_silence_due(ctx),
+        **common,
+    )
+    return order, event
+
+
+def _decline_cancellation(
+    ctx: Context, cmd: c.DeclineCancellation, state: OrderState
+) -> tuple[Order, e.Event]:
+    due = _silence_due(ctx)
+    order, common = _step(ctx, state, cancellation_request=None)
+    return order, e.CancellationDeclined(action=Action.decline_cancellation, due_at=due, **common)
+
+
+def _withdraw_cancellation(
+    ctx: Context, cmd: c.WithdrawCancellation, state: OrderState
+) -> tuple[Order, e.Event]:
+    order, common = _step(ctx, state, cancellation_request=None)
+    return order, e.CancellationWithdrawn(action=Action.withdraw_cancellation, **common)
+
+
+def _review(ctx: Context, cmd: c.Review, state: OrderState) -> tuple[Order, e.Event]:
+    order = ctx.order
+    review = OrderReview(
+        by=ctx.actor.id, role=ctx.actor.role, rating=cmd.rating, at=ctx.now, text=cmd.text
+    )
+    reviews = (*order.reviews, review)
+    changes: dict[str, Any] = {"reviews": reviews}
+    published: tuple[OrderReview, ...] = ()
+    if len({r.role for r in reviews}) == 2 and order.reviews_published_at is None:
+        published = reviews  # both reviewed: double-blind no more
+        changes["reviews_published_at"] = ctx.now
+    new, common = _step(ctx, state, **changes)
+    event = e.ReviewLeft(
+        action=Action.review, rating=cmd.rating, text=cmd.text, published=published, **common
+    )
+    return new, event
+
+
+def publish_reviews(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
+    """The review-period timer: the review period ended; the review left is published."""
+    new, common = _step(ctx, state, reviews_published_at=ctx.now)
+    event = e.ReviewsPublished(
+        action=Timer.review_period, due_at=timer.due_at, reviews=ctx.order.reviews, **common
+    )
+    return new, event
+
+
 def _proposal_counterparty(order: Order) -> tuple[str, Role] | None:
     proposal = order.proposal
     if proposal is None:
         return None
     if proposal.role is Role.buyer:
+        return order.seller, Role.seller
+    return order.buyer, Role.buyer
+
+
+def _cancellation_counterparty(order: Order) -> tuple[str, Role] | None:
+    request = order.cancellation_request
+    if request is None:
+        return None
+    if request.role is Role.buyer:
         return order.seller, Role.seller
     return order.buyer, Role.buyer
 
@@ -409,6 +595,7 @@ REMINDED: Final[dict[Deadline, Callable[[Order], tuple[str, Role] | None]]] = {
     Deadline.review: lambda order: (order.buyer, Role.buyer),
     Deadline.acceptance: lambda order: (order.seller, Role.seller),
     Deadline.proposal: _proposal_counterparty,
+    Deadline.cancellation: _cancellation_counterparty,
 }
 
 
@@ -442,6 +629,7 @@ TIMER_EFFECTS: Final[dict[Timer, TimerEffect]] = {
     Timer.dispute_window: _escalate,
     Timer.max_pause: _info_timed_out,
     Timer.reminder: _remind,
+    Timer.review_period: publish_reviews,
 }
 
 
@@ -465,4 +653,10 @@ EFFECTS: Final[dict[Action, Effect]] = {
     Action.say: _say,
     Action.request_info: _request_info,
     Action.provide_info: _provide_info,
+    Action.settle: _settle,
+    Action.request_cancellation: _request_cancellation,
+    Action.accept_cancellation: _accept_cancellation,
+    Action.decline_cancellation: _decline_cancellation,
+    Action.withdraw_cancellation: _withdraw_cancellation,
+    Action.review: _review,
 }

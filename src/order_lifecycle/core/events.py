@@ -21,6 +21,7 @@ from order_lifecycle.core.model import (
     Contract,
     Listing,
     Money,
+    OrderReview,
     OrderState,
     Outcome,
     Role,
@@ -31,6 +32,10 @@ from order_lifecycle.core.terms import Deadline, Terms
 __all__ = [
     "EVENT_TYPES",
     "AgentJoined",
+    "CancellationAccepted",
+    "CancellationDeclined",
+    "CancellationRequested",
+    "CancellationWithdrawn",
     "ContentDelivered",
     "DeliveryApproved",
     "DeliveryDatePassed",
@@ -48,8 +53,11 @@ __all__ = [
     "OrderDisputed",
     "OrderExpired",
     "OrderPlaced",
+    "OrderSettled",
     "OrderWithdrawn",
     "ReminderSent",
+    "ReviewLeft",
+    "ReviewsPublished",
     "RevisionRequested",
     "UpdateAccepted",
     "UpdateExpired",
@@ -74,6 +82,9 @@ class Event:
     #: The open contract proposal this event closed without an answer (leaving the
     #: active states voids it).
     voided_proposal: bool = False
+    #: The open cancellation request this event closed without an answer (leaving the
+    #: active states voids it).
+    voided_cancellation: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -234,6 +245,10 @@ class DisputeResolved(Event):
     outcome: Outcome
     note: str
     review_due_at: pendulum.DateTime | None = None
+    #: The settlement of a dispute completed or cancelled (``None`` when resumed): what
+    #: the buyer gets back and the seller is paid.
+    refund: Money | None = None
+    payout: Money | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -317,6 +332,74 @@ class InfoTimedOut(Event):
     delivery_due_at: pendulum.DateTime
 
 
+@attrs.frozen(kw_only=True)
+class OrderSettled(Event):
+    """The CX agent settled the money of a cancelled order: ``refund`` to the buyer,
+    ``payout`` to the seller (the host moves it)."""
+
+    kind: ClassVar[str] = "order_settled"
+    refund: Money
+    payout: Money
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CancellationRequested(Event):
+    """A party asked to cancel by mutual consent; ``refund`` as proposed (``None``: all)."""
+
+    kind: ClassVar[str] = "cancellation_requested"
+    reason: str
+    refund: Money | None = None
+    expires_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancellationAccepted(Event):
+    """The other party accepted (or, by the system, silence did): the order is cancelled
+    and settled. A timer's event has ``due_at``."""
+
+    kind: ClassVar[str] = "cancellation_accepted"
+    refund: Money
+    payout: Money
+    due_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancellationDeclined(Event):
+    """The other party declined the cancellation request (or silence did: ``due_at``)."""
+
+    kind: ClassVar[str] = "cancellation_declined"
+    due_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancellationWithdrawn(Event):
+    """The requester withdrew the cancellation request."""
+
+    kind: ClassVar[str] = "cancellation_withdrawn"
+
+
+@attrs.frozen(kw_only=True)
+class ReviewLeft(Event):
+    """A party reviewed the other. Until published, the other party sees only that a
+    review was left; ``published`` holds the reviews this event made public (both, when
+    it is the second)."""
+
+    kind: ClassVar[str] = "review_left"
+    rating: int
+    text: str = ""
+    published: tuple[OrderReview, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ReviewsPublished(Event):
+    """The review period ended with one review left: it is published (a timer)."""
+
+    kind: ClassVar[str] = "reviews_published"
+    due_at: pendulum.DateTime
+    reviews: tuple[OrderReview, ...] = ()
+
+
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
     cls.kind: cls
     for cls in (
@@ -345,6 +428,13 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         InfoRequested,
         InfoProvided,
         InfoTimedOut,
+        OrderSettled,
+        CancellationRequested,
+        CancellationAccepted,
+        CancellationDeclined,
+        CancellationWithdrawn,
+        ReviewLeft,
+        ReviewsPublished,
     )
 }
 
@@ -357,4 +447,7 @@ TIMER_OF: Final[Mapping[Action | Timer, Timer]] = {
     Timer.proposal_window: Timer.proposal_window,
     Timer.dispute_window: Timer.dispute_window,
     Timer.max_pause: Timer.max_pause,
+    Action.accept_cancellation: Timer.cancellation_window,
+    Action.decline_cancellation: Timer.cancellation_window,
+    Timer.review_period: Timer.review_period,
 }

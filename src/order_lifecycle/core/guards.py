@@ -25,18 +25,27 @@ __all__ = [
     "acceptance_window_elapsed",
     "blockers",
     "cancel_allowed",
+    "cancellation_counterparty",
+    "cancellation_requested",
+    "cancellation_requester",
+    "cancellation_silence_accepts",
+    "cancellation_silence_rejects",
     "clock_running",
     "counterparty",
     "info_requested",
     "joined_agent",
     "no_agent_yet",
+    "no_cancellation_request",
     "no_open_proposal",
+    "not_reviewed_yet",
     "proposal_fits",
     "proposal_open",
     "proposer",
+    "review_open",
     "review_window_elapsed",
     "revisions_left",
     "say_allowed",
+    "settlement_open",
     "when",
 ]
 
@@ -74,6 +83,12 @@ VERB: Final[dict[Action, str]] = {
     Action.say: "post a message",
     Action.request_info: "ask the buyer for information",
     Action.provide_info: "answer the seller's question",
+    Action.settle: "settle the money",
+    Action.request_cancellation: "ask to cancel the order",
+    Action.accept_cancellation: "accept the cancellation request",
+    Action.decline_cancellation: "decline the cancellation request",
+    Action.withdraw_cancellation: "withdraw the cancellation request",
+    Action.review: "review the other party",
 }
 
 _ROLE_NAMES: Final[dict[Role, str]] = {
@@ -122,8 +137,19 @@ def state_sentence(rule: RuleShape, state: OrderState) -> str:
     """Why the order's state does not allow the action."""
     if rule.action is Action.place:
         return "This order is already placed; placing starts a new order."
+    if state.is_terminal and rule.action is Action.review:
+        return "Reviews are left once the order is complete; this one is cancelled."
+    if state.is_terminal and rule.action is Action.settle:
+        return "The money is settled here only once the order is cancelled."
     if state.is_terminal:
         return f"The order is {state}: only messages can be posted now."
+    if rule.action is Action.review:
+        return f"The order is {state}; reviews are left once it is complete."
+    if rule.action is Action.settle:
+        return (
+            f"The order is {state}; the money of an order is settled here only once a party "
+            "cancelled it (a dispute settles it when resolved)."
+        )
     if state is OrderState.disputed:
         return "The order is disputed and frozen until a CX agent resolves the dispute."
     allowed = _or([str(s) for s in OrderState if s in rule.sources])
@@ -370,3 +396,135 @@ def _info_requested(ctx: Context) -> str | None:
 
 
 info_requested: Final = Guard("a question of the seller's is open", _info_requested)
+
+
+def _settlement_open(ctx: Context) -> str | None:
+    order = ctx.order
+    if order.state is not OrderState.cancelled:
+        return None
+    if order.settlement is not None:
+        refund = order.settlement.refund
+        return f"The money of this order is already settled ({refund} refunded to the buyer)."
+    cancellation = order.cancellation
+    if cancellation is None or cancellation.reason is not CancellationReason.cancelled:
+        return "Only an order a party cancelled is settled this way; this one was not."
+    if cancellation.agent is None:
+        return "A CX agent must join the conversation before settling the money."
+    if ctx.actor.role is Role.cx_agent and cancellation.agent != ctx.actor.id:
+        return f"CX agent {cancellation.agent} joined to settle this order; only they can."
+    return None
+
+
+settlement_open: Final = Guard(
+    "cancelled by `cancel`, not settled yet; actor is the CX agent who joined", _settlement_open
+)
+
+
+def _no_cancellation_request(ctx: Context) -> str | None:
+    request = ctx.order.cancellation_request
+    if request is None:
+        return None
+    return (
+        f"A cancellation request from the {request.role} is waiting for an answer; it must be "
+        "accepted, declined or withdrawn first."
+    )
+
+
+no_cancellation_request: Final = Guard("no open cancellation request", _no_cancellation_request)
+
+
+def _cancellation_requested(ctx: Context) -> str | None:
+    if ctx.order.cancellation_request is None:
+        return "There is no open cancellation request."
+    return None
+
+
+cancellation_requested: Final = Guard("cancellation request open", _cancellation_requested)
+
+
+def _cancellation_counterparty(ctx: Context) -> str | None:
+    request = ctx.order.cancellation_request
+    if request is None or ctx.actor.role not in (Role.buyer, Role.seller):
+        return None
+    if ctx.actor.role is request.role:
+        other = "seller" if request.role is Role.buyer else "buyer"
+        return f"You asked to cancel; the {other} answers the request."
+    return None
+
+
+cancellation_counterparty: Final = Guard(
+    "actor is the other party of the request (or the system, when its window ended)",
+    _cancellation_counterparty,
+)
+
+
+def _cancellation_requester(ctx: Context) -> str | None:
+    request = ctx.order.cancellation_request
+    if request is None or ctx.actor.role not in (Role.buyer, Role.seller):
+        return None
+    if ctx.actor.role is not request.role:
+        return (
+            f"Only the {request.role}, who asked to cancel, can withdraw the request; you can "
+            "accept or decline it."
+        )
+    return None
+
+
+cancellation_requester: Final = Guard("actor asked to cancel", _cancellation_requester)
+
+
+def _silence(ctx: Context, answer: str) -> str | None:
+    """For the system: the request's window ended and silence gives ``answer``."""
+    request = ctx.order.cancellation_request
+    if ctx.actor.role is not Role.system or request is None:
+        return None
+    if request.expires_at is None:
+        return "This cancellation request has no answer window: it waits for the other party."
+    if ctx.now < request.expires_at:
+        return (
+            f"The cancellation request waits for an answer until {when(ctx, request.expires_at)}."
+        )
+    if ctx.terms.on_cancellation_silence != answer:
+        return f"Silence does not {answer} a cancellation request on this marketplace."
+    return None
+
+
+def _silence_accepts(ctx: Context) -> str | None:
+    return _silence(ctx, "accept")
+
+
+def _silence_rejects(ctx: Context) -> str | None:
+    return _silence(ctx, "reject")
+
+
+cancellation_silence_accepts: Final = Guard(
+    "the system: window ended and `Policy.on_cancellation_silence` is accept", _silence_accepts
+)
+cancellation_silence_rejects: Final = Guard(
+    "the system: window ended and `Policy.on_cancellation_silence` is reject", _silence_rejects
+)
+
+
+def _review_open(ctx: Context) -> str | None:
+    order = ctx.order
+    if order.state is not OrderState.complete or order.completed_at is None:
+        return None
+    if ctx.actor.role not in (Role.buyer, Role.seller):
+        return None
+    ends = values.shift(order.completed_at, ctx.policy.review_period)
+    if ctx.now >= ends:
+        return f"The review period ended on {when(ctx, ends)}."
+    return None
+
+
+review_open: Final = Guard("within `Policy.review_period` of completion", _review_open)
+
+
+def _not_reviewed_yet(ctx: Context) -> str | None:
+    for review in ctx.order.reviews:
+        if review.role is ctx.actor.role and review.by == ctx.actor.id:
+            return "You already reviewed this order; a review is left once."
+    return None
+
+
+not_reviewed_yet: Final = Guard("actor has not reviewed yet", _not_reviewed_yet)

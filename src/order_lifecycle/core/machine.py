@@ -113,13 +113,12 @@ def check_table(rules: Iterable[Rule], timers: Iterable[TimerRule] = TIMERS) -> 
             problems.append(f"terminal state {terminal} is not reachable from {state}")
     by_action = {rule.action: rule for rule in rules}
     for timer in timers:
-        if timer.fires is None:
-            continue
-        fired = by_action.get(timer.fires)
-        if fired is None or Role.system not in fired.roles:
-            problems.append(f"timer {timer.timer} fires {timer.fires}, not a system action")
-        elif not set(timer.armed_in) <= set(fired.sources):
-            problems.append(f"timer {timer.timer} is armed where {timer.fires} cannot start")
+        for action in timer.actions:
+            fired = by_action.get(action)
+            if fired is None or Role.system not in fired.roles:
+                problems.append(f"timer {timer.timer} fires {action}, not a system action")
+            elif not set(timer.armed_in) <= set(fired.sources):
+                problems.append(f"timer {timer.timer} is armed where {action} cannot start")
     if problems:
         raise LifecycleDefinitionError("The transition table is invalid: " + "; ".join(problems))
 

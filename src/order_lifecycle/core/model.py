@@ -42,6 +42,7 @@ __all__ = [
     "BuyerRequest",
     "Cancellation",
     "CancellationReason",
+    "CancellationRequest",
     "CompletionReason",
     "Contract",
     "ContractProposal",
@@ -51,10 +52,12 @@ __all__ = [
     "Listing",
     "Money",
     "Order",
+    "OrderReview",
     "OrderState",
     "Outcome",
     "Policy",
     "Role",
+    "Settlement",
     "Timer",
     "shared_terms",
     "terms_of",
@@ -63,8 +66,10 @@ __all__ = [
 #: The version of the lifecycle definition (the transition table). Each order records
 #: the one it was placed under, so a later definition can tell old orders apart.
 #: Version 2 added the deadline terms pinned per order, reminders, timed proposals,
-#: dispute escalation, working-day calendars and the paused delivery clock.
-LIFECYCLE_VERSION: Final = "2"
+#: dispute escalation, working-day calendars and the paused delivery clock. Version 3
+#: added settlement, mutual cancellation and reviews (and the silence rule of a
+#: cancellation request to the terms).
+LIFECYCLE_VERSION: Final = "3"
 
 
 class OrderState(enum.StrEnum):
@@ -122,6 +127,12 @@ class Action(enum.StrEnum):
     say = "say"
     request_info = "request_info"
     provide_info = "provide_info"
+    settle = "settle"
+    request_cancellation = "request_cancellation"
+    accept_cancellation = "accept_cancellation"
+    decline_cancellation = "decline_cancellation"
+    withdraw_cancellation = "withdraw_cancellation"
+    review = "review"
 
 
 class Timer(enum.StrEnum):
@@ -138,6 +149,10 @@ class Timer(enum.StrEnum):
     dispute_window = "dispute_window"
     #: The longest the delivery clock stays paused for an answer (``Policy.max_pause``).
     max_pause = "max_pause"
+    #: An open cancellation request's answer window (``Policy.cancellation_window``).
+    cancellation_window = "cancellation_window"
+    #: The end of the review period: a lone review is published (``Policy.review_period``).
+    review_period = "review_period"
 
 
 class Outcome(enum.StrEnum):
@@ -156,6 +171,8 @@ class CancellationReason(enum.StrEnum):
     expired = "expired"
     cancelled = "cancelled"
     cancelled_by_cx = "cancelled_by_cx"
+    #: Both parties agreed: one asked, the other accepted (or stayed silent).
+    mutual = "mutual"
 
 
 class CompletionReason(enum.StrEnum):
@@ -441,12 +458,17 @@ class Attachment:
 
 @attrs.frozen
 class Delivery:
-    """One delivery of content: files, and/or a note that it was delivered outside the platform."""
+    """One delivery of content: files, and/or a note that it was delivered outside the platform.
+
+    ``due_at`` is the delivery date in force when it was delivered (``None`` for a
+    delivery recorded before the library kept it).
+    """
 
     at: pendulum.DateTime
     files: tuple[Attachment, ...] = ()
     outside: bool = False
     note: str = ""
+    due_at: pendulum.DateTime | None = None
 
 
 @attrs.frozen
@@ -499,6 +521,50 @@ class Cancellation:
     note: str = ""
     agent: str | None = None
     joined_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen
+class Settlement:
+    """What the money of an order comes to: ``refund`` to the buyer, ``payout`` to the
+    seller (together the price in force). The library records it; the host moves it."""
+
+    refund: Money
+    payout: Money
+    by: Actor
+    at: pendulum.DateTime
+    note: str = ""
+
+
+@attrs.frozen
+class CancellationRequest:
+    """A party's open request to cancel by mutual consent, waiting for the other party.
+
+    ``refund`` is what the requester proposes the buyer gets back (``None``: the whole
+    price); ``expires_at`` is when silence answers it (``Policy.cancellation_window``).
+    """
+
+    by: str
+    role: Role
+    reason: str
+    at: pendulum.DateTime
+    refund: Money | None = None
+    expires_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen
+class OrderReview:
+    """A party's review of the other party, after completion: a rating 1..5 and a text."""
+
+    by: str
+    role: Role
+    rating: int
+    at: pendulum.DateTime
+    text: str = ""
+
+    @property
+    def about(self) -> Role:
+        """The role of the party reviewed (the buyer reviews the seller, and back)."""
+        return Role.seller if self.role is Role.buyer else Role.buyer
 
 
 _NO_ANSWERS: Final[Mapping[str, str]] = MappingProxyType({})
@@ -557,6 +623,15 @@ class Order:
         """The delivery clock is paused: the seller is waiting for the buyer's answer."""
         return self.info_request is not None
 
+    #: What the money came to, once a CX agent (or mutual consent) settled it.
+    settlement: Settlement | None = None
+    #: An open request to cancel by mutual consent.
+    cancellation_request: CancellationRequest | None = None
+    #: The parties' reviews after completion (each at most one), published or not.
+    reviews: tuple[OrderReview, ...] = ()
+    #: When the reviews became visible to both parties (both reviewed, or the period ended).
+    reviews_published_at: pendulum.DateTime | None = None
+
     @property
     def revisions_left(self) -> int:
         """Revisions the buyer may still ask for under the contract in force."""
@@ -585,6 +660,17 @@ class Order:
         if user_id == self.seller:
             return Role.seller
         return None
+
+
+_DEFAULT_REVIEW_PERIOD: Final = pendulum.duration(days=14)
+
+
+def _cancellation_silence(v: object) -> Silence:
+    return Terms(on_cancellation_silence=v).on_cancellation_silence
+
+
+def _review_period(value: object) -> pendulum.Duration:
+    return values.to_duration(value, "policy.review_period")
 
 
 def _acceptance_window(value: object) -> pendulum.Duration | None:
@@ -667,11 +753,20 @@ class Policy:
     calendar: Calendar | None = attrs.field(default=None, converter=_calendar)
     #: The longest the delivery clock stays paused waiting for the buyer's answer.
     max_pause: pendulum.Duration = attrs.field(default=DEFAULT_MAX_PAUSE, converter=_max_pause)
-    #: How long a mutual cancellation request stays open unanswered (spec section 12). Kept
-    #: in the terms of every order already; no rule reads it until mutual cancellation
-    #: exists.
+    #: How long a mutual cancellation request stays open unanswered (spec section 12);
+    #: ``None``: until the other party answers.
     cancellation_window: pendulum.Duration | None = attrs.field(
         default=None, converter=_cancellation_window
+    )
+    #: What silence does to a cancellation request when its window ends: ``"accept"``
+    #: (the order is cancelled as requested) or ``"reject"``. Pinned with the terms.
+    on_cancellation_silence: Silence = attrs.field(
+        default="accept", converter=_cancellation_silence
+    )
+    #: How long after completion each party may review the other (reviews stay hidden
+    #: until both reviewed or this period ends).
+    review_period: pendulum.Duration = attrs.field(
+        default=_DEFAULT_REVIEW_PERIOD, converter=_review_period
     )
     #: The deadline terms new orders are placed under (and keep): computed from the fields.
     terms: Terms = attrs.field(init=False, eq=False, repr=False)
@@ -686,6 +781,7 @@ class Policy:
             reminders=self.reminders,
             max_pause=self.max_pause,
             cancellation_window=self.cancellation_window,
+            on_cancellation_silence=self.on_cancellation_silence,
         )
         object.__setattr__(self, "terms", shared_terms(terms))
 

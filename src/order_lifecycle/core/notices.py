@@ -37,6 +37,10 @@ from order_lifecycle.core import values
 from order_lifecycle.core.events import (
     EVENT_TYPES,
     AgentJoined,
+    CancellationAccepted,
+    CancellationDeclined,
+    CancellationRequested,
+    CancellationWithdrawn,
     ContentDelivered,
     DeliveryApproved,
     DeliveryDatePassed,
@@ -54,8 +58,11 @@ from order_lifecycle.core.events import (
     OrderDisputed,
     OrderExpired,
     OrderPlaced,
+    OrderSettled,
     OrderWithdrawn,
     ReminderSent,
+    ReviewLeft,
+    ReviewsPublished,
     RevisionRequested,
     UpdateAccepted,
     UpdateExpired,
@@ -63,14 +70,24 @@ from order_lifecycle.core.events import (
     UpdateRejected,
     UpdateWithdrawn,
 )
-from order_lifecycle.core.model import Actor, Contract, Money, OrderState, Outcome, Role
+from order_lifecycle.core.model import (
+    Actor,
+    Contract,
+    Money,
+    OrderReview,
+    OrderState,
+    Outcome,
+    Role,
+)
 from order_lifecycle.core.terms import Deadline
 from order_lifecycle.errors import ValidationError
 
-__all__ = ["VOIDED_PROPOSAL", "notice"]
+__all__ = ["VOIDED_CANCELLATION", "VOIDED_PROPOSAL", "notice"]
 
 #: Appended to the notice of any event that voided an open contract proposal.
 VOIDED_PROPOSAL: Final = "The open contract update was withdrawn."
+#: Appended to the notice of any event that voided an open cancellation request.
+VOIDED_CANCELLATION: Final = "The open cancellation request was withdrawn."
 
 
 def _name(actor: Actor) -> str:
@@ -249,13 +266,20 @@ _RESUMED: Final[Mapping[OrderState, str]] = {
 }
 
 
+def _money(refund: Money, payout: Money) -> str:
+    return f"{refund} goes back to the buyer and {payout} is paid to the seller."
+
+
 def _dispute_resolved(event: DisputeResolved, tz: str) -> str:
     who = _name(event.actor)
     note = _quote(event.note)
+    money = ""
+    if event.refund is not None and event.payout is not None:
+        money = " " + _money(event.refund, event.payout)
     if event.outcome is Outcome.complete:
-        return f"{who} resolved the dispute and completed the order: {note}."
+        return f"{who} resolved the dispute and completed the order: {note}.{money}"
     if event.outcome is Outcome.cancel:
-        return f"{who} resolved the dispute and cancelled the order: {note}."
+        return f"{who} resolved the dispute and cancelled the order: {note}.{money}"
     text = f"{who} resolved the dispute and resumed the order: {note}."
     if event.state is OrderState.delivered and event.review_due_at is not None:
         review = values.human_instant(event.review_due_at, tz)
@@ -333,6 +357,62 @@ def _info_timed_out(event: InfoTimedOut, tz: str) -> str:
     )
 
 
+def _order_settled(event: OrderSettled, tz: str) -> str:
+    settled = _with_reason(f"{_name(event.actor)} settled the money of the order", event.note)
+    return f"{settled} {_money(event.refund, event.payout)}"
+
+
+def _cancellation_requested(event: CancellationRequested, tz: str) -> str:
+    refund = "the whole price" if event.refund is None else str(event.refund)
+    text = (
+        f"{_name(event.actor)} asked to cancel the order: {_quote(event.reason)}, with "
+        f"{refund} back to the buyer. {_other_party(event.actor)} can accept or decline."
+    )
+    if event.expires_at is not None:
+        text += f" Without an answer by {values.human_instant(event.expires_at, tz)}, it closes."
+    return text
+
+
+def _cancellation_accepted(event: CancellationAccepted, tz: str) -> str:
+    if event.actor.role is Role.system:
+        agreed = "The cancellation request was not answered in time, so it was accepted:"
+    else:
+        agreed = f"{_name(event.actor)} accepted the cancellation request:"
+    return (
+        f"{agreed} the order is cancelled by mutual consent. {_money(event.refund, event.payout)}"
+    )
+
+
+def _cancellation_declined(event: CancellationDeclined, tz: str) -> str:
+    if event.actor.role is Role.system:
+        return "The cancellation request was not answered in time and closed; the work goes on."
+    return f"{_name(event.actor)} declined the cancellation request; the work goes on."
+
+
+def _cancellation_withdrawn(event: CancellationWithdrawn, tz: str) -> str:
+    return f"{_name(event.actor)} withdrew the cancellation request."
+
+
+def _stars(review: OrderReview) -> str:
+    text = f": {_quote(review.text)}" if review.text.strip() else ""
+    return f"{review.by} rated the {review.about} {review.rating}/5{text}"
+
+
+def _published(reviews: tuple[OrderReview, ...]) -> str:
+    return "; ".join(_stars(r) for r in reviews) + "."
+
+
+def _review_left(event: ReviewLeft, tz: str) -> str:
+    left = f"{_name(event.actor)} left a review."
+    if event.published:
+        return f"{left} Both reviews are now published: {_published(event.published)}"
+    return f"{left} It stays hidden until both parties review or the review period ends."
+
+
+def _reviews_published(event: ReviewsPublished, tz: str) -> str:
+    return f"The review period ended; the review is published: {_published(event.reviews)}"
+
+
 _RENDERERS: Final[Mapping[str, Callable[[Any, str], str]]] = {
     OrderPlaced.kind: _order_placed,
     OrderAccepted.kind: _order_accepted,
@@ -359,6 +439,13 @@ _RENDERERS: Final[Mapping[str, Callable[[Any, str], str]]] = {
     InfoRequested.kind: _info_requested,
     InfoProvided.kind: _info_provided,
     InfoTimedOut.kind: _info_timed_out,
+    OrderSettled.kind: _order_settled,
+    CancellationRequested.kind: _cancellation_requested,
+    CancellationAccepted.kind: _cancellation_accepted,
+    CancellationDeclined.kind: _cancellation_declined,
+    CancellationWithdrawn.kind: _cancellation_withdrawn,
+    ReviewLeft.kind: _review_left,
+    ReviewsPublished.kind: _reviews_published,
 }
 
 
@@ -386,5 +473,7 @@ def notice(event: Event, *, tz: str = "UTC") -> str:
     for mark in ".!?":  # a quote that ends its own sentence needs no second full stop
         text = text.replace(f"{mark}”.", f"{mark}”")
     if event.voided_proposal:
-        return f"{text} {VOIDED_PROPOSAL}"
+        text = f"{text} {VOIDED_PROPOSAL}"
+    if event.voided_cancellation:
+        text = f"{text} {VOIDED_CANCELLATION}"
     return text

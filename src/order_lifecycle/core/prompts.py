@@ -88,6 +88,35 @@ def _proposal_line(ctx: Context) -> str | None:
     return None
 
 
+def _cancellation_line(ctx: Context) -> str | None:
+    request = ctx.order.cancellation_request
+    if request is None or ctx.actor.role not in (Role.buyer, Role.seller):
+        return None
+    refund = "the whole price" if request.refund is None else str(request.refund)
+    by = ""
+    if request.expires_at is not None:
+        by = f" by {_deadline(ctx, request.expires_at)}"
+    if ctx.actor.role is request.role:
+        return f"Your request to cancel ({refund} back to the buyer) waits for an answer{by}."
+    return (
+        f"The {request.role} asked to cancel the order, with {refund} back to the buyer: "
+        f"accept or decline{by}."
+    )
+
+
+def _review_step(ctx: Context, title: str) -> str:
+    order = ctx.order
+    done = f"The order is complete. {title} is done"
+    if order.completed_at is None:
+        return done + " — nothing more to do."
+    ends = values.shift(order.completed_at, ctx.policy.review_period)
+    mine = any(r.role is ctx.actor.role for r in order.reviews)
+    if mine or ctx.now >= ends:
+        return done + " — nothing more to do."
+    other = "seller" if ctx.actor.role is Role.buyer else "buyer"
+    return f"{done}. Review the {other} (a rating from 1 to 5) by {_deadline(ctx, ends)}."
+
+
 def _party_step(ctx: Context) -> str:
     order, now, role = ctx.order, ctx.now, ctx.actor.role
     title = f"«{order.listing.title}»"
@@ -157,7 +186,7 @@ def _party_step(ctx: Context) -> str:
             )
         return f"CX agent {dispute.agent} has joined to resolve the dispute. Reply here."
     if state is OrderState.complete:
-        return f"The order is complete. {title} is done — nothing more to do."
+        return _review_step(ctx, title)
     return _cancelled_step(ctx)
 
 
@@ -173,7 +202,11 @@ def _cancelled_step(ctx: Context) -> str:
         CancellationReason.expired: "The order expired: the seller did not answer in time.",
         CancellationReason.cancelled: "The order is cancelled.",
         CancellationReason.cancelled_by_cx: "A CX agent cancelled the order.",
+        CancellationReason.mutual: "The order was cancelled by mutual consent.",
     }[reason]
+    settled = ctx.order.settlement
+    if settled is not None:
+        text += f" {settled.refund} goes back to the buyer, {settled.payout} to the seller."
     return text + " Nothing more to do."
 
 
@@ -195,8 +228,14 @@ def _cx_step(ctx: Context) -> str:
     ):
         if cancellation.agent is None:
             return "Join the chat to settle the money of this cancelled order."
+        if ctx.order.settlement is not None:
+            return f"The money is settled: {ctx.order.settlement.refund} back to the buyer."
         if cancellation.agent == agent:
-            return "Settle the money of this cancelled order with both parties."
+            price = ctx.order.contract.price
+            return (
+                "Settle the money of this cancelled order with both parties: the refund to "
+                f"the buyer (0 to {price}); the rest is paid to the seller."
+            )
     return f"Nothing for the CX team to do: the order is {order.state}."
 
 
@@ -234,14 +273,6 @@ def next_step(
     if role is Role.system:
         return _system_step(ctx)
     step = _party_step(ctx)
-    proposal = (
-        _proposal_line(ctx)
-        if order.state
-        in (
-            OrderState.accepted,
-            OrderState.delivered,
-            OrderState.revision,
-        )
-        else None
-    )
-    return step if proposal is None else f"{proposal} {step}"
+    active = order.state in (OrderState.accepted, OrderState.delivered, OrderState.revision)
+    lines = [_proposal_line(ctx), _cancellation_line(ctx)] if active else []
+    return " ".join([line for line in lines if line is not None] + [step])

@@ -15,13 +15,17 @@ import attrs
 from order_lifecycle.core.events import Event, ReminderSent
 from order_lifecycle.core.model import Order, Role
 
-__all__ = ["ALERTS_CX", "CX_TEAM", "Notification", "notifications_for"]
+__all__ = ["ALERTS_CX", "CX_TEAM", "PAYMENTS", "Notification", "notifications_for"]
 
 #: The recipient name of notifications addressed to the whole CX team (and who
 #: ``waiting_on`` names while no agent has joined).
 CX_TEAM: Final = "cx_team"
 #: Event kinds that alert the CX team.
 ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled", "dispute_escalated"})
+#: The recipient of every settlement (``order_settled``, ``cancellation_accepted``, and
+#: ``dispute_resolved`` when it completed or cancelled the order): the host's payments,
+#: which move the money once per settlement (the row's id is the idempotency key).
+PAYMENTS: Final = "payments"
 
 
 @attrs.frozen
@@ -39,8 +43,9 @@ def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notificati
     """The outbox rows of ``events``, given the order as they left it.
 
     Each event goes to every participant but the one who caused it (the buyer, the seller
-    and the CX agents who joined), and disputes, escalations and cancellations also to
-    ``cx_team``; a reminder only to the party it reminds.
+    and the CX agents who joined), disputes, escalations and cancellations also to
+    ``cx_team``, every settlement also to ``payments`` (for the host to move the money);
+    a reminder only to the party it reminds.
     """
     result: list[Notification] = []
     for event in events:
@@ -56,4 +61,6 @@ def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notificati
                 result.append(Notification(order.id, event.seq, user, role, event.kind))
         if event.kind in ALERTS_CX:
             result.append(Notification(order.id, event.seq, CX_TEAM, Role.cx_agent, event.kind))
+        if getattr(event, "payout", None) is not None:
+            result.append(Notification(order.id, event.seq, PAYMENTS, Role.system, event.kind))
     return tuple(result)

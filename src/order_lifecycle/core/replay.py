@@ -49,8 +49,8 @@ def command_of(event: e.Event) -> c.Command:
             return c.Dispute(reason=reason)
         case e.AgentJoined():
             return c.Join()
-        case e.DisputeResolved(outcome=outcome, note=note):
-            return c.Resolve(outcome=outcome, note=note)
+        case e.DisputeResolved(outcome=outcome, note=note, refund=refund):
+            return c.Resolve(outcome=outcome, note=note, refund=refund)
         case e.OrderCancelled(reason=reason):
             return c.Cancel(reason=reason)
         case e.MessagePosted(text=text, files=files):
@@ -59,6 +59,18 @@ def command_of(event: e.Event) -> c.Command:
             return c.RequestInfo(question=question)
         case e.InfoProvided(answer=answer):
             return c.ProvideInfo(answer=answer)
+        case e.OrderSettled(refund=refund, note=note):
+            return c.Settle(refund=refund, note=note)
+        case e.CancellationRequested(reason=reason, refund=refund):
+            return c.RequestCancellation(reason=reason, refund=refund)
+        case e.CancellationAccepted():
+            return c.AcceptCancellation()
+        case e.CancellationDeclined():
+            return c.DeclineCancellation()
+        case e.CancellationWithdrawn():
+            return c.WithdrawCancellation()
+        case e.ReviewLeft(rating=rating, text=text):
+            return c.Review(rating=rating, text=text)
     raise ValidationError("event", f"{event.kind} events are not replayed by a command")
 
 

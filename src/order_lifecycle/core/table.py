@@ -270,6 +270,66 @@ RULES: Final[tuple[Rule, ...]] = (
         checks="answer not empty",
         does="the clock resumes: due_at moves later by the time paused",
     ),
+    _rule(
+        Action.settle,
+        (S.cancelled,),
+        (),
+        frozenset({R.cx_agent}),
+        (g.settlement_open,),
+        command=c.Settle,
+        checks="refund from 0 to the price in force",
+        does="order.settlement (refund to the buyer, payout to the seller); `order_settled`",
+    ),
+    _rule(
+        Action.request_cancellation,
+        ACTIVE_STATES,
+        (),
+        _PARTIES,
+        (g.no_cancellation_request,),
+        command=c.RequestCancellation,
+        checks="reason not empty; refund from 0 to the price in force",
+        does="open cancellation request (answered by `Policy.cancellation_window`, if set)",
+    ),
+    _rule(
+        Action.accept_cancellation,
+        ACTIVE_STATES,
+        (S.cancelled,),
+        frozenset({R.buyer, R.seller, R.system}),
+        (g.cancellation_requested, g.cancellation_counterparty, g.cancellation_silence_accepts),
+        command=c.AcceptCancellation,
+        does="cancellation reason `mutual`; settled as requested (default: the whole price back)",
+    ),
+    _rule(
+        Action.decline_cancellation,
+        ACTIVE_STATES,
+        (),
+        frozenset({R.buyer, R.seller, R.system}),
+        (g.cancellation_requested, g.cancellation_counterparty, g.cancellation_silence_rejects),
+        command=c.DeclineCancellation,
+        does="request closed; the work goes on",
+    ),
+    _rule(
+        Action.withdraw_cancellation,
+        ACTIVE_STATES,
+        (),
+        _PARTIES,
+        (g.cancellation_requested, g.cancellation_requester),
+        command=c.WithdrawCancellation,
+        does="request closed",
+    ),
+    _rule(
+        Action.review,
+        (S.complete,),
+        (),
+        _PARTIES,
+        (g.review_open, g.not_reviewed_yet),
+        command=c.Review,
+        checks="rating 1..5; text up to 2,000 chars",
+        does=(
+            "review recorded; hidden from the other party until both reviewed or "
+            "`Policy.review_period` ends"
+        ),
+    ),
 )
 
 RULES_BY_ACTION: Final[Mapping[Action, Rule]] = {rule.action: rule for rule in RULES}
@@ -294,6 +354,10 @@ class TimerRule:
     deadline: Deadline | None = None
     #: Several instants at once (reminders: one per reminder of the terms).
     schedule: Callable[[Order, Policy], Iterable[DueTimer]] | None = None
+    #: Other actions the timer may fire instead of ``fires``, and ``pick``, which chooses
+    #: the one for an order under a policy (a request's silence default).
+    also_fires: tuple[Action, ...] = ()
+    pick: Callable[[Order, Policy], Action] | None = None
 
     @property
     def effect(self) -> TimerEffect:
@@ -309,7 +373,18 @@ class TimerRule:
         due = self.due(order, policy)
         if due is None:
             return ()
-        return (DueTimer(self.timer, self.fires or self.timer, due),)
+        return (DueTimer(self.timer, self.fired(order, policy), due),)
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Every action the timer may fire (none for a notice)."""
+        return () if self.fires is None else (self.fires, *self.also_fires)
+
+    def fired(self, order: Order, policy: Policy) -> Action | Timer:
+        """What the timer fires on ``order``: an action of the table, or itself (a notice)."""
+        if self.pick is not None:
+            return self.pick(order, policy)
+        return self.fires or self.timer
 
 
 def _review_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
@@ -378,6 +453,25 @@ def _reminder_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
     return armed[0].due_at if armed else None
 
 
+def _cancellation_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
+    request = order.cancellation_request
+    return None if request is None else request.expires_at
+
+
+def _silence_answer(order: Order, policy: Policy) -> Action:
+    if terms_of(order, policy).on_cancellation_silence == "accept":
+        return Action.accept_cancellation
+    return Action.decline_cancellation
+
+
+def _review_period_due(order: Order, policy: Policy) -> pendulum.DateTime | None:
+    # Only a lone review waits for the period's end: none has nothing to publish, and
+    # two were published when the second was left.
+    if not order.reviews or order.reviews_published_at is not None or order.completed_at is None:
+        return None
+    return shift(order.completed_at, policy.review_period)
+
+
 # The delivery-due notice comes last: the diagram lists it after the other self-loops.
 TIMERS: Final[tuple[TimerRule, ...]] = (
     TimerRule(
@@ -437,6 +531,31 @@ TIMERS: Final[tuple[TimerRule, ...]] = (
         ),
         does="`reminder_sent` to the party who must act (never at or after the deadline)",
         schedule=_reminders,
+    ),
+    TimerRule(
+        Timer.cancellation_window,
+        ACTIVE_STATES,
+        Action.accept_cancellation,
+        _cancellation_due,
+        at=(
+            "an open cancellation request's time + `Policy.cancellation_window` (off by "
+            "default; fixed when asked)"
+        ),
+        does=(
+            "`accept_cancellation` by the system (or `decline_cancellation` when "
+            "`Policy.on_cancellation_silence` is reject)"
+        ),
+        also_fires=(Action.decline_cancellation,),
+        pick=_silence_answer,
+        deadline=Deadline.cancellation,
+    ),
+    TimerRule(
+        Timer.review_period,
+        (S.complete,),
+        None,
+        _review_period_due,
+        at="completed_at + `Policy.review_period` (14 days), while one review waits unpublished",
+        does="`reviews_published`: the review left becomes visible to the other party",
     ),
     TimerRule(
         Timer.delivery_due,

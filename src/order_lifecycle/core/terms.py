@@ -228,6 +228,14 @@ def _silence(value: object) -> Silence:
     raise ValidationError("on_proposal_silence", f"must be 'reject' or 'accept', not {value!r}")
 
 
+def _cancellation_silence(value: object) -> Silence:
+    if value == "accept":
+        return "accept"
+    if value == "reject":
+        return "reject"
+    raise ValidationError("on_cancellation_silence", f"must be 'accept' or 'reject', not {value!r}")
+
+
 def _calendar(value: object) -> Calendar | None:
     if value is None or isinstance(value, Calendar):
         return value
@@ -261,7 +269,8 @@ class Terms:
     ``Policy.terms`` gives the terms a desk places new orders under; every deadline rule
     reads the order's own terms, so changing the policy never changes orders already
     placed. ``on_proposal_silence`` says what closes a contract update nobody answered
-    within ``proposal_window``: ``"reject"`` or ``"accept"``.
+    within ``proposal_window``: ``"reject"`` or ``"accept"``; ``on_cancellation_silence``
+    what answers a cancellation request nobody answered within ``cancellation_window``.
     """
 
     review_window: pendulum.Duration = attrs.field(
@@ -277,10 +286,13 @@ class Terms:
     calendar: Calendar | None = attrs.field(default=None, converter=_calendar)
     reminders: tuple[Reminder, ...] = attrs.field(default=(), converter=_reminders)
     max_pause: pendulum.Duration = attrs.field(default=DEFAULT_MAX_PAUSE, converter=_max_pause)
-    #: How long a mutual cancellation request stays open unanswered (spec section 12):
-    #: pinned with the other terms; no rule reads it until mutual cancellation exists.
+    #: How long a mutual cancellation request stays open unanswered (spec section 12).
     cancellation_window: pendulum.Duration | None = attrs.field(
         default=None, converter=_cancellation_window
+    )
+    #: What silence does to a cancellation request when its window ends.
+    on_cancellation_silence: Silence = attrs.field(
+        default="accept", converter=_cancellation_silence
     )
 
     def shift(self, at: pendulum.DateTime, by: _dt.timedelta) -> pendulum.DateTime:

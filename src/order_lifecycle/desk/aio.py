@@ -32,7 +32,7 @@ import pendulum
 
 from order_lifecycle.core import api
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Actor, Order
+from order_lifecycle.core.model import Actor, Order, Role
 from order_lifecycle.desk import files as intake
 from order_lifecycle.desk import flows
 from order_lifecycle.desk.base import DeskBase, DeskParts
@@ -40,13 +40,16 @@ from order_lifecycle.desk.stores import open_store
 from order_lifecycle.ports import (
     BlobStore,
     ConversationRow,
+    FactsRow,
     FeedItem,
     IdempotencyRecord,
+    OrderFacts,
     OutboxRow,
     Participant,
     Store,
     Write,
 )
+from order_lifecycle.stats import Metrics, ReviewSummary
 from order_lifecycle.views import ChatEntry, Conversation, OrderView, RelayReport
 
 __all__ = ["AsyncOrderDesk", "AsyncStore", "ThreadedStore"]
@@ -84,6 +87,19 @@ class AsyncStore(Protocol):
 
     async def participants(self, order_id: str) -> Sequence[Participant]:
         """As ``OrderStore.participants``."""
+        ...
+
+    async def facts(
+        self, user_id: str, role: Role, since: pendulum.DateTime | None
+    ) -> list[FactsRow]:
+        """As ``OrderStore.facts``."""
+        ...
+
+    async def keep_facts(self, order_id: str, facts: OrderFacts) -> None:
+        """As ``OrderStore.keep_facts``."""
+
+    async def reviewed(self, user_id: str) -> list[Order]:
+        """As ``OrderStore.reviewed``."""
         ...
 
     async def is_empty(self) -> bool:
@@ -245,6 +261,14 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
     async def mark_read(self, order_id: str, *, by: Actor | str) -> None:
         """``OrderDesk.mark_read``, awaited."""
         await self._drive(flows.mark_read(self._settings, order_id, by))
+
+    async def reviews(self, user: str) -> ReviewSummary:
+        """``OrderDesk.reviews``, awaited."""
+        return await self._drive(flows.reviews(user))
+
+    async def metrics(self, user: str, *, role: str = "seller", since: object = None) -> Metrics:
+        """``OrderDesk.metrics``, awaited."""
+        return await self._drive(flows.metrics(self._settings, user, role, since))
 
     # -- notifications and timers ----------------------------------------------------
 

@@ -260,10 +260,13 @@ class DeskBase(Generic[S, R]):
         by: Actor | str,
         outcome: str,
         note: str,
+        refund: c.Amount | None = None,
         idempotency_key: str | None = None,
     ) -> R:
-        """The CX agent who joined resolves the dispute: resume, complete or cancel."""
-        command = c.Resolve(outcome=outcome, note=note)
+        """The CX agent who joined resolves the dispute: resume, complete or cancel.
+        Completing or cancelling settles the money: ``refund`` back to the buyer (by
+        default the whole price on cancel, nothing on complete), the rest to the seller."""
+        command = c.Resolve(outcome=outcome, note=note, refund=refund)
         return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
 
     def cancel(
@@ -284,4 +287,67 @@ class DeskBase(Generic[S, R]):
     ) -> R:
         """Post a chat message, with optional files."""
         command = c.Say(text=text, files=files)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def settle(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        refund: c.Amount,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> R:
+        """The CX agent who joined a cancelled order settles its money, once: ``refund``
+        (0 to the price in force) back to the buyer, the rest paid to the seller."""
+        command = c.Settle(refund=refund, note=note)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def request_cancellation(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        reason: str,
+        refund: c.Amount | None = None,
+        idempotency_key: str | None = None,
+    ) -> R:
+        """A party asks the other to cancel by mutual consent (default: a full refund)."""
+        command = c.RequestCancellation(reason=reason, refund=refund)
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def accept_cancellation(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> R:
+        """The other party accepts the cancellation request: cancelled, settled as asked."""
+        command = c.AcceptCancellation()
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def decline_cancellation(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> R:
+        """The other party declines the cancellation request."""
+        command = c.DeclineCancellation()
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def withdraw_cancellation(
+        self, order_id: str, *, by: Actor | str, idempotency_key: str | None = None
+    ) -> R:
+        """The requester withdraws the cancellation request."""
+        command = c.WithdrawCancellation()
+        return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+    def review(
+        self,
+        order_id: str,
+        *,
+        by: Actor | str,
+        rating: int,
+        text: str = "",
+        idempotency_key: str | None = None,
+    ) -> R:
+        """A party reviews the other after completion, once: ``rating`` 1..5 and a text
+        up to 2,000 characters (hidden from the other party until both reviewed or the
+        review period ends)."""
+        command = c.Review(rating=rating, text=text)
         return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)

@@ -16,6 +16,7 @@ from typing import Any, Final, TypeVar, cast
 import attrs
 import pendulum
 
+from order_lifecycle import stats
 from order_lifecycle.core import api, replay
 from order_lifecycle.core import commands as c
 from order_lifecycle.core.events import Event
@@ -33,7 +34,15 @@ from order_lifecycle.errors import (
     NotAParticipant,
     ValidationError,
 )
-from order_lifecycle.ports import ConversationRow, FeedItem, IdempotencyRecord, OutboxRow, Write
+from order_lifecycle.ports import (
+    ConversationRow,
+    FactsRow,
+    FeedItem,
+    IdempotencyRecord,
+    OrderFacts,
+    OutboxRow,
+    Write,
+)
 from order_lifecycle.views import (
     NEXT_STEP_KIND,
     ChatEntry,
@@ -323,6 +332,40 @@ def inbox(user: str, tz: str) -> Flow[list[Conversation]]:
         found = yield from history(order_id, version - 1)
         last[(order_id, version)] = found[0] if found else None  # the event at ``version``
     return conversations_of(rows, user, zone, lambda o, v: last.get((o, v)))
+
+
+def reviews(user: str) -> Flow[stats.ReviewSummary]:
+    """``OrderDesk.reviews``: the published reviews about ``user``."""
+    user = check_id("user", user)
+    found: list[Order] = yield Call("reviewed", (user,))
+    return stats.summary_of(user, found)
+
+
+def metrics(s: Settings, user: str, role: object, since: object) -> Flow[stats.Metrics]:
+    """``OrderDesk.metrics``: the user's facts rows from the store's index, the Metrics
+    computed from them here. An order written before the store kept facts gets them now,
+    from its history replayed (and keeps them)."""
+    user = check_id("user", user)
+    as_role = stats.check_role(role)
+    start = stats.since_of(since)
+    rows: list[FactsRow] = yield Call("facts", (user, as_role, start))
+    found: list[OrderFacts] = []
+    for row in rows:
+        facts = row.facts
+        if facts is None:
+            facts = yield from _backfill(s, row)
+        found.append(facts)
+    return stats.metrics_of(user, as_role, start, found)
+
+
+def _backfill(s: Settings, row: FactsRow) -> Flow[OrderFacts]:
+    """The facts of an order written before the store kept them: from the order and its
+    history (which tells the due date in force at the first delivery)."""
+    order = yield from load(row.order_id)
+    events = yield from history(row.order_id)
+    facts = stats.facts_of(order, first_due=stats.due_at_first_delivery(events))
+    yield Call("keep_facts", (row.order_id, facts))
+    return facts
 
 
 def mark_read(s: Settings, order_id: str, by: Actor | str) -> Flow[None]:

@@ -32,6 +32,7 @@ from order_lifecycle.desk.flows import MAX_ATTEMPTS
 from order_lifecycle.desk.stores import open_store
 from order_lifecycle.errors import ValidationError
 from order_lifecycle.ports import FeedItem, Store
+from order_lifecycle.stats import Metrics, ReviewSummary
 from order_lifecycle.views import (
     ChatEntry,
     Conversation,
@@ -188,6 +189,18 @@ class OrderDesk(DeskBase[Store, Order]):
     def mark_read(self, order_id: str, *, by: Actor | str) -> None:
         """``by`` has read the order's chat up to its newest entry (records no event)."""
         self._drive(flows.mark_read(self._settings, order_id, by))
+
+    def reviews(self, user: str) -> ReviewSummary:
+        """The published reviews about ``user`` (as buyer and as seller): count, average
+        rating and the reviews, newest first. A review still hidden (double-blind) is not
+        counted."""
+        return self._drive(flows.reviews(user))
+
+    def metrics(self, user: str, *, role: str = "seller", since: object = None) -> Metrics:
+        """How ``user`` does as a ``seller`` (or ``buyer``) over the orders placed at or
+        after ``since``: completion, on-time, revision and dispute rates, median times to
+        accept and deliver, ratings. Read from an index of the user's own orders."""
+        return self._drive(flows.metrics(self._settings, user, role, since))
 
     # -- notifications and timers ----------------------------------------------------
 

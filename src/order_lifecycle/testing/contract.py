@@ -41,11 +41,13 @@ from order_lifecycle.errors import ConcurrencyConflict, OrderNotFound
 from order_lifecycle.ports import (
     IdempotencyRecord,
     Notification,
+    OrderFacts,
     OrderStore,
     Participant,
     Store,
     Write,
 )
+from order_lifecycle.stats import micros
 
 __all__ = [
     "T0",
@@ -308,6 +310,33 @@ class OrderStoreContract:
         assert store.fire_next_due(due, note) is not None
         assert seen == ["o1"]
         assert store.fire_next_due(due, note) is None
+
+    def test_facts_come_back_as_written_by_party_and_since(self, store: OrderStore) -> None:
+        """``facts`` lists the orders of one party in one role, placed since ``since``,
+        exactly as the last write gave them; a write without facts gives ``None``, until
+        ``keep_facts`` fills them in (never over facts a write brought)."""
+        placed = micros(T0)
+        assert placed is not None
+        facts = OrderFacts(placed, accepted_at=placed + 3_600_000_000, revisions=1, seller_rating=5)
+        store.write(attrs.evolve(placed_write("o1"), facts=facts))
+        store.write(placed_write("o2"))  # no facts: written as by an older desk
+        rows = {r.order_id: r.facts for r in store.facts("bob", Role.seller, None)}
+        assert rows == {"o1": facts, "o2": None}
+        assert [r.order_id for r in store.facts("alice", Role.buyer, None)] in (
+            ["o1", "o2"],
+            ["o2", "o1"],
+        )
+        assert store.facts("alice", Role.seller, None) == []
+        assert store.facts("bob", Role.buyer, None) == []
+        later = {r.order_id for r in store.facts("bob", Role.seller, T0.add(seconds=1))}
+        assert later == {"o2"}  # o1 was placed earlier; o2 has no facts to tell
+        filled = OrderFacts(placed, disputed=True)
+        store.keep_facts("o2", filled)
+        store.keep_facts("o1", filled)  # o1 has facts: nothing changes
+        rows = {r.order_id: r.facts for r in store.facts("bob", Role.seller, None)}
+        assert rows == {"o1": facts, "o2": filled}
+        assert [o.id for o in store.reviewed("bob")] == ["o1"]
+        assert store.reviewed("alice") == []
 
     def test_a_write_without_events_only_moves_the_timer(self, store: OrderStore) -> None:
         """Rescheduling changes neither the order nor its history."""

@@ -1,12 +1,14 @@
-"""``tick`` and ``inbox`` as the database grows: SQLite and PostgreSQL, at each size.
+"""``tick``, ``inbox`` and ``metrics`` as the database grows: SQLite and PostgreSQL, at
+each size.
 
 One database per size and store (a SQLite file, a PostgreSQL schema), all bulk-loaded
 first (see ``bulk.py``: the few special orders stamped in Python, the filler by SQL in the
 database, PostgreSQL's participants by COPY), side by side in threads, so the slow loads
 form one untimed block (the run builds the memory figure's orders meanwhile); then,
 through the desk of each: ``tick`` firing one batch of 100 due timers per round (the first
-batch is the warm-up), and ``inbox`` of the user with many conversations; round by round,
-every database in turn.
+batch is the warm-up), ``inbox`` of the user with many conversations, and the
+``metrics`` of that user (the buyer of those orders: the same index read as a seller's);
+round by round, every database in turn.
 
 At the largest size the statements are checked for full scans: on SQLite every
 statement a tick and an inbox run (traced on the store's connection) goes through
@@ -29,7 +31,7 @@ from typing import Any, Final
 
 import pendulum
 import psycopg
-from order_lifecycle import OrderDesk
+from order_lifecycle import OrderDesk, Role
 from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.sqlite import SQLiteStore
 from psycopg import sql
@@ -69,6 +71,8 @@ class _Target:
         self._desk = desk
         self.ticks: list[float] = []
         self.inboxes: list[float] = []
+        self.metrics: list[float] = []
+        self.metrics_scans: list[str] | None = None
         self.tick_scans: list[str] | None = None
         self.inbox_scans: list[str] | None = None
 
@@ -123,6 +127,17 @@ class _Target:
         if round_ > 0:
             self.inboxes.append(elapsed)
 
+    def metrics_round(self, round_: int) -> None:
+        """One ``metrics`` of the inbox user's 1,000 orders (round 0 is the warm-up, which
+        also fills in facts for orders the loader wrote without them)."""
+        t0 = time.perf_counter_ns()
+        found = self.desk.metrics(bulk.INBOX_USER, role="buyer")
+        elapsed = (time.perf_counter_ns() - t0) / 1e6
+        if found.orders != self.cfg.inbox_conversations:
+            raise AssertionError(f"metrics counted {found.orders} orders")
+        if round_ > 0:
+            self.metrics.append(elapsed)
+
     def close(self) -> None:
         if self._desk is not None:
             self._desk.close()
@@ -175,6 +190,28 @@ def _figures(label: str, cfg: Config, targets: dict[int, _Target]) -> list[Figur
             targets[small].inboxes,
             "≤ 20 ms and ≤ 2.0 x baseline",
             lambda m, b, r: m <= 20.0 and r is not None and r <= 2.0,
+            note=note,
+            conditions=conditions,
+        )
+    )
+    conditions = {}
+    note = None
+    if top.metrics_scans is None:
+        note = "query plans not checked"
+    else:
+        conditions["no full scan (query plans)"] = not top.metrics_scans
+        if top.metrics_scans:
+            note = "full scans: " + " | ".join(top.metrics_scans)
+    found.append(
+        Figure(
+            f"metrics(user), {cfg.inbox_conversations:,} orders among {_size(large)} orders, "
+            f"{label}",
+            "ms",
+            top.metrics,
+            f"the same among {_size(small)} orders",
+            targets[small].metrics,
+            "≤ 50 ms, no full scan",
+            lambda m, b, r: m <= 50.0,
             note=note,
             conditions=conditions,
         )
@@ -248,12 +285,14 @@ class SQLiteTarget(_Target):
     def check_plans(self, extra: pendulum.DateTime) -> None:
         ticked = self._traced(functools.partial(self.desk.tick, now=extra))
         listed = self._traced(functools.partial(self.desk.inbox, bulk.INBOX_USER))
-        if ticked is None or listed is None:
+        counted = self._traced(functools.partial(self.desk.metrics, bulk.INBOX_USER, role="buyer"))
+        if ticked is None or listed is None or counted is None:
             return
         conn = sqlite3.connect(self.path, isolation_level=None)
         try:
             self.tick_scans = sqlite_scans(conn, ticked)
             self.inbox_scans = sqlite_scans(conn, listed)
+            self.metrics_scans = sqlite_scans(conn, counted)
         finally:
             conn.close()
 
@@ -394,6 +433,8 @@ class PostgresTarget(_Target):
 
         self.tick_scans = self._explain(CLAIM_DUE, (rows.micros(extra),))
         self.inbox_scans = self._explain(PostgresStore.statements.conversations, (bulk.INBOX_USER,))
+        facts = PostgresStore.statements.facts(Role.buyer)
+        self.metrics_scans = self._explain(facts, (bulk.INBOX_USER, 0))
 
     def close(self) -> None:
         try:
@@ -484,6 +525,9 @@ def run_scale(
         for round_ in range(1 + cfg.inbox_rounds):
             for target in everyone if round_ % 2 == 0 else everyone[::-1]:
                 target.inbox_round(round_)
+        for round_ in range(1 + cfg.inbox_rounds):
+            for target in everyone if round_ % 2 == 0 else everyone[::-1]:
+                target.metrics_round(round_)
         for targets in stores.values():
             targets[cfg.sizes[-1]].check_plans(bulk.due_instant(1 + cfg.tick_rounds).add(minutes=1))
         figures = [f for label, ts in stores.items() for f in _figures(label, cfg, ts)]

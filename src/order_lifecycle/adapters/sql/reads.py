@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 import attrs
+import pendulum
 
 from order_lifecycle import serde
 from order_lifecycle.adapters import rows
@@ -21,8 +22,10 @@ from order_lifecycle.core.model import Order, Role
 from order_lifecycle.errors import OrderNotFound
 from order_lifecycle.ports import (
     ConversationRow,
+    FactsRow,
     FeedItem,
     IdempotencyRecord,
+    OrderFacts,
     OutboxRow,
     Participant,
 )
@@ -47,6 +50,10 @@ class Statements:
     outbox_of: str
     conversations: str
     mark_read: str
+    facts_seller: str
+    facts_buyer: str
+    keep_facts: str
+    reviewed: str
 
     @classmethod
     def of(cls, dialect: Dialect) -> Statements:
@@ -77,7 +84,39 @@ class Statements:
                 "UPDATE participants SET last_read_seq = ?"
                 " WHERE order_id = ? AND user_id = ? AND last_read_seq < ?"
             ),
+            facts_seller=own(rows.FACTS_OF.format(party="seller")),
+            facts_buyer=own(rows.FACTS_OF.format(party="buyer")),
+            keep_facts=own(rows.KEEP_FACTS),
+            reviewed=own(rows.REVIEWED),
         )
+
+    def facts(self, role: Role) -> str:
+        """The statement that lists a user's facts rows in ``role``."""
+        return self.facts_seller if role is Role.seller else self.facts_buyer
+
+
+#: Before every instant: ``placed_at >= EARLIEST`` holds for every order.
+EARLIEST: Final = -(2**62)
+
+
+def facts_params(user_id: str, since: pendulum.DateTime | None) -> tuple[object, ...]:
+    """The parameters of a facts statement."""
+    start = rows.micros(since)
+    return (user_id, EARLIEST if start is None else start)
+
+
+def keep_params(order_id: str, facts: OrderFacts) -> tuple[object, ...]:
+    """The parameters of ``keep_facts``."""
+    return (*rows.facts_values(facts), order_id)
+
+
+def orders_from(found: Sequence[tuple[Any, ...]], cache: rows.OrderCache) -> list[Order]:
+    """The orders of ``reviewed`` rows (version, doc), by id through the cache."""
+    result: list[Order] = []
+    for version, doc in found:
+        order = serde.load_order(str(doc))
+        result.append(cache.get(order.id, int(version)) or order)
+    return result
 
 
 def order_from(found: Sequence[tuple[Any, ...]], order_id: str, cache: rows.OrderCache) -> Order:
@@ -166,6 +205,19 @@ class SQLReads:
         """Move the user's read mark forward to ``seq`` (never back)."""
         self._change(self.statements.mark_read, (seq, order_id, user_id, seq), "mark read")
 
+    def facts(self, user_id: str, role: Role, since: pendulum.DateTime | None) -> list[FactsRow]:
+        """The facts of the user's orders in ``role``, from the covering index."""
+        found = self._read(self.statements.facts(role), facts_params(user_id, since))
+        return [rows.facts_row(f) for f in found]
+
+    def keep_facts(self, order_id: str, facts: OrderFacts) -> None:
+        """Store facts for an order written before the store kept them."""
+        self._change(self.statements.keep_facts, keep_params(order_id, facts), "facts")
+
+    def reviewed(self, user_id: str) -> list[Order]:
+        """The user's orders with a published rating about them."""
+        return orders_from(self._read(self.statements.reviewed, (user_id, user_id)), self._cache)
+
 
 class AsyncSQLReads:
     """The same reads as coroutines, over ``_read`` and ``_change`` coroutines."""
@@ -218,3 +270,19 @@ class AsyncSQLReads:
     async def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """As ``SQLReads.mark_read``."""
         await self._change(self.statements.mark_read, (seq, order_id, user_id, seq), "mark read")
+
+    async def facts(
+        self, user_id: str, role: Role, since: pendulum.DateTime | None
+    ) -> list[FactsRow]:
+        """As ``SQLReads.facts``."""
+        found = await self._read(self.statements.facts(role), facts_params(user_id, since))
+        return [rows.facts_row(f) for f in found]
+
+    async def keep_facts(self, order_id: str, facts: OrderFacts) -> None:
+        """As ``SQLReads.keep_facts``."""
+        await self._change(self.statements.keep_facts, keep_params(order_id, facts), "facts")
+
+    async def reviewed(self, user_id: str) -> list[Order]:
+        """As ``SQLReads.reviewed``."""
+        found = await self._read(self.statements.reviewed, (user_id, user_id))
+        return orders_from(found, self._cache)

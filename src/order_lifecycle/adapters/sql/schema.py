@@ -241,6 +241,47 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             INSERT INTO feed_position (last) SELECT coalesce(max(position), 0) FROM events
         """,  # noqa: S608 - as above
     ),
+    Migration(
+        7,
+        "what the metrics count of each order, indexed by seller and by buyer (orders"
+        " written before have none until the desk first reads them: it fills them in)",
+        sqlite="""
+            ALTER TABLE orders ADD COLUMN placed_at INTEGER;
+            ALTER TABLE orders ADD COLUMN accepted_at INTEGER;
+            ALTER TABLE orders ADD COLUMN first_delivered_at INTEGER;
+            ALTER TABLE orders ADD COLUMN first_due_at INTEGER;
+            ALTER TABLE orders ADD COLUMN completed_at INTEGER;
+            ALTER TABLE orders ADD COLUMN cancelled_at INTEGER;
+            ALTER TABLE orders ADD COLUMN revisions_used INTEGER;
+            ALTER TABLE orders ADD COLUMN disputed INTEGER;
+            ALTER TABLE orders ADD COLUMN buyer_rating INTEGER;
+            ALTER TABLE orders ADD COLUMN seller_rating INTEGER;
+            CREATE INDEX orders_seller_facts ON orders (seller, placed_at, id, accepted_at,
+                first_delivered_at, first_due_at, completed_at, cancelled_at, revisions_used,
+                disputed, buyer_rating, seller_rating);
+            CREATE INDEX orders_buyer_facts ON orders (buyer, placed_at, id, accepted_at,
+                first_delivered_at, first_due_at, completed_at, cancelled_at, revisions_used,
+                disputed, buyer_rating, seller_rating)
+        """,
+        postgres="""
+            ALTER TABLE orders ADD COLUMN placed_at BIGINT;
+            ALTER TABLE orders ADD COLUMN accepted_at BIGINT;
+            ALTER TABLE orders ADD COLUMN first_delivered_at BIGINT;
+            ALTER TABLE orders ADD COLUMN first_due_at BIGINT;
+            ALTER TABLE orders ADD COLUMN completed_at BIGINT;
+            ALTER TABLE orders ADD COLUMN cancelled_at BIGINT;
+            ALTER TABLE orders ADD COLUMN revisions_used INTEGER;
+            ALTER TABLE orders ADD COLUMN disputed INTEGER;
+            ALTER TABLE orders ADD COLUMN buyer_rating INTEGER;
+            ALTER TABLE orders ADD COLUMN seller_rating INTEGER;
+            CREATE INDEX orders_seller_facts ON orders (seller, placed_at) INCLUDE (id,
+                accepted_at, first_delivered_at, first_due_at, completed_at, cancelled_at,
+                revisions_used, disputed, buyer_rating, seller_rating);
+            CREATE INDEX orders_buyer_facts ON orders (buyer, placed_at) INCLUDE (id,
+                accepted_at, first_delivered_at, first_due_at, completed_at, cancelled_at,
+                revisions_used, disputed, buyer_rating, seller_rating)
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].number
 
