@@ -1151,6 +1151,8 @@ def _cli_groups(draw: st.DrawFn, command: str) -> list[list[object]]:
     for action in SUBCOMMANDS[command]._actions:
         if isinstance(action, argparse._HelpAction):
             continue
+        if "--follow" in action.option_strings:
+            continue  # runs until Ctrl-C by design: tests/cli/test_cli_feed.py stops it
         if not action.option_strings:  # a positional
             if draw(st.integers(0, 7)) > 0:
                 groups.append([draw(_value(action))])
