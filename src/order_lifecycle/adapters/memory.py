@@ -54,6 +54,8 @@ class MemoryStore:
         self._read_marks: dict[tuple[str, str], int] = {}
         # Who each order waits on, as the desk computed it (``Write.waiting``).
         self._waiting: dict[str, frozenset[str]] = {}
+        # Most orders wait on the same few sets: keep one object per distinct set.
+        self._waiting_sets: dict[frozenset[str], frozenset[str]] = {}
         # What the metrics count of each order, as the desk computed it (``Write.facts``).
         self._facts: dict[str, OrderFacts] = {}
         # Outbox rows: the notification as a tuple; delivery state only once touched.
@@ -76,7 +78,8 @@ class MemoryStore:
                 )
             if write.events:
                 self._orders[order.id] = order
-                self._waiting[order.id] = write.waiting
+                waiting = write.waiting
+                self._waiting[order.id] = self._waiting_sets.setdefault(waiting, waiting)
                 if write.facts is not None:
                     self._facts[order.id] = write.facts
                 self._events[order.id] = self._events.get(order.id, ()) + write.events

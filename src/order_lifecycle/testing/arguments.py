@@ -39,6 +39,13 @@ def _price(order: Order | None) -> tuple[object, ...]:
     return (format(amount * 2, "f"),)
 
 
+def _refund(order: Order | None) -> tuple[object, ...]:
+    # The whole price in force, as a plain amount (read in the contract's currency; any
+    # smaller share could have more decimal places than the currency has).
+    amount = decimal.Decimal(100) if order is None else order.contract.price.amount
+    return (format(amount, "f"),)
+
+
 def _revisions(order: Order | None) -> tuple[object, ...]:
     # One more revision than the contract allows (one fewer at the cap): a change.
     if order is None:
@@ -47,8 +54,9 @@ def _revisions(order: Order | None) -> tuple[object, ...]:
     return (revisions + 1 if revisions < 100 else revisions - 1,)
 
 
-#: Field name -> the sample values for it, given the order the command is for (``None``
-#: when there is none yet: the values must then still be of the right kind).
+#: Field name (or ``action.field`` for one command only) -> the sample values for it, given
+#: the order the command is for (``None`` when there is none yet: the values must then
+#: still be of the right kind).
 SAMPLES: Final[Mapping[str, Callable[[Order | None], tuple[object, ...]]]] = MappingProxyType(
     {
         "reason": lambda order: ("A reason given in a test",),
@@ -60,6 +68,10 @@ SAMPLES: Final[Mapping[str, Callable[[Order | None], tuple[object, ...]]]] = Map
         "outcome": lambda order: tuple(Outcome),
         "price": _price,
         "revisions": _revisions,
+        "rating": lambda order: (4,),
+        # Only where a refund is required: elsewhere (resolve, a cancellation request) it
+        # is optional, and a resumed dispute takes none.
+        "settle.refund": _refund,
     }
 )
 
@@ -72,7 +84,7 @@ def variants(command: type[Command], order: Order | None) -> list[dict[str, obje
         raise LifecycleDefinitionError(f"{command.__name__} is not an attrs command class")
     choices: list[list[tuple[str, object]]] = []
     for field in attrs.fields(command):
-        sample = SAMPLES.get(field.name)
+        sample = SAMPLES.get(f"{action}.{field.name}") or SAMPLES.get(field.name)
         if sample is None:
             if field.default is attrs.NOTHING:
                 raise LifecycleDefinitionError(
