@@ -17,13 +17,16 @@ from typing import Any, Final
 
 import psycopg_pool
 from order_lifecycle import AsyncOrderDesk
-from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.postgres_async import AsyncPostgresStore
 from psycopg import sql
 
 from order_lifecycle_bench.baselines.sql_floor import PG_SELECT, PG_WRITE, FloorCommand
 from order_lifecycle_bench.figures import durable
-from order_lifecycle_bench.figures.postgres_figures import connect, drop_schemas, with_schema
+from order_lifecycle_bench.figures.postgres_figures import (
+    drop_schemas,
+    load_placed,
+    with_schema,
+)
 from order_lifecycle_bench.harness import Config, Figure
 
 __all__ = ["CONCURRENT", "async_figures"]
@@ -75,17 +78,7 @@ async def _measure(cfg: Config, url: str, schema: str) -> list[Figure]:
         with_schema(url, schema), min_size=CONCURRENT, max_size=CONCURRENT
     )
     desk = AsyncOrderDesk(store)
-    setup = connect(url, schema, autocommit=False)
-    for prefix in ("lib", "floor"):
-        orders, events, people = plan.placed_rows(prefix, needed)
-        with setup.cursor() as cur:
-            cur.executemany(rows.pg(rows.INSERT_ORDER), orders)
-            cur.executemany(rows.pg(rows.INSERT_EVENT), events)
-            cur.executemany(rows.pg(rows.INSERT_PARTICIPANT), people)
-    setup.commit()
-    setup.execute("ANALYZE")
-    setup.commit()
-    setup.close()
+    load_placed(url, schema, plan, needed)
 
     async def configure(conn: Any) -> None:
         await conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))

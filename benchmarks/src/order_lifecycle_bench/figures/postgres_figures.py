@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_URL",
     "connect",
     "drop_schemas",
+    "load_placed",
     "pg_unreachable",
     "pg_url",
     "postgres_figures",
@@ -86,14 +87,11 @@ def server_version(url: str) -> str:
     return str(row[0]) if row else "unknown"
 
 
-def _durable(cfg: Config, url: str, schema: str) -> list[Figure]:
-    desk = OrderDesk.open(with_schema(url, schema))
-    plan = durable.FloorPlan()
-    per = cfg.pg_durable_orders
-    needed = per * (1 + cfg.durable_rounds) * (1 + 4 + 4)
+def load_placed(url: str, schema: str, plan: durable.FloorPlan, count: int) -> None:
+    """Load ``count`` placed orders for the library and as many for the floor (untimed)."""
     setup = connect(url, schema, autocommit=False)
     for prefix in ("lib", "floor"):
-        orders, events, people = plan.placed_rows(prefix, needed)
+        orders, events, people = plan.placed_rows(prefix, count)
         with setup.cursor() as cur:
             cur.executemany(rows.pg(rows.INSERT_ORDER), orders)
             cur.executemany(rows.pg(rows.INSERT_EVENT), events)
@@ -102,6 +100,14 @@ def _durable(cfg: Config, url: str, schema: str) -> list[Figure]:
     setup.execute("ANALYZE")
     setup.commit()
     setup.close()
+
+
+def _durable(cfg: Config, url: str, schema: str) -> list[Figure]:
+    desk = OrderDesk.open(with_schema(url, schema))
+    plan = durable.FloorPlan()
+    per = cfg.pg_durable_orders
+    needed = per * (1 + cfg.durable_rounds) * (1 + 4 + 4)
+    load_placed(url, schema, plan, needed)
     cursor = {"lib": 0, "floor": 0}
     floors = [connect(url, schema) for _ in range(4)]
     ids = [plan.ids(n, "lib")["o"] for n in range(needed)]
