@@ -6,7 +6,9 @@ order is the replay of its stored history through the pure core (so the desk and
 core agree). This subclass adds what a host would: its own store (SQLite in a temporary
 folder), a policy that arms every timer of the table (section 4's acceptance window and
 every deadline of section 11 but calendars), and rules of its own: deliveries and
-messages with files, whose attachments must come back as stored.
+messages with files, whose attachments must come back as stored, and the event feed of
+spec section 12: every event of every order exactly once, in increasing positions, each
+order's events in the order of its history.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import pendulum
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
 from order_lifecycle import (
     ActionNotAvailable,
@@ -84,6 +86,22 @@ class DeskOnSQLite(DeskRules):
         assert (attachment.name, attachment.size) == ("draft.png", len(PNG))
         assert attachment.sha256 == hashlib.sha256(PNG).hexdigest()
         assert self.desk.blobs.get(attachment.sha256) == PNG
+
+    @invariant()
+    def feed_lists_every_event_once(self) -> None:
+        """The feed, read in pages of 7 from position 0, holds each order's history in
+        order, every event once, at strictly increasing positions."""
+        positions: list[int] = []
+        seen: dict[str, list[object]] = {}
+        after = 0
+        while page := self.desk.feed(after=after, limit=7):
+            assert len(page) <= 7
+            for item in page:
+                positions.append(item.position)
+                seen.setdefault(item.event.order_id, []).append(item.event)
+            after = page[-1].position
+        assert positions == sorted(set(positions))
+        assert seen == {order_id: list(self.desk.history(order_id)) for order_id in self.order_ids}
 
 
 TestDeskOnSQLite = DeskOnSQLite.TestCase
