@@ -320,9 +320,9 @@ def test_postgres_load_is_the_python_stamping(schemas: Callable[[str], str], siz
     with pg_connect(reference) as conn:
         for data in bulk.datasets(SIZES, batches=BATCHES, inbox=INBOX, fillers=fillers):
             if data.end <= size:
-                pg_copy(conn, rows.INSERT_ORDER, data.orders)
-                pg_copy(conn, rows.INSERT_EVENT, data.events)
-                pg_copy(conn, rows.INSERT_PARTICIPANT, data.participants)
+                pg_copy(conn, rows.ORDERS, data.orders)
+                pg_copy(conn, rows.EVENTS, data.events)
+                pg_copy(conn, rows.PARTICIPANTS, data.participants)
     run = new_schema()
     schemas(f"{run}_{size}")  # the target's schema
     target = PostgresTarget(Config.smoke(), size, pg_url(), run)
@@ -352,8 +352,8 @@ def test_postgres_stamps_odd_templates_as_python_does(
     with pg_connect(names["reference"]) as conn:
         for start, end in RANGES:
             data = bulk.filler_rows(templates, start, end)
-            pg_copy(conn, rows.INSERT_ORDER, data.orders)
-            pg_copy(conn, rows.INSERT_PARTICIPANT, data.participants)
+            pg_copy(conn, rows.ORDERS, data.orders)
+            pg_copy(conn, rows.PARTICIPANTS, data.participants)
     stamp = bulk.postgres_fill if method == "fill" else bulk.postgres_copy
     with pg_connect(names[method]) as conn:
         for start, end in RANGES:
@@ -361,3 +361,20 @@ def test_postgres_stamps_odd_templates_as_python_does(
     expected, got = pg_rows(names["reference"]), pg_rows(names[method])
     assert got == expected
     assert len(expected["orders"]) == sum(end - start for start, end in RANGES)
+
+
+def test_each_due_batch_fires_half_reminders_half_review_ends(tmp_path: Path) -> None:
+    """With reminders on, a due batch's tick fires 50 review reminders and 50 review
+    window ends (auto-completes), and nothing of the next batch nor of the filler."""
+    size = SIZES[0]
+    target = SQLiteTarget(Config.smoke(), size, tmp_path)
+    try:
+        target.load(bulk.special(batches=BATCHES, inbox=INBOX), bulk.filler_templates())
+        assert target.count() == size  # opens the desk, under bulk.POLICY
+        for batch in range(BATCHES):
+            fired = target.desk.tick(now=bulk.due_instant(batch).add(minutes=1))
+            kinds = sorted(event.kind for event in fired)
+            assert kinds == ["order_auto_completed"] * 50 + ["reminder_sent"] * 50, kinds[::50]
+            assert {event.order_id[: 2 + len(str(batch))] for event in fired} == {f"d{batch}_"}
+    finally:
+        target.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -129,3 +131,43 @@ def test_a_damaged_entry_fails_as_json_fails(text: str) -> None:
     with pytest.raises(json.JSONDecodeError) as raised:
         entry_from_json(text)
     assert str(raised.value) == str(expected.value)
+
+
+def test_the_inserts_name_their_tables_columns_and_fit_the_rows_built_for_them(
+    tmp_path: Path,
+) -> None:
+    """Each INSERT, as data, names columns its table has in the schema a store creates;
+    its text is built from that data; and the row builders give one value per column."""
+    from order_lifecycle import core
+    from order_lifecycle.adapters import rows
+    from order_lifecycle.adapters.sqlite import SQLiteStore
+    from order_lifecycle.core.model import Listing, Money
+    from order_lifecycle.desk.writes import write_for
+
+    store = SQLiteStore(str(tmp_path / "orders.db"))
+    conn = sqlite3.connect(tmp_path / "orders.db")
+    try:
+        for insert in (rows.ORDERS, rows.EVENTS, rows.OUTBOX, rows.PARTICIPANTS, rows.KEYS):
+            have = {found[1] for found in conn.execute(f"PRAGMA table_info({insert.table})")}
+            assert set(insert.columns) <= have, insert.table
+            assert insert.sql.startswith(f"INSERT INTO {insert.table} (")
+            assert insert.sql.count("?") == len(insert.columns)
+    finally:
+        conn.close()
+        store.close()
+    listing = Listing(
+        title="A logo", price=Money(100, "USD"), delivery=pendulum.duration(days=3), revisions=1
+    )
+    now = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
+    write = write_for(
+        0, core.place(buyer="b", seller="s", listing=listing, now=now), core.DEFAULT_POLICY
+    )
+    assert len(rows.order_row(write)) == len(rows.ORDERS.columns)
+    assert {len(r) for r in rows.event_rows(write)} == {len(rows.EVENTS.columns)}
+    assert {len(r) for r in rows.notification_rows(write.notifications, now)} == {
+        len(rows.OUTBOX.columns)
+    }
+    assert {len(r) for r in rows.participant_rows(write.participants)} == {
+        len(rows.PARTICIPANTS.columns)
+    }
+    assert rows.PARTICIPANTS.sql.endswith(" ON CONFLICT DO NOTHING")

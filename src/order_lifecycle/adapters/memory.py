@@ -29,7 +29,7 @@ from order_lifecycle.ports import (
     Participant,
     Write,
 )
-from order_lifecycle.stats import micros
+from order_lifecycle.stats import facts_of, micros
 
 __all__ = ["MemoryStore"]
 
@@ -56,8 +56,10 @@ class MemoryStore:
         self._waiting: dict[str, frozenset[str]] = {}
         # Most orders wait on the same few sets: keep one object per distinct set.
         self._waiting_sets: dict[frozenset[str], frozenset[str]] = {}
-        # What the metrics count of each order, as the desk computed it (``Write.facts``).
-        self._facts: dict[str, OrderFacts] = {}
+        # What the metrics count of each order (``Write.facts``), kept only where it is
+        # not what ``facts_of`` reads from the order the store holds: facts from an older
+        # writer, or ``None`` (written without facts). The desk's writes leave nothing here.
+        self._facts: dict[str, OrderFacts | None] = {}
         # Outbox rows: the notification as a tuple; delivery state only once touched.
         self._outbox = _Outbox()
         self._delivery: dict[int, _Delivery] = {}
@@ -80,7 +82,9 @@ class MemoryStore:
                 self._orders[order.id] = order
                 waiting = write.waiting
                 self._waiting[order.id] = self._waiting_sets.setdefault(waiting, waiting)
-                if write.facts is not None:
+                if write.facts is not None and write.facts == facts_of(order):
+                    self._facts.pop(order.id, None)
+                else:
                     self._facts[order.id] = write.facts
                 self._events[order.id] = self._events.get(order.id, ()) + write.events
                 self._feed.extend(write.events)
@@ -176,7 +180,7 @@ class MemoryStore:
             for order in self._orders_of(user_id):
                 if order.party(user_id) is not role:
                     continue
-                facts = self._facts.get(order.id)
+                facts = self._facts_of(order)
                 if facts is None or start is None or facts.placed_at >= start:
                     found.append(FactsRow(order.id, facts))
             return found
@@ -184,15 +188,15 @@ class MemoryStore:
     def keep_facts(self, order_id: str, facts: OrderFacts) -> None:
         """Keep ``facts`` unless the order has some by now."""
         with self._lock:
-            if order_id in self._orders:
-                self._facts.setdefault(order_id, facts)
+            if order_id in self._orders and self._facts.get(order_id, facts) is None:
+                self._facts[order_id] = facts
 
     def reviewed(self, user_id: str) -> list[Order]:
         """The user's orders with a published rating about them."""
         with self._lock:
             found: list[Order] = []
             for order in self._orders_of(user_id):
-                facts = self._facts.get(order.id)
+                facts = self._facts_of(order)
                 rating = None
                 if facts is not None:
                     mine = order.party(user_id)
@@ -200,6 +204,12 @@ class MemoryStore:
                 if rating is not None:
                     found.append(order)
             return found
+
+    def _facts_of(self, order: Order) -> OrderFacts | None:
+        """The facts last written for ``order`` (computed again when they were its own)."""
+        if order.id in self._facts:
+            return self._facts[order.id]
+        return facts_of(order)
 
     def is_empty(self) -> bool:
         """Whether the store holds no order at all."""

@@ -11,6 +11,7 @@ import json
 import threading
 from typing import Any, Final
 
+import attrs
 import pendulum
 
 from order_lifecycle import serde
@@ -26,6 +27,12 @@ from order_lifecycle.ports import (
 )
 
 __all__ = [
+    "EVENTS",
+    "KEYS",
+    "ORDERS",
+    "OUTBOX",
+    "PARTICIPANTS",
+    "Insert",
     "OrderCache",
     "OrderRow",
     "event_rows",
@@ -64,13 +71,55 @@ FactsValues = tuple[int | None, ...]
 OrderRow = tuple[Any, ...]
 
 
-# Statements shared by the SQL stores, in qmark style; ``pg()`` turns them into psycopg's.
-INSERT_ORDER: Final = (
-    "INSERT INTO orders (id, version, state, buyer, seller, title, updated_at, next_timer_at,"
-    " waiting, lifecycle, doc, last_entry, placed_at, accepted_at, first_delivered_at,"
-    " first_due_at, completed_at, cancelled_at, revisions_used, disputed, buyer_rating,"
-    " seller_rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+@attrs.frozen
+class Insert:
+    """An INSERT statement as data: its table, its columns (in the order of the values a
+    row builder gives) and what it does on a conflict. ``sql`` is its text, in qmark
+    style; bulk loaders (COPY) read the table and columns from here, never from the text."""
+
+    table: str
+    columns: tuple[str, ...]
+    on_conflict: str = ""
+
+    @property
+    def sql(self) -> str:
+        """The statement's text: ``INSERT INTO table (columns) VALUES (?, ...)``."""
+        marks = ", ".join("?" * len(self.columns))
+        conflict = f" ON CONFLICT {self.on_conflict}" if self.on_conflict else ""
+        names = ", ".join(self.columns)
+        # The library's own constants (below), never input: no injection.
+        return f"INSERT INTO {self.table} ({names}) VALUES ({marks}){conflict}"  # noqa: S608
+
+
+#: The tables a write adds rows to, as data (:func:`order_row`, :func:`event_rows`,
+#: :func:`notification_rows`, :func:`participant_rows` build their rows, in this order).
+ORDERS: Final = Insert(
+    "orders",
+    (
+        "id",
+        "version",
+        "state",
+        "buyer",
+        "seller",
+        "title",
+        "updated_at",
+        "next_timer_at",
+        "waiting",
+        "lifecycle",
+        "doc",
+        "last_entry",
+        *FACTS_COLUMNS,
+    ),
 )
+EVENTS: Final = Insert("events", ("order_id", "seq", "kind", "action", "actor", "at", "doc"))
+OUTBOX: Final = Insert("outbox", ("order_id", "seq", "recipient", "role", "kind", "created_at"))
+PARTICIPANTS: Final = Insert(
+    "participants", ("order_id", "user_id", "role", "actor"), on_conflict="DO NOTHING"
+)
+KEYS: Final = Insert("idempotency", ("key", "fingerprint", "order_id", "version"))
+
+# Statements shared by the SQL stores, in qmark style; ``pg()`` turns them into psycopg's.
+INSERT_ORDER: Final = ORDERS.sql
 UPDATE_ORDER: Final = (
     "UPDATE orders SET version = ?, state = ?, updated_at = ?, next_timer_at = ?, waiting = ?,"
     " doc = ?, last_entry = ?, placed_at = ?, accepted_at = ?, first_delivered_at = ?,"
@@ -96,20 +145,10 @@ REVIEWED: Final = (
     " UNION ALL SELECT version, doc FROM orders WHERE buyer = ? AND buyer_rating IS NOT NULL"
 )
 MOVE_TIMER: Final = "UPDATE orders SET next_timer_at = ? WHERE id = ? AND version = ?"
-INSERT_EVENT: Final = (
-    "INSERT INTO events (order_id, seq, kind, action, actor, at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_OUTBOX: Final = (
-    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
-INSERT_PARTICIPANT: Final = (
-    "INSERT INTO participants (order_id, user_id, role, actor) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
-)
-INSERT_KEY: Final = (
-    "INSERT INTO idempotency (key, fingerprint, order_id, version) VALUES (?, ?, ?, ?)"
-)
+INSERT_EVENT: Final = EVENTS.sql
+INSERT_OUTBOX: Final = OUTBOX.sql
+INSERT_PARTICIPANT: Final = PARTICIPANTS.sql
+INSERT_KEY: Final = KEYS.sql
 #: The oldest due, unclaimed pending row of each (order, recipient): later rows wait
 #: behind an earlier one that is failing, so each recipient gets an order's events in order.
 CLAIMABLE_OUTBOX: Final = (

@@ -231,7 +231,7 @@ def placement(
         order_id=oid,
         seq=1,
         action=Action.place,
-        actor=Actor.buyer(buyer),
+        actor=_party(buyer, Role.buyer),
         at=instant,
         state=OrderState.pending,
         buyer=buyer,

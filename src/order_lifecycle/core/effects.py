@@ -178,7 +178,6 @@ def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.
         ctx,
         state,
         deliveries=(*ctx.order.deliveries, delivery),
-        delivered_at=ctx.now,
         review_due_at=review_due,
     )
     event = e.ContentDelivered(

@@ -602,7 +602,6 @@ class Order:
     cancellation: Cancellation | None = None
     agents: tuple[str, ...] = ()
     accepted_at: pendulum.DateTime | None = None
-    delivered_at: pendulum.DateTime | None = None
     review_due_at: pendulum.DateTime | None = None
     completed_at: pendulum.DateTime | None = None
     completion: CompletionReason | None = None
@@ -617,6 +616,16 @@ class Order:
     info_request: InfoRequest | None = None
     #: The reminders sent, so that none is sent twice for one deadline value.
     reminders_sent: tuple[SentReminder, ...] = ()
+
+    @property
+    def delivered_at(self) -> pendulum.DateTime | None:
+        """When the latest delivery was made (``None`` before the first).
+
+        Derived from ``deliveries``, not stored: an order keeps at most 29 fields, the
+        most CPython 3.11 shares one key table for, which keeps each order's attribute
+        dictionary at about 300 bytes instead of 1,600 (and copying it fast)."""
+        deliveries = self.deliveries
+        return deliveries[-1].at if deliveries else None
 
     @property
     def paused(self) -> bool:

@@ -8,8 +8,13 @@ every loaded document is a real ``serde.dump_order`` of a core order, with its o
 
 - **Filler** orders carry their order row and their two participants rows; their timers
   (if armed) fall due weeks after the instants the benchmarks tick at.
-- **Due** orders (batches of 100, one per tick round) are delivered orders whose review
-  window ends at the batch's instant; they carry their whole history (events).
+- **Due** orders (batches of 100, one per tick round) are delivered orders, due at the
+  batch's instant: half for their review reminder, half (reminded a day earlier) for the
+  end of their review window; they carry their whole history (events).
+
+Reminders are on: every order is placed under :data:`POLICY` (a reminder a day before the
+delivery and review deadlines), so each order's next timer, reminders included, is what
+the index holds.
 - **Inbox** orders: the conversations of one user, with their whole history.
 
 The few special orders (due and inbox) are stamped here in Python (:func:`special`). The
@@ -31,21 +36,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
-from order_lifecycle import core
+from order_lifecycle import Policy, Reminder, Timer, core
 from order_lifecycle.adapters import rows
 from order_lifecycle.core.api import Decision
+from order_lifecycle.desk.writes import write_for
 from order_lifecycle.ports import Write
 
-from order_lifecycle_bench.stories import T0, as_write, attachment, listing
+from order_lifecycle_bench.stories import T0, attachment, listing
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
     "INBOX_USER",
+    "POLICY",
     "Dataset",
     "Template",
-    "columns",
     "datasets",
     "due_instant",
     "filler_ids",
@@ -66,21 +72,18 @@ _SELLER: Final = "zzsellerzz"
 #: Due batches fall due from here on, one hour apart (filler timers are weeks later).
 DUE_BASE: Final = pendulum.datetime(2026, 11, 1, 0, tz="UTC")
 BATCH: Final = 100
+#: The policy every loaded order is placed under, and the scale desks run: reminders on.
+REMIND_BEFORE: Final = pendulum.duration(days=1)
+POLICY: Final = Policy(
+    reminders=(Reminder("delivery", REMIND_BEFORE), Reminder("review", REMIND_BEFORE))
+)
 #: Orders' buyers and sellers are drawn from this many users each (``u<n>``, ``s<n>``).
 BUYERS: Final = 40_000
 SELLERS: Final = 9_000
-#: The tables a filler order has rows in, by the statement that writes them.
-FILLER_TABLES: Final = (rows.INSERT_ORDER, rows.INSERT_PARTICIPANT)
+#: The tables a filler order has rows in, as the library's INSERTs (data: table, columns).
+FILLER_TABLES: Final = (rows.ORDERS, rows.PARTICIPANTS)
 
 Row = tuple[Any, ...]
-
-
-def columns(statement: str) -> tuple[str, list[str]]:
-    """The table and columns of one of ``rows``' INSERT statements (for COPY)."""
-    found = re.search(r"INSERT INTO (\w+) \(([^)]*)\)", statement)
-    if found is None:
-        raise ValueError(f"not an INSERT statement: {statement}")
-    return found.group(1), [c.strip() for c in found.group(2).split(",")]
 
 
 def pattern(value: object) -> object:
@@ -137,19 +140,27 @@ class Template:
 
 def _walk(
     start: pendulum.DateTime,
-    steps: Sequence[tuple[core.Command, str, float]],
+    steps: Sequence[tuple[core.Command | Timer, str, float]],
     *,
     buyer: str = _BUYER,
 ) -> Template:
-    placed = core.place(buyer=buyer, seller=_SELLER, listing=listing(7), now=start, order_id=_OID)
-    writes = [as_write(0, placed)]
+    """An order placed at ``start`` under :data:`POLICY`, then each step ``hours`` after the
+    one before: a command by the buyer or seller, or a timer fired by the system."""
+    placed = core.place(
+        buyer=buyer, seller=_SELLER, listing=listing(7), now=start, order_id=_OID, policy=POLICY
+    )
+    writes = [write_for(0, placed, POLICY)]
     order = placed.order
     now = start
-    for command, who, hours in steps:
+    for step, who, hours in steps:
         now = now.add(minutes=int(hours * 60))
-        actor = order.buyer if who == "buyer" else order.seller
-        decision: Decision = core.decide(order, command, actor=actor, now=now)
-        writes.append(as_write(order.version, decision))
+        decision: Decision
+        if isinstance(step, Timer):
+            decision = core.fire(order, step, now=now, policy=POLICY)
+        else:
+            actor = order.buyer if who == "buyer" else order.seller
+            decision = core.decide(order, step, actor=actor, now=now, policy=POLICY)
+        writes.append(write_for(order.version, decision, POLICY))
         order = decision.order
     return Template.of(writes)
 
@@ -176,13 +187,15 @@ def due_instant(batch: int) -> pendulum.DateTime:
     return DUE_BASE.add(hours=batch)
 
 
-def due_template(at: pendulum.DateTime) -> Template:
-    """A delivered order whose review window ends at ``at``."""
-    start = at.subtract(days=8)
-    return _walk(
-        start,
-        [(core.Accept(), "seller", 1.0), (core.Deliver(outside=True), "seller", 23.0)],
-    )
+def due_templates(at: pendulum.DateTime) -> tuple[Template, Template]:
+    """Two delivered orders due at ``at`` (their review window is 7 days): one for its
+    review reminder (the window ends a day later), one for the end of its review window
+    (its reminder sent a day before)."""
+    delivered = [(core.Accept(), "seller", 1.0), (core.Deliver(outside=True), "seller", 23.0)]
+    remind = _walk(at.subtract(days=8) + REMIND_BEFORE, delivered)
+    reminded = (Timer.reminder, "system", 24.0 * 6)
+    end = _walk(at.subtract(days=8), [*delivered, reminded])
+    return remind, end
 
 
 def inbox_templates() -> list[Template]:
@@ -230,9 +243,12 @@ def special(*, batches: int, inbox: int) -> Dataset:
     the ``inbox`` conversations of the inbox user (``end`` is how many orders)."""
     found = Dataset([], [], [], 0)
     n = 0
+    if batches >= REMIND_BEFORE.in_hours():
+        raise ValueError("a batch's reminded orders would fall due again within the rounds")
     for b in range(batches):
-        template = due_template(due_instant(b))
+        both = due_templates(due_instant(b))
         for i in range(BATCH):
+            template = both[i % 2]
             ids = {"o": f"d{b}_{i:04d}", "b": f"u{n % BUYERS}", "s": f"s{n % SELLERS}"}
             found.orders.append(template.order_row(ids))
             found.events.extend(template.event_rows(ids))
@@ -378,15 +394,15 @@ class _Table:
     #: Per column: its field for each (template t, row j), by key ``t * width + j``.
     fields: list[dict[int, _Field]]
     width: int
-    #: `` ON CONFLICT DO NOTHING`` if the library's statement has it.
+    #: `` ON CONFLICT ...`` as the library's statement has it (or nothing).
     on_conflict: str
 
     @classmethod
-    def of(cls, statement: str, fillers: Sequence[Template]) -> _Table:
+    def of(cls, insert: rows.Insert, fillers: Sequence[Template]) -> _Table:
         if not fillers:
             raise ValueError("no filler templates")
-        name, cols = columns(statement)
-        per_template = [_table_rows(t, statement) for t in fillers]
+        name, cols = insert.table, list(insert.columns)
+        per_template = [_table_rows(t, insert) for t in fillers]
         width = max(len(r) for r in per_template)
         fields: list[dict[int, _Field]] = [{} for _ in cols]
         for t, found in enumerate(per_template):
@@ -395,7 +411,7 @@ class _Table:
                     raise ValueError(f"a {name} row has {len(row.base)} fields, not {len(cols)}")
                 for i, by_key in enumerate(fields):
                     by_key[t * width + j] = _field(row, i)
-        upsert = " ON CONFLICT DO NOTHING" if "ON CONFLICT DO NOTHING" in statement.upper() else ""
+        upsert = f" ON CONFLICT {insert.on_conflict}" if insert.on_conflict else ""
         return cls(name, cols, [len(r) for r in per_template], fields, width, upsert)
 
     def select_list(self, binder: _Binder) -> str:
@@ -433,14 +449,14 @@ def _expression(field: _Field, column: str, binder: _Binder) -> str:
     return " || ".join(p.name if isinstance(p, _Id) else binder.text(p) for p in pieces)
 
 
-def _table_rows(template: Template, statement: str) -> list[_Row]:
-    if statement == rows.INSERT_ORDER:
+def _table_rows(template: Template, insert: rows.Insert) -> list[_Row]:
+    if insert == rows.ORDERS:
         return [template.order]
-    if statement == rows.INSERT_PARTICIPANT:
+    if insert == rows.PARTICIPANTS:
         return template.participants
-    if statement == rows.INSERT_EVENT:
+    if insert == rows.EVENTS:
         return template.events
-    raise ValueError(f"no template rows for {statement}")
+    raise ValueError(f"no template rows for the table {insert.table}")
 
 
 def _quote(name: str) -> str:
@@ -452,7 +468,7 @@ def sqlite_fill(
     fillers: Sequence[Template],
     start: int,
     end: int,
-    statements: Sequence[str] = FILLER_TABLES,
+    statements: Sequence[rows.Insert] = FILLER_TABLES,
 ) -> None:
     """Insert filler orders ``start <= k < end`` (their rows in the tables of
     ``statements``) as :func:`filler_rows` stamps them, one statement per table.
@@ -486,11 +502,8 @@ def sqlite_fill(
 def _sqlite_key_order(conn: sqlite3.Connection, table: _Table) -> str:
     """`` ORDER BY`` the primary key if ``table`` is a WITHOUT ROWID table (stored in key
     order: inserting in that order is appending), else nothing (rowids keep k order)."""
-    found = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
-    ).fetchone()
-    tail = "" if found is None else str(found[0]).rsplit(")", 1)[-1]
-    if not re.search(r"\bWITHOUT\s+ROWID\b", tail, re.IGNORECASE):
+    found = conn.execute("SELECT wr FROM pragma_table_list(?)", (table.name,)).fetchone()
+    if found is None or not found[0]:
         return ""
     key = [
         str(name)
@@ -523,7 +536,7 @@ def postgres_fill(
     fillers: Sequence[Template],
     start: int,
     end: int,
-    statements: Sequence[str] = FILLER_TABLES,
+    statements: Sequence[rows.Insert] = FILLER_TABLES,
 ) -> None:
     """Insert filler orders ``start <= k < end`` (their rows in the tables of
     ``statements``) as :func:`filler_rows` stamps them, one statement per table, the rows
@@ -589,7 +602,7 @@ def postgres_copy(
     fillers: Sequence[Template],
     start: int,
     end: int,
-    statements: Sequence[str] = FILLER_TABLES,
+    statements: Sequence[rows.Insert] = FILLER_TABLES,
 ) -> None:
     """The same rows as :func:`postgres_fill`, in the same order, by COPY: each template's
     rows as one pattern of COPY text, stamped in Python. Cheaper than ``INSERT ...

@@ -237,7 +237,11 @@ def skipped_figures(reason: str, cfg: Config, *, scale: bool = False) -> list[Fi
     large = cfg.sizes[-1]
     names = (
         [
-            (f"tick, 100 due among {large:,} orders, PostgreSQL", "ms", "≤ 2.0 x smallest"),
+            (
+                f"tick, 100 due among {large:,} orders (reminders on), PostgreSQL",
+                "ms",
+                "≤ 2.0 x smallest",
+            ),
             (f"inbox(user) among {large:,} orders, PostgreSQL", "ms", "≤ 20 ms and flat"),
         ]
         if scale

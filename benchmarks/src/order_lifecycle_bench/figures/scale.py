@@ -43,7 +43,7 @@ from order_lifecycle_bench.harness import Config, Figure
 __all__ = ["PostgresTarget", "SQLiteTarget", "copy_rows", "run_scale", "sqlite_scans"]
 
 _TABLES: Final = ("orders", "events", "participants", "outbox")
-_STATEMENTS: Final = (rows.INSERT_ORDER, rows.INSERT_EVENT, rows.INSERT_PARTICIPANT)
+_STATEMENTS: Final = (rows.ORDERS, rows.EVENTS, rows.PARTICIPANTS)
 #: Load parts running at once (each is statements its database runs: no GIL held): the
 #: largest datasets' (the PostgreSQL orders, the SQLite file, the PostgreSQL
 #: participants), then the smaller datasets' as those finish.
@@ -53,11 +53,11 @@ _LOADERS: Final = 3
 _INDEX_MEMORY: Final = "256MB"
 #: Tables whose SQLite indexes (but the primary key) are made after the load: the
 #: narrow participants rows; the orders' one index (due timers) costs less kept.
-_SQLITE_REBUILT: Final = (rows.INSERT_PARTICIPANT,)
+_SQLITE_REBUILT: Final = (rows.PARTICIPANTS,)
 #: Filler rows PostgreSQL gets by COPY from Python rather than from ``INSERT ... SELECT``:
 #: narrow rows, many per page, which COPY inserts a page at a time (half the server's
 #: work, for a second of Python); the orders (wide) cost it less from SQL.
-_PG_COPIED: Final = (rows.INSERT_PARTICIPANT,)
+_PG_COPIED: Final = (rows.PARTICIPANTS,)
 
 
 class _Target:
@@ -161,7 +161,7 @@ def _figures(label: str, cfg: Config, targets: dict[int, _Target]) -> list[Figur
                     note += "; full scans: " + " | ".join(top.tick_scans)
         found.append(
             Figure(
-                f"tick, 100 due among {_size(size)} orders, {label}",
+                f"tick, 100 due among {_size(size)} orders (reminders on), {label}",
                 "ms",
                 targets[size].ticks,
                 None if size == small else f"the same among {_size(small)} orders",
@@ -245,7 +245,7 @@ class SQLiteTarget(_Target):
     def write(self, data: bulk.Dataset) -> None:
         for statement in _STATEMENTS:
             if found := _rows_of(data, statement):
-                self.loader.executemany(statement, found)
+                self.loader.executemany(statement.sql, found)
 
     def parts(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> list[Callable[[], None]]:
         return [functools.partial(self._load, first, fillers)]
@@ -253,7 +253,7 @@ class SQLiteTarget(_Target):
     def _load(self, first: bulk.Dataset, fillers: list[bulk.Template]) -> None:
         # The participants come in key order (see ``sqlite_fill``); their other indexes
         # are made once they are in: one sort each, not two million inserts in any order.
-        tables = [bulk.columns(statement)[0] for statement in _SQLITE_REBUILT]
+        tables = [insert.table for insert in _SQLITE_REBUILT]
         restore = bulk.sqlite_drop_indexes(self.loader, tables)
         self.write(first)
         bulk.sqlite_fill(self.loader, fillers, first.end, self.size)
@@ -266,7 +266,7 @@ class SQLiteTarget(_Target):
         conn.execute("PRAGMA journal_mode = WAL")
         (count,) = conn.execute("SELECT count(*) FROM orders").fetchone()
         conn.close()
-        self.desk = OrderDesk.open(f"sqlite:///{self.path}")
+        self.desk = OrderDesk.open(f"sqlite:///{self.path}", policy=bulk.POLICY)
         return int(count)
 
     def _traced(self, call: Callable[[], object]) -> list[str] | None:
@@ -318,23 +318,25 @@ def _is_table(name: str, statement: str) -> bool:
     return any(f"{t} {name} " in statement or statement.endswith(f"{t} {name}") for t in _TABLES)
 
 
-def _rows_of(data: bulk.Dataset, statement: str) -> list[tuple[Any, ...]]:
-    """The rows of ``data`` that ``statement`` writes."""
-    found: dict[str, list[tuple[Any, ...]]] = {
-        rows.INSERT_ORDER: data.orders,
-        rows.INSERT_EVENT: data.events,
-        rows.INSERT_PARTICIPANT: data.participants,
+def _rows_of(data: bulk.Dataset, insert: rows.Insert) -> list[tuple[Any, ...]]:
+    """The rows of ``data`` that ``insert`` writes."""
+    found: dict[rows.Insert, list[tuple[Any, ...]]] = {
+        rows.ORDERS: data.orders,
+        rows.EVENTS: data.events,
+        rows.PARTICIPANTS: data.participants,
     }
-    return found[statement]
+    return found[insert]
 
 
-def copy_rows(conn: psycopg.Connection[Any], statement: str, data: list[tuple[Any, ...]]) -> None:
-    """COPY rows stamped in Python into the table of ``statement`` (an ``INSERT``)."""
+def copy_rows(
+    conn: psycopg.Connection[Any], insert: rows.Insert, data: list[tuple[Any, ...]]
+) -> None:
+    """COPY rows stamped in Python into the table of ``insert``, in its columns."""
     if not data:
         return
-    table, cols = bulk.columns(statement)
     query = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+        sql.Identifier(insert.table),
+        sql.SQL(", ").join(sql.Identifier(c) for c in insert.columns),
     )
     with conn.cursor() as cur, cur.copy(query) as copy:
         for row in data:
@@ -343,7 +345,7 @@ def copy_rows(conn: psycopg.Connection[Any], statement: str, data: list[tuple[An
 
 def _pg_load(
     conn: psycopg.Connection[Any],
-    statements: tuple[str, ...],
+    statements: tuple[rows.Insert, ...],
     first: bulk.Dataset,
     fillers: list[bulk.Template],
     size: int,
@@ -353,12 +355,12 @@ def _pg_load(
     are in (one sort beats a million inserts into each; a third less work at 100k
     orders already), from the library's own definitions."""
     filled = [s for s in statements if s in bulk.FILLER_TABLES]
-    restore = bulk.postgres_drop_indexes(conn, [bulk.columns(s)[0] for s in filled])
-    for statement in statements:
-        copy_rows(conn, statement, _rows_of(first, statement))
-    for statement in filled:
-        fill = bulk.postgres_copy if statement in _PG_COPIED else bulk.postgres_fill
-        fill(conn, fillers, first.end, size, (statement,))
+    restore = bulk.postgres_drop_indexes(conn, [s.table for s in filled])
+    for insert in statements:
+        copy_rows(conn, insert, _rows_of(first, insert))
+    for insert in filled:
+        fill = bulk.postgres_copy if insert in _PG_COPIED else bulk.postgres_fill
+        fill(conn, fillers, first.end, size, (insert,))
     conn.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
     conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
     for statement in restore:
@@ -374,7 +376,9 @@ class PostgresTarget(_Target):
     def __init__(self, cfg: Config, size: int, url: str, run: str) -> None:
         self.url = url
         self.schema = f"{run}_{size}"
-        super().__init__(cfg, size, OrderDesk.open(with_schema(url, self.schema)))
+        super().__init__(
+            cfg, size, OrderDesk.open(with_schema(url, self.schema), policy=bulk.POLICY)
+        )
         self.loader = connect(url, self.schema, autocommit=False)
 
     def write(self, data: bulk.Dataset) -> None:
@@ -385,14 +389,14 @@ class PostgresTarget(_Target):
         # The participants may load beside the orders, on a connection of their own: the
         # orders are most of the bytes (the server waits on its disk), the participants
         # most of the rows (it works).
-        orders = (rows.INSERT_ORDER, rows.INSERT_EVENT)
+        orders = (rows.ORDERS, rows.EVENTS)
         return [
             functools.partial(_pg_load, self.loader, orders, first, fillers, self.size),
-            functools.partial(self._load_aside, (rows.INSERT_PARTICIPANT,), first, fillers),
+            functools.partial(self._load_aside, (rows.PARTICIPANTS,), first, fillers),
         ]
 
     def _load_aside(
-        self, statements: tuple[str, ...], first: bulk.Dataset, fillers: list[bulk.Template]
+        self, statements: tuple[rows.Insert, ...], first: bulk.Dataset, fillers: list[bulk.Template]
     ) -> None:
         conn = connect(self.url, self.schema, autocommit=False)
         try:
