@@ -18,7 +18,7 @@ from order_lifecycle.core.commands import Command
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.due import DueTimer
 from order_lifecycle.core.events import Event, OrderPlaced
-from order_lifecycle.core.guards import blockers
+from order_lifecycle.core.guards import Plan, blockers, open_parts, plan, reasons
 from order_lifecycle.core.machine import move
 from order_lifecycle.core.model import (
     LIFECYCLE_VERSION,
@@ -110,29 +110,33 @@ def _party(user: str, role: Role) -> Actor:
     return Actor(user, role)
 
 
+# The roles as globals: looking a member up on its enum class (``Role.buyer``) goes
+# through the enum's metaclass, several times slower, and every command checks them.
+_BUYER: Final = Role.buyer
+_SELLER: Final = Role.seller
+_CX_AGENT: Final = Role.cx_agent
+
+
 def check_participant(order: Order, actor: Actor, policy: Policy) -> None:
     """Raise ``NotAParticipant`` unless ``actor`` may act on ``order`` at all."""
-    role = actor.role
-    if role is Role.buyer and actor.id != order.buyer:
-        raise NotAParticipant(
-            order.id, actor.id, f"{actor.id} is not the buyer of order {order.id}."
-        )
-    if role is Role.seller and actor.id != order.seller:
-        raise NotAParticipant(
-            order.id, actor.id, f"{actor.id} is not the seller of order {order.id}."
-        )
-    if role is Role.cx_agent and not policy.is_cx_member(actor.id):
-        raise NotAParticipant(
-            order.id, actor.id, f"{actor.id} is not on this marketplace's CX team."
-        )
-    if role is Role.cx_agent and actor.id in (order.buyer, order.seller):
-        raise NotAParticipant(
-            order.id,
-            actor.id,
-            f"{actor.id} is a party to order {order.id} and cannot act on it as a CX agent.",
-        )
-    if role is Role.system and actor.id != Actor.SYSTEM_ID:
-        raise NotAParticipant(order.id, actor.id, "Only the system itself acts as the system.")
+    role, user = actor.role, actor.id
+    if role is _BUYER:
+        if user != order.buyer:
+            raise NotAParticipant(order.id, user, f"{user} is not the buyer of order {order.id}.")
+    elif role is _SELLER:
+        if user != order.seller:
+            raise NotAParticipant(order.id, user, f"{user} is not the seller of order {order.id}.")
+    elif role is _CX_AGENT:
+        if not policy.is_cx_member(user):
+            raise NotAParticipant(order.id, user, f"{user} is not on this marketplace's CX team.")
+        if user in (order.buyer, order.seller):
+            raise NotAParticipant(
+                order.id,
+                user,
+                f"{user} is a party to order {order.id} and cannot act on it as a CX agent.",
+            )
+    elif user != Actor.SYSTEM_ID:  # the system
+        raise NotAParticipant(order.id, user, "Only the system itself acts as the system.")
 
 
 def make_context(
@@ -322,21 +326,65 @@ def options(
     """Every action of the table as ``actor`` sees it at ``now``: available, or why not.
 
     ``tz`` is the viewer's time zone for the instants in the reasons.
+
+    The answer is what ``blockers`` gives for each rule of the table; what of it is fixed
+    by the order's state, the actor's role and the parts the order has open is worked
+    out once (:func:`_options_plan`), and only the guards that depend on the order, the
+    instant or the policy run per call.
     """
     ctx = make_context(order, actor, now, policy, values.check_zone(tz))
-    result: list[ActionOption] = []
-    for rule in RULES:
-        reasons = blockers(rule, ctx)
-        if reasons:
-            result.append(_unavailable(rule.action, _reason(reasons)))
-        else:
-            result.append(_AVAILABLE[rule.action])
+    key = (ctx.order.state, ctx.actor.role, open_parts(ctx.order))
+    fixed, runs = _PLANS.get(key) or _options_plan(*key)
+    result = list(fixed)
+    for index, action, prefix, check, steps in runs:
+        if check is None:  # several checks or sentences: the general way
+            reason = reasons(steps, ctx)
+            result[index] = _AVAILABLE[action] if reason is None else _unavailable(action, reason)
+            continue
+        # Most often one check, after the sentences fixed here (if any): the fixed answer,
+        # already in place, holds unless the check objects.
+        reason = check(ctx)
+        if reason is not None:
+            result[index] = _unavailable(action, reason if prefix is None else f"{prefix} {reason}")
     return result
 
 
 # Options are immutable: one object per available action, and one per (action, reason)
 # for the sentences that recur (most are fixed per rule and state).
 _AVAILABLE: Final = {rule.action: ActionOption(rule.action, True, None) for rule in RULES}
+
+#: What is left to run of one option: its index and action; then either the sentence
+#: fixed before its one check (or ``None``) and that check, or ``None, None`` and the
+#: whole plan (:func:`~order_lifecycle.core.guards.reasons` runs it).
+_Run: TypeAlias = tuple[int, Action, str | None, Callable[[Context], str | None] | None, Plan]
+#: ``options`` for one (state, role, open parts): the answer with every option that is
+#: fixed there (and, where a check is left, the answer when it does not object), and
+#: what is left to run.
+_OptionsPlan: TypeAlias = tuple[tuple[ActionOption, ...], tuple[_Run, ...]]
+_PLANS: Final[dict[tuple[OrderState, Role, int], _OptionsPlan]] = {}
+
+
+def _options_plan(state: OrderState, role: Role, parts: int) -> _OptionsPlan:
+    fixed: list[ActionOption] = []
+    runs: list[_Run] = []
+    for index, rule in enumerate(RULES):
+        action = rule.action
+        steps = plan(rule, state, role, parts)
+        sentences = [step for step in steps if isinstance(step, str)]
+        checks = [step for step in steps if not isinstance(step, str)]
+        if len(checks) == 1 and steps[-1] is checks[0] and len(sentences) <= 1:
+            prefix = sentences[0] if sentences else None
+            fixed.append(_AVAILABLE[action] if prefix is None else _unavailable(action, prefix))
+            runs.append((index, action, prefix, checks[0], steps))
+            continue
+        if not checks:
+            fixed.append(_unavailable(action, sentences[0]) if sentences else _AVAILABLE[action])
+        else:
+            fixed.append(_AVAILABLE[action])  # a placeholder: answered per call
+            runs.append((index, action, None, None, steps))
+    planned = (tuple(fixed), tuple(runs))
+    _PLANS[(state, role, parts)] = planned
+    return planned
 
 
 @functools.lru_cache(maxsize=8192)

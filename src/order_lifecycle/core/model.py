@@ -92,6 +92,9 @@ class OrderState(enum.StrEnum):
 _TERMINAL: Final = frozenset({OrderState.complete, OrderState.cancelled})
 #: The states where the work is under way: an open contract proposal lives only here.
 ACTIVE_STATES: Final = (OrderState.accepted, OrderState.delivered, OrderState.revision)
+# Where the delivery clock runs. (A tuple of members: looking a member up on its enum
+# class is an attribute lookup through the enum's metaclass, slower than a global.)
+_CLOCK_STATES: Final = (OrderState.accepted, OrderState.revision)
 
 
 class Role(enum.StrEnum):
@@ -647,7 +650,7 @@ class Order:
         and the delivery date has come."""
         due = self.contract.due_at
         return (
-            self.state in (OrderState.accepted, OrderState.revision)
+            self.state in _CLOCK_STATES
             and due is not None
             and now >= due
             and self.info_request is None
