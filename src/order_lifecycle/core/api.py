@@ -12,13 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeAlias
 
 import attrs
+import pendulum
 
 from order_lifecycle.core import values
 from order_lifecycle.core.commands import Command
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.due import DueTimer
+from order_lifecycle.core.effects import EFFECTS
 from order_lifecycle.core.events import Event, OrderPlaced
-from order_lifecycle.core.guards import Plan, blockers, open_parts, plan, reasons
+from order_lifecycle.core.guards import ALL_PARTS, Plan, open_parts, plan, reasons
 from order_lifecycle.core.machine import move
 from order_lifecycle.core.model import (
     LIFECYCLE_VERSION,
@@ -148,14 +150,15 @@ def make_context(
         raise ValidationError("order", f"must be an Order, not {type(order).__name__}")
     if not isinstance(policy, Policy):
         raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
-    instant = values.to_instant(now)
-    who = as_actor(order, actor)
+    # The usual arguments, a UTC pendulum instant and an Actor, need no conversion.
+    instant = now if type(now) is _DATETIME and now.tzinfo is _UTC else values.to_instant(now)
+    who = actor if type(actor) is Actor else as_actor(order, actor)
     check_participant(order, who, policy)
     return Context(order, who, instant, policy, tz)
 
 
-def _reason(reasons: list[str]) -> str:
-    return reasons[0] if len(reasons) == 1 else " ".join(reasons)
+_DATETIME: Final = pendulum.DateTime
+_UTC: Final = values.UTC
 
 
 def place(
@@ -273,9 +276,7 @@ def _answers(listing: Listing, answers: Mapping[str, str] | None, policy: Policy
 
 
 def _target(rule: Rule, ctx: Context, command: Command) -> OrderState | None:
-    if len(rule.dests) <= 1:
-        return None
-    assert rule.action is Action.resolve
+    assert rule.action is Action.resolve  # the one action with several destinations
     outcome = Outcome(getattr(command, "outcome"))  # noqa: B009 - narrowed by the rule
     dispute = ctx.order.dispute
     assert dispute is not None
@@ -304,15 +305,28 @@ def decide(
     rule = RULES_BY_ACTION[command.action]
     if rule.command is None:
         raise ValidationError("command", "orders are placed with core.place(...)")
-    reasons = blockers(rule, ctx)
-    if reasons:
-        raise ActionNotAvailable(str(rule.action), _reason(reasons), order.id)
+    # Availability by the plan ``options`` uses, for this state and role (and whatever
+    # parts the order has open): what they fix, and the guards left to run.
+    key = (rule.action, order.state, ctx.actor.role)
+    steps = _DECIDE_PLANS.get(key)
+    if steps is None:
+        steps = _DECIDE_PLANS[key] = plan(rule, order.state, ctx.actor.role, ALL_PARTS)
+    if steps:
+        reason = reasons(steps, ctx)
+        if reason is not None:
+            raise ActionNotAvailable(str(rule.action), reason, order.id)
     checked = command.validate(ctx)
-    state = move(order.state, rule.action, _target(rule, ctx, checked))
-    new, event = rule.effect(ctx, checked, state)
+    target = _target(rule, ctx, checked) if len(rule.dests) > 1 else None
+    state = move(order.state, rule.action, target)
+    new, event = _EFFECTS[rule.action](ctx, checked, state)
     if edge_hook is not None:
         edge_hook(order.state, rule.action, state)
     return Decision(new, (event,))
+
+
+#: (action, state, role) -> what ``decide`` runs to know whether the action is available.
+_DECIDE_PLANS: Final[dict[tuple[Action, OrderState, Role], Plan]] = {}
+_EFFECTS: Final = EFFECTS
 
 
 def options(
@@ -332,7 +346,7 @@ def options(
     out once (:func:`_options_plan`), and only the guards that depend on the order, the
     instant or the policy run per call.
     """
-    ctx = make_context(order, actor, now, policy, values.check_zone(tz))
+    ctx = make_context(order, actor, now, policy, tz if tz == "UTC" else values.check_zone(tz))
     key = (ctx.order.state, ctx.actor.role, open_parts(ctx.order))
     fixed, runs = _PLANS.get(key) or _options_plan(*key)
     result = list(fixed)
@@ -345,7 +359,9 @@ def options(
         # already in place, holds unless the check objects.
         reason = check(ctx)
         if reason is not None:
-            result[index] = _unavailable(action, reason if prefix is None else f"{prefix} {reason}")
+            result[index] = (
+                _unavailable(action, reason) if prefix is None else _after(action, prefix, reason)
+            )
     return result
 
 
@@ -390,6 +406,13 @@ def _options_plan(state: OrderState, role: Role, parts: int) -> _OptionsPlan:
 @functools.lru_cache(maxsize=8192)
 def _unavailable(action: Action, reason: str) -> ActionOption:
     return ActionOption(action, False, reason)
+
+
+@functools.lru_cache(maxsize=8192)
+def _after(action: Action, prefix: str, reason: str) -> ActionOption:
+    # Cached by its parts: most are constant strings, whose hashes are kept, so a recurring
+    # answer is found without building and hashing the joined sentence.
+    return ActionOption(action, False, f"{prefix} {reason}")
 
 
 def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:

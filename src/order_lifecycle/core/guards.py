@@ -36,6 +36,7 @@ from order_lifecycle.core.model import (
 )
 
 __all__ = [
+    "ALL_PARTS",
     "PARTS",
     "Guard",
     "Plan",
@@ -74,6 +75,9 @@ __all__ = [
 #: The parts of an order a guard may read first (``Guard.reads``), each open or not:
 #: an open proposal, an open cancellation request, the seller's open question, reviews.
 PARTS: Final = ("proposal", "cancellation_request", "info_request", "reviews")
+#: Every part open: a plan for these holds for every order (its guards that read a part
+#: run, whether the order has it open or not).
+ALL_PARTS: Final = (1 << len(PARTS)) - 1
 
 
 def open_parts(order: Order) -> int:
@@ -96,7 +100,8 @@ class Guard:
     holds every guard to it): outside ``states`` and ``roles`` the check answers
     ``None`` whatever the order, the instant and the policy (``None``: it may object in
     any state, for any role); when the order has no open ``reads`` (one of
-    :data:`PARTS`), it answers ``without``.
+    :data:`PARTS`), it answers ``without``, except in the states ``runs_in``, where it
+    still depends on the rest of the order or the instant.
     """
 
     doc: str
@@ -105,6 +110,7 @@ class Guard:
     roles: frozenset[Role] | None = None
     reads: str | None = attrs.field(default=None)
     without: str | None = None
+    runs_in: frozenset[OrderState] = frozenset()
 
     @reads.validator
     def _known_part(self, _: object, value: str | None) -> None:
@@ -122,9 +128,11 @@ class Guard:
             return True, None
         if self.roles is not None and role not in self.roles:
             return True, None
-        if self.reads is not None and not parts & (1 << PARTS.index(self.reads)):
-            return True, self.without
-        return False, None
+        if self.reads is None or parts & (1 << PARTS.index(self.reads)):
+            return False, None
+        if state in self.runs_in:
+            return False, None
+        return True, self.without
 
 
 #: How each action reads in a sentence ("Only the seller can {accept the order}.").
@@ -522,7 +530,10 @@ def _clock_running(ctx: Context) -> str | None:
 
 
 clock_running: Final = Guard(
-    "no question open; not past due (the delivery clock runs)", _clock_running
+    "no question open; not past due (the delivery clock runs)",
+    _clock_running,
+    reads="info_request",
+    runs_in=frozenset({OrderState.accepted, OrderState.revision}),  # past due
 )
 
 

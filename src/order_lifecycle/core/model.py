@@ -817,6 +817,7 @@ def terms_of(order: Order, policy: Policy) -> Terms:
 
 
 _NEW: Final = object.__new__
+_SET: Final = object.__setattr__
 _ORDER_FIELDS: Final = frozenset(a.name for a in attrs.fields(Order))
 
 
@@ -830,8 +831,10 @@ def replace_order(order: Order, changes: dict[str, Any]) -> Order:
     if not _ORDER_FIELDS.issuperset(changes):
         unknown = sorted(changes.keys() - _ORDER_FIELDS)
         raise TypeError(f"Order has no field {unknown[0]!r}")
-    new: Order = _NEW(Order)
-    fields = new.__dict__
-    fields.update(order.__dict__)
+    # A copy of the whole dictionary, then the changes: half the cost of filling an
+    # empty one (which grows several times on the way).
+    fields = order.__dict__.copy()
     fields.update(changes)
+    new: Order = _NEW(Order)
+    _SET(new, "__dict__", fields)  # a frozen class: its own __setattr__ refuses
     return new
