@@ -11,6 +11,8 @@ lifecycle's habits.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pendulum
 import pytest
@@ -54,7 +56,7 @@ def _odd(draw: st.DrawFn, order: Order) -> Order:
     at = order.updated_at
     role = draw(st.sampled_from([Role.buyer, Role.seller]))
     by = order.buyer if role is Role.buyer else order.seller
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if draw(st.booleans()):
         changes["proposal"] = ContractProposal(
             by=by,
