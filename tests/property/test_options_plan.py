@@ -128,6 +128,21 @@ def test_every_guard_answers_as_it_declares(asked: Asked) -> None:
                         assert guard.check(ctx) == answer, (rule.action, guard.doc, actor)
 
 
+@given(_asked())
+def test_decides_plan_answers_as_blockers(asked: Asked) -> None:
+    """``decide`` checks availability by the plan for every open part (one per action,
+    state and role): the same reason as ``blockers``, or none."""
+    order, cast, instants, policy, tz = asked
+    for actor in cast:
+        for now in instants:
+            ctx = make_context(order, actor, now, policy, tz)
+            for rule in RULES:
+                steps = guards.plan(rule, order.state, actor.role, guards.ALL_PARTS)
+                found = guards.blockers(rule, ctx)
+                expected = " ".join(found) if found else None
+                assert guards.reasons(steps, ctx) == expected, (rule.action, actor)
+
+
 def test_open_parts_name_each_part() -> None:
     order = core.place(
         buyer="alice",
