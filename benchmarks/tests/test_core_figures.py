@@ -4,7 +4,9 @@ The attach figure times the cursor ``core.machine.move`` makes of each order: th
 tests check that ``move`` makes exactly one per call, holding the order's state, and
 that nothing keeps it afterwards (the figure's promise: O(1), the machine holds no
 order). The figure of ``decide`` through ``transitions``' public trigger path must be
-the same ``decide``: the swap reaches it, and it decides every story command alike.
+the same ``decide``: the swap reaches it, and it decides every story command alike. The
+per-state options figures time a baseline that answers what ``core.options`` answers,
+for the triggers it tries, on orders really in each state.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 from order_lifecycle import Action, ActionNotAvailable, OrderState, Timer, core
 from order_lifecycle.core import machine as core_machine
 
+from order_lifecycle_bench.baselines import transitions_machines as tm
+from order_lifecycle_bench.figures.core_figures import ACTORS, _model, state_samples
 from order_lifecycle_bench.figures.public_trigger import decide_through, public_move
 from order_lifecycle_bench.stories import Step, stories
 
@@ -98,3 +102,37 @@ def test_decide_through_the_public_trigger_decides_alike() -> None:
             move(OrderState.complete, Action.accept, None)
         with pytest.raises(ActionNotAvailable):
             move(OrderState.disputed, Action.resolve, None)
+
+
+def test_state_samples_cover_every_state_and_actor() -> None:
+    """The per-state options figures ask the buyer, the seller and a CX agent about
+    orders that are really in each state, for the library and the baseline alike."""
+    by_state = state_samples(1, 12)
+    assert set(by_state) == set(OrderState)
+    for state, samples in by_state.items():
+        assert len(samples) == 12
+        assert {s.role for s in samples} == {role for role, _ in ACTORS}
+        for s in samples:
+            assert s.order.state is state
+            assert s.plain.state == state.value
+            assert s.actor.role.value == s.role
+
+
+def test_the_shared_machine_baseline_answers_as_options_does() -> None:
+    """The baseline does the same work: for every trigger it tries (those of the current
+    state, on one shared machine with the orders added), it answers the availability
+    ``core.options`` gives."""
+    seen: set[bool] = set()
+    for state, samples in state_samples(2, 36).items():
+        models = [_model(s.plain) for s in samples]
+        shared = tm.shared_with(models)
+        assert shared.models == models
+        for model, s in zip(models, samples, strict=True):
+            got = dict(tm.options(shared, model, s.role, s.actor.id, s.now))
+            assert got, f"no trigger tried in {state}"
+            assert set(got) == set(shared.get_triggers(state.value))
+            options = core.options(s.order, actor=s.actor, now=s.now)
+            answer = {o.action.value: o.available for o in options}
+            assert got == {name: answer[name] for name in got}, (state, s.role, s.order.id)
+            seen.update(got.values())
+    assert seen == {True, False}, "every answer alike: the comparison proves nothing"

@@ -12,13 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeAlias
 
 import attrs
+import pendulum
 
 from order_lifecycle.core import values
 from order_lifecycle.core.commands import Command
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.due import DueTimer
+from order_lifecycle.core.effects import EFFECTS
 from order_lifecycle.core.events import Event, OrderPlaced
-from order_lifecycle.core.guards import blockers
+from order_lifecycle.core.guards import ALL_PARTS, Plan, open_parts, plan, reasons
 from order_lifecycle.core.machine import move
 from order_lifecycle.core.model import (
     LIFECYCLE_VERSION,
@@ -110,29 +112,33 @@ def _party(user: str, role: Role) -> Actor:
     return Actor(user, role)
 
 
+# The roles as globals: looking a member up on its enum class (``Role.buyer``) goes
+# through the enum's metaclass, several times slower, and every command checks them.
+_BUYER: Final = Role.buyer
+_SELLER: Final = Role.seller
+_CX_AGENT: Final = Role.cx_agent
+
+
 def check_participant(order: Order, actor: Actor, policy: Policy) -> None:
     """Raise ``NotAParticipant`` unless ``actor`` may act on ``order`` at all."""
-    role = actor.role
-    if role is Role.buyer and actor.id != order.buyer:
-        raise NotAParticipant(
-            order.id, actor.id, f"{actor.id} is not the buyer of order {order.id}."
-        )
-    if role is Role.seller and actor.id != order.seller:
-        raise NotAParticipant(
-            order.id, actor.id, f"{actor.id} is not the seller of order {order.id}."
-        )
-    if role is Role.cx_agent and not policy.is_cx_member(actor.id):
-        raise NotAParticipant(
-            order.id, actor.id, f"{actor.id} is not on this marketplace's CX team."
-        )
-    if role is Role.cx_agent and actor.id in (order.buyer, order.seller):
-        raise NotAParticipant(
-            order.id,
-            actor.id,
-            f"{actor.id} is a party to order {order.id} and cannot act on it as a CX agent.",
-        )
-    if role is Role.system and actor.id != Actor.SYSTEM_ID:
-        raise NotAParticipant(order.id, actor.id, "Only the system itself acts as the system.")
+    role, user = actor.role, actor.id
+    if role is _BUYER:
+        if user != order.buyer:
+            raise NotAParticipant(order.id, user, f"{user} is not the buyer of order {order.id}.")
+    elif role is _SELLER:
+        if user != order.seller:
+            raise NotAParticipant(order.id, user, f"{user} is not the seller of order {order.id}.")
+    elif role is _CX_AGENT:
+        if not policy.is_cx_member(user):
+            raise NotAParticipant(order.id, user, f"{user} is not on this marketplace's CX team.")
+        if user in (order.buyer, order.seller):
+            raise NotAParticipant(
+                order.id,
+                user,
+                f"{user} is a party to order {order.id} and cannot act on it as a CX agent.",
+            )
+    elif user != Actor.SYSTEM_ID:  # the system
+        raise NotAParticipant(order.id, user, "Only the system itself acts as the system.")
 
 
 def make_context(
@@ -144,14 +150,15 @@ def make_context(
         raise ValidationError("order", f"must be an Order, not {type(order).__name__}")
     if not isinstance(policy, Policy):
         raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
-    instant = values.to_instant(now)
-    who = as_actor(order, actor)
+    # The usual arguments, a UTC pendulum instant and an Actor, need no conversion.
+    instant = now if type(now) is _DATETIME and now.tzinfo is _UTC else values.to_instant(now)
+    who = actor if type(actor) is Actor else as_actor(order, actor)
     check_participant(order, who, policy)
     return Context(order, who, instant, policy, tz)
 
 
-def _reason(reasons: list[str]) -> str:
-    return reasons[0] if len(reasons) == 1 else " ".join(reasons)
+_DATETIME: Final = pendulum.DateTime
+_UTC: Final = values.UTC
 
 
 def place(
@@ -269,9 +276,7 @@ def _answers(listing: Listing, answers: Mapping[str, str] | None, policy: Policy
 
 
 def _target(rule: Rule, ctx: Context, command: Command) -> OrderState | None:
-    if len(rule.dests) <= 1:
-        return None
-    assert rule.action is Action.resolve
+    assert rule.action is Action.resolve  # the one action with several destinations
     outcome = Outcome(getattr(command, "outcome"))  # noqa: B009 - narrowed by the rule
     dispute = ctx.order.dispute
     assert dispute is not None
@@ -300,15 +305,28 @@ def decide(
     rule = RULES_BY_ACTION[command.action]
     if rule.command is None:
         raise ValidationError("command", "orders are placed with core.place(...)")
-    reasons = blockers(rule, ctx)
-    if reasons:
-        raise ActionNotAvailable(str(rule.action), _reason(reasons), order.id)
+    # Availability by the plan ``options`` uses, for this state and role (and whatever
+    # parts the order has open): what they fix, and the guards left to run.
+    key = (rule.action, order.state, ctx.actor.role)
+    steps = _DECIDE_PLANS.get(key)
+    if steps is None:
+        steps = _DECIDE_PLANS[key] = plan(rule, order.state, ctx.actor.role, ALL_PARTS)
+    if steps:
+        reason = reasons(steps, ctx)
+        if reason is not None:
+            raise ActionNotAvailable(str(rule.action), reason, order.id)
     checked = command.validate(ctx)
-    state = move(order.state, rule.action, _target(rule, ctx, checked))
-    new, event = rule.effect(ctx, checked, state)
+    target = _target(rule, ctx, checked) if len(rule.dests) > 1 else None
+    state = move(order.state, rule.action, target)
+    new, event = _EFFECTS[rule.action](ctx, checked, state)
     if edge_hook is not None:
         edge_hook(order.state, rule.action, state)
     return Decision(new, (event,))
+
+
+#: (action, state, role) -> what ``decide`` runs to know whether the action is available.
+_DECIDE_PLANS: Final[dict[tuple[Action, OrderState, Role], Plan]] = {}
+_EFFECTS: Final = EFFECTS
 
 
 def options(
@@ -322,15 +340,28 @@ def options(
     """Every action of the table as ``actor`` sees it at ``now``: available, or why not.
 
     ``tz`` is the viewer's time zone for the instants in the reasons.
+
+    The answer is what ``blockers`` gives for each rule of the table; what of it is fixed
+    by the order's state, the actor's role and the parts the order has open is worked
+    out once (:func:`_options_plan`), and only the guards that depend on the order, the
+    instant or the policy run per call.
     """
-    ctx = make_context(order, actor, now, policy, values.check_zone(tz))
-    result: list[ActionOption] = []
-    for rule in RULES:
-        reasons = blockers(rule, ctx)
-        if reasons:
-            result.append(_unavailable(rule.action, _reason(reasons)))
-        else:
-            result.append(_AVAILABLE[rule.action])
+    ctx = make_context(order, actor, now, policy, tz if tz == "UTC" else values.check_zone(tz))
+    key = (ctx.order.state, ctx.actor.role, open_parts(ctx.order))
+    fixed, runs = _PLANS.get(key) or _options_plan(*key)
+    result = list(fixed)
+    for index, action, prefix, check, steps in runs:
+        if check is None:  # several checks or sentences: the general way
+            reason = reasons(steps, ctx)
+            result[index] = _AVAILABLE[action] if reason is None else _unavailable(action, reason)
+            continue
+        # Most often one check, after the sentences fixed here (if any): the fixed answer,
+        # already in place, holds unless the check objects.
+        reason = check(ctx)
+        if reason is not None:
+            result[index] = (
+                _unavailable(action, reason) if prefix is None else _after(action, prefix, reason)
+            )
     return result
 
 
@@ -338,10 +369,50 @@ def options(
 # for the sentences that recur (most are fixed per rule and state).
 _AVAILABLE: Final = {rule.action: ActionOption(rule.action, True, None) for rule in RULES}
 
+#: What is left to run of one option: its index and action; then either the sentence
+#: fixed before its one check (or ``None``) and that check, or ``None, None`` and the
+#: whole plan (:func:`~order_lifecycle.core.guards.reasons` runs it).
+_Run: TypeAlias = tuple[int, Action, str | None, Callable[[Context], str | None] | None, Plan]
+#: ``options`` for one (state, role, open parts): the answer with every option that is
+#: fixed there (and, where a check is left, the answer when it does not object), and
+#: what is left to run.
+_OptionsPlan: TypeAlias = tuple[tuple[ActionOption, ...], tuple[_Run, ...]]
+_PLANS: Final[dict[tuple[OrderState, Role, int], _OptionsPlan]] = {}
+
+
+def _options_plan(state: OrderState, role: Role, parts: int) -> _OptionsPlan:
+    fixed: list[ActionOption] = []
+    runs: list[_Run] = []
+    for index, rule in enumerate(RULES):
+        action = rule.action
+        steps = plan(rule, state, role, parts)
+        sentences = [step for step in steps if isinstance(step, str)]
+        checks = [step for step in steps if not isinstance(step, str)]
+        if len(checks) == 1 and steps[-1] is checks[0] and len(sentences) <= 1:
+            prefix = sentences[0] if sentences else None
+            fixed.append(_AVAILABLE[action] if prefix is None else _unavailable(action, prefix))
+            runs.append((index, action, prefix, checks[0], steps))
+            continue
+        if not checks:
+            fixed.append(_unavailable(action, sentences[0]) if sentences else _AVAILABLE[action])
+        else:
+            fixed.append(_AVAILABLE[action])  # a placeholder: answered per call
+            runs.append((index, action, None, None, steps))
+    planned = (tuple(fixed), tuple(runs))
+    _PLANS[(state, role, parts)] = planned
+    return planned
+
 
 @functools.lru_cache(maxsize=8192)
 def _unavailable(action: Action, reason: str) -> ActionOption:
     return ActionOption(action, False, reason)
+
+
+@functools.lru_cache(maxsize=8192)
+def _after(action: Action, prefix: str, reason: str) -> ActionOption:
+    # Cached by its parts: most are constant strings, whose hashes are kept, so a recurring
+    # answer is found without building and hashing the joined sentence.
+    return ActionOption(action, False, f"{prefix} {reason}")
 
 
 def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:

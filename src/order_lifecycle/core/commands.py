@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Iterable
-from typing import ClassVar, Final, Protocol, Self, TypeAlias
+from typing import Any, ClassVar, Final, Protocol, Self, TypeAlias
 
 import attrs
 import pendulum
@@ -96,9 +96,12 @@ def check_files(field: str, files: object, policy: Policy) -> tuple[Attachment, 
 
     Files not stored yet (paths, ``(name, bytes)`` pairs) are refused: ``OrderDesk``
     stores them first; the pure core decides on attachments only."""
-    if isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
+    if type(files) is tuple:  # what commands hold (lists become tuples)
+        items: tuple[Any, ...] = files
+    elif isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
         raise ValidationError(field, "must be a sequence of attachments")
-    items = tuple(files)
+    else:
+        items = tuple(files)
     if len(items) > policy.max_files:
         raise ValidationError(field, f"holds {len(items)} files; the limit is {policy.max_files}")
     for item in items:

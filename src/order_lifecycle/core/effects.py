@@ -167,9 +167,10 @@ def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.
     contract = ctx.order.contract
     if ctx.order.info_request is not None:
         contract, _ = _resumed(ctx, ctx.now)
+    files = cmd.attachments
     delivery = Delivery(
         at=ctx.now,
-        files=cmd.attachments,
+        files=files,
         outside=cmd.outside,
         note=cmd.note,
         due_at=contract.due_at if settles(ctx.order) else None,
@@ -182,7 +183,7 @@ def _deliver(ctx: Context, cmd: c.Deliver, state: OrderState) -> tuple[Order, e.
     )
     event = e.ContentDelivered(
         action=Action.deliver,
-        files=cmd.attachments,
+        files=files,
         outside=cmd.outside,
         note=cmd.note,
         review_due_at=review_due,

@@ -4,6 +4,15 @@ A guard is a pure function of the :class:`Context` that returns ``None`` when it
 condition holds, or a sentence a person can act on when it does not. The table (see
 ``table.py``) lists the guards of each action; :func:`blockers` runs them all and is the
 one rule behind both ``options`` (what may I do, and why not) and ``decide`` (do it).
+
+Most of that answer is fixed by the order's state and the actor's role alone: the role
+and state sentences, and the guards that cannot object there. Each guard says where it
+can object at all (``Guard.states``, ``Guard.roles``) and which open part of the order
+it looks at first (``Guard.reads``: a proposal, a cancellation request, a question, the
+reviews), with its answer when there is none. :func:`plan` turns that into what is left
+to run for an order in a state, an actor of a role and the parts the order has open:
+fixed sentences, and the guards that depend on the order, the instant or the policy.
+:func:`reasons` runs such a plan; it gives exactly what :func:`blockers` gives.
 """
 
 from __future__ import annotations
@@ -17,10 +26,20 @@ import attrs
 
 from order_lifecycle.core import values
 from order_lifecycle.core.context import Context
-from order_lifecycle.core.model import ACTIVE_STATES, Action, CancellationReason, OrderState, Role
+from order_lifecycle.core.model import (
+    ACTIVE_STATES,
+    Action,
+    CancellationReason,
+    Order,
+    OrderState,
+    Role,
+)
 
 __all__ = [
+    "ALL_PARTS",
+    "PARTS",
     "Guard",
+    "Plan",
     "RuleShape",
     "acceptance_window_elapsed",
     "blockers",
@@ -38,9 +57,12 @@ __all__ = [
     "no_cancellation_request",
     "no_open_proposal",
     "not_reviewed_yet",
+    "open_parts",
+    "plan",
     "proposal_fits",
     "proposal_open",
     "proposer",
+    "reasons",
     "review_open",
     "review_window_elapsed",
     "revisions_left",
@@ -50,15 +72,67 @@ __all__ = [
 ]
 
 
+#: The parts of an order a guard may read first (``Guard.reads``), each open or not:
+#: an open proposal, an open cancellation request, the seller's open question, reviews.
+PARTS: Final = ("proposal", "cancellation_request", "info_request", "reviews")
+#: Every part open: a plan for these holds for every order (its guards that read a part
+#: run, whether the order has it open or not).
+ALL_PARTS: Final = (1 << len(PARTS)) - 1
+
+
+def open_parts(order: Order) -> int:
+    """Which of :data:`PARTS` ``order`` has open, as bits (``1 << PARTS.index(part)``)."""
+    bits = 0 if order.proposal is None else 1
+    if order.cancellation_request is not None:
+        bits |= 2
+    if order.info_request is not None:
+        bits |= 4
+    if order.reviews:
+        bits |= 8
+    return bits
+
+
 @attrs.frozen
 class Guard:
-    """A named condition; ``doc`` is how the generated lifecycle table shows it."""
+    """A named condition; ``doc`` is how the generated lifecycle table shows it.
+
+    The rest says where the answer is fixed in advance (what :func:`plan` reads; a test
+    holds every guard to it): outside ``states`` and ``roles`` the check answers
+    ``None`` whatever the order, the instant and the policy (``None``: it may object in
+    any state, for any role); when the order has no open ``reads`` (one of
+    :data:`PARTS`), it answers ``without``, except in the states ``runs_in``, where it
+    still depends on the rest of the order or the instant.
+    """
 
     doc: str
     check: Callable[[Context], str | None]
+    states: frozenset[OrderState] | None = None
+    roles: frozenset[Role] | None = None
+    reads: str | None = attrs.field(default=None)
+    without: str | None = None
+    runs_in: frozenset[OrderState] = frozenset()
+
+    @reads.validator
+    def _known_part(self, _: object, value: str | None) -> None:
+        if value is not None and value not in PARTS:
+            raise ValueError(f"a guard reads one of {PARTS}, not {value!r}")
 
     def __call__(self, ctx: Context) -> str | None:
         return self.check(ctx)
+
+    def fixed(self, state: OrderState, role: Role, parts: int) -> tuple[bool, str | None]:
+        """``(True, answer)`` when the answer is the same for every order in ``state``
+        with ``parts`` open, for every actor of ``role``; ``(False, None)`` when the
+        check has to run."""
+        if self.states is not None and state not in self.states:
+            return True, None
+        if self.roles is not None and role not in self.roles:
+            return True, None
+        if self.reads is None or parts & (1 << PARTS.index(self.reads)):
+            return False, None
+        if state in self.runs_in:
+            return False, None
+        return True, self.without
 
 
 #: How each action reads in a sentence ("Only the seller can {accept the order}.").
@@ -91,6 +165,8 @@ VERB: Final[dict[Action, str]] = {
     Action.review: "review the other party",
 }
 
+_PARTIES: Final = frozenset({Role.buyer, Role.seller})
+
 _ROLE_NAMES: Final[dict[Role, str]] = {
     Role.buyer: "the buyer",
     Role.seller: "the seller",
@@ -101,7 +177,12 @@ _ROLE_NAMES: Final[dict[Role, str]] = {
 
 def when(ctx: Context, at: _dt.datetime) -> str:
     """An instant in words, in the viewer's zone: ``Tue 1 Dec 2026 10:00 UTC``."""
-    return values.human_instant(at, ctx.tz)
+    return _in_words(at, ctx.tz)
+
+
+# A deadline reads the same for every order and every call that shows it in one zone:
+# worded once (pendulum's zone conversion costs more than the rest of a guard).
+_in_words: Final = functools.lru_cache(maxsize=4096)(values.human_instant)
 
 
 def _or(items: list[str]) -> str:
@@ -170,6 +251,51 @@ def blockers(rule: RuleShape, ctx: Context) -> list[str]:
     return reasons
 
 
+#: A plan: what :func:`reasons` does for a rule. Each item is a fixed sentence (adjacent
+#: ones joined), or a guard's check to run.
+Plan = tuple[str | Callable[[Context], str | None], ...]
+
+
+def plan(rule: RuleShape, state: OrderState, role: Role, parts: int) -> Plan:
+    """What is left of :func:`blockers` for an order in ``state`` with ``parts`` open
+    (:func:`open_parts`) and an actor of ``role``: the role and state sentences and the
+    fixed answers of guards, in order, with the checks that must run between them."""
+    items: list[str | Callable[[Context], str | None]] = []
+    if role not in rule.roles:
+        items.append(role_sentence(rule))
+    if state not in rule.sources:
+        items.append(state_sentence(rule, state))
+    for guard in rule.guards:
+        fixed, answer = guard.fixed(state, role, parts)
+        if not fixed:
+            items.append(guard.check)
+        elif answer is not None:
+            items.append(answer)
+    merged: list[str | Callable[[Context], str | None]] = []
+    for item in items:
+        if isinstance(item, str) and merged and isinstance(merged[-1], str):
+            merged[-1] = f"{merged[-1]} {item}"  # blockers' reasons are joined by a space
+        else:
+            merged.append(item)
+    return tuple(merged)
+
+
+def reasons(steps: Plan, ctx: Context) -> str | None:
+    """Run a :func:`plan`: why the action is unavailable (its sentences joined, as
+    ``blockers`` gives them), or ``None`` when it is available."""
+    found: list[str] = []
+    for step in steps:
+        if isinstance(step, str):
+            found.append(step)
+        else:
+            reason = step(ctx)
+            if reason is not None:
+                found.append(reason)
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else " ".join(found)
+
+
 def _acceptance_window_elapsed(ctx: Context) -> str | None:
     window = ctx.terms.acceptance_window
     if window is None:
@@ -192,7 +318,9 @@ def _review_window_elapsed(ctx: Context) -> str | None:
     return None
 
 
-review_window_elapsed: Final = Guard("now ≥ review_due_at", _review_window_elapsed)
+review_window_elapsed: Final = Guard(
+    "now ≥ review_due_at", _review_window_elapsed, states=frozenset({OrderState.delivered})
+)
 
 
 def _revisions_left(ctx: Context) -> str | None:
@@ -226,16 +354,21 @@ def _no_open_proposal(ctx: Context) -> str | None:
     )
 
 
-no_open_proposal: Final = Guard("no open proposal", _no_open_proposal)
+no_open_proposal: Final = Guard("no open proposal", _no_open_proposal, reads="proposal")
+
+
+_NO_PROPOSAL: Final = "There is no open contract update."
 
 
 def _proposal_open(ctx: Context) -> str | None:
     if ctx.order.proposal is None:
-        return "There is no open contract update."
+        return _NO_PROPOSAL
     return None
 
 
-proposal_open: Final = Guard("proposal open", _proposal_open)
+proposal_open: Final = Guard(
+    "proposal open", _proposal_open, reads="proposal", without=_NO_PROPOSAL
+)
 
 
 def _counterparty(ctx: Context) -> str | None:
@@ -248,7 +381,9 @@ def _counterparty(ctx: Context) -> str | None:
     return None
 
 
-counterparty: Final = Guard("actor is the other party of the proposal", _counterparty)
+counterparty: Final = Guard(
+    "actor is the other party of the proposal", _counterparty, roles=_PARTIES, reads="proposal"
+)
 
 
 def _proposer(ctx: Context) -> str | None:
@@ -263,7 +398,7 @@ def _proposer(ctx: Context) -> str | None:
     return None
 
 
-proposer: Final = Guard("actor proposed it", _proposer)
+proposer: Final = Guard("actor proposed it", _proposer, roles=_PARTIES, reads="proposal")
 
 
 def _proposal_fits(ctx: Context) -> str | None:
@@ -277,7 +412,9 @@ def _proposal_fits(ctx: Context) -> str | None:
     )
 
 
-proposal_fits: Final = Guard("proposed revisions ≥ revisions_used", _proposal_fits)
+proposal_fits: Final = Guard(
+    "proposed revisions ≥ revisions_used", _proposal_fits, reads="proposal"
+)
 
 
 def _no_agent_yet(ctx: Context) -> str | None:
@@ -299,7 +436,9 @@ def _no_agent_yet(ctx: Context) -> str | None:
 
 
 no_agent_yet: Final = Guard(
-    "no agent joined yet (a cancelled order: only one that `cancel` cancelled)", _no_agent_yet
+    "no agent joined yet (a cancelled order: only one that `cancel` cancelled)",
+    _no_agent_yet,
+    states=frozenset({OrderState.disputed, OrderState.cancelled}),
 )
 
 
@@ -314,7 +453,9 @@ def _joined_agent(ctx: Context) -> str | None:
     return None
 
 
-joined_agent: Final = Guard("actor is the CX agent who joined", _joined_agent)
+joined_agent: Final = Guard(
+    "actor is the CX agent who joined", _joined_agent, states=frozenset({OrderState.disputed})
+)
 
 
 def _cancel_allowed(ctx: Context) -> str | None:
@@ -354,7 +495,9 @@ def _cancel_allowed(ctx: Context) -> str | None:
 
 
 cancel_allowed: Final = Guard(
-    "past due, or (state is delivered and revisions exhausted)", _cancel_allowed
+    "past due, or (state is delivered and revisions exhausted)",
+    _cancel_allowed,
+    states=frozenset(ACTIVE_STATES),
 )
 
 
@@ -364,7 +507,9 @@ def _say_allowed(ctx: Context) -> str | None:
     return None
 
 
-say_allowed: Final = Guard("a CX agent posts only after joining", _say_allowed)
+say_allowed: Final = Guard(
+    "a CX agent posts only after joining", _say_allowed, roles=frozenset({Role.cx_agent})
+)
 
 
 def _clock_running(ctx: Context) -> str | None:
@@ -385,17 +530,28 @@ def _clock_running(ctx: Context) -> str | None:
 
 
 clock_running: Final = Guard(
-    "no question open; not past due (the delivery clock runs)", _clock_running
+    "no question open; not past due (the delivery clock runs)",
+    _clock_running,
+    reads="info_request",
+    runs_in=frozenset({OrderState.accepted, OrderState.revision}),  # past due
 )
+
+
+_NO_QUESTION: Final = "The seller has not asked you anything; there is no question to answer."
 
 
 def _info_requested(ctx: Context) -> str | None:
     if ctx.order.info_request is None:
-        return "The seller has not asked you anything; there is no question to answer."
+        return _NO_QUESTION
     return None
 
 
-info_requested: Final = Guard("a question of the seller's is open", _info_requested)
+info_requested: Final = Guard(
+    "a question of the seller's is open",
+    _info_requested,
+    reads="info_request",
+    without=_NO_QUESTION,
+)
 
 
 def _settlement_open(ctx: Context) -> str | None:
@@ -416,7 +572,9 @@ def _settlement_open(ctx: Context) -> str | None:
 
 
 settlement_open: Final = Guard(
-    "cancelled by `cancel`, not settled yet; actor is the CX agent who joined", _settlement_open
+    "cancelled by `cancel`, not settled yet; actor is the CX agent who joined",
+    _settlement_open,
+    states=frozenset({OrderState.cancelled}),
 )
 
 
@@ -430,16 +588,26 @@ def _no_cancellation_request(ctx: Context) -> str | None:
     )
 
 
-no_cancellation_request: Final = Guard("no open cancellation request", _no_cancellation_request)
+no_cancellation_request: Final = Guard(
+    "no open cancellation request", _no_cancellation_request, reads="cancellation_request"
+)
+
+
+_NO_REQUEST: Final = "There is no open cancellation request."
 
 
 def _cancellation_requested(ctx: Context) -> str | None:
     if ctx.order.cancellation_request is None:
-        return "There is no open cancellation request."
+        return _NO_REQUEST
     return None
 
 
-cancellation_requested: Final = Guard("cancellation request open", _cancellation_requested)
+cancellation_requested: Final = Guard(
+    "cancellation request open",
+    _cancellation_requested,
+    reads="cancellation_request",
+    without=_NO_REQUEST,
+)
 
 
 def _cancellation_counterparty(ctx: Context) -> str | None:
@@ -455,6 +623,8 @@ def _cancellation_counterparty(ctx: Context) -> str | None:
 cancellation_counterparty: Final = Guard(
     "actor is the other party of the request (or the system, when its window ended)",
     _cancellation_counterparty,
+    roles=_PARTIES,
+    reads="cancellation_request",
 )
 
 
@@ -470,7 +640,9 @@ def _cancellation_requester(ctx: Context) -> str | None:
     return None
 
 
-cancellation_requester: Final = Guard("actor asked to cancel", _cancellation_requester)
+cancellation_requester: Final = Guard(
+    "actor asked to cancel", _cancellation_requester, roles=_PARTIES, reads="cancellation_request"
+)
 
 
 def _silence(ctx: Context, answer: str) -> str | None:
@@ -498,10 +670,16 @@ def _silence_rejects(ctx: Context) -> str | None:
 
 
 cancellation_silence_accepts: Final = Guard(
-    "the system: window ended and `Policy.on_cancellation_silence` is accept", _silence_accepts
+    "the system: window ended and `Policy.on_cancellation_silence` is accept",
+    _silence_accepts,
+    roles=frozenset({Role.system}),
+    reads="cancellation_request",
 )
 cancellation_silence_rejects: Final = Guard(
-    "the system: window ended and `Policy.on_cancellation_silence` is reject", _silence_rejects
+    "the system: window ended and `Policy.on_cancellation_silence` is reject",
+    _silence_rejects,
+    roles=frozenset({Role.system}),
+    reads="cancellation_request",
 )
 
 
@@ -517,7 +695,12 @@ def _review_open(ctx: Context) -> str | None:
     return None
 
 
-review_open: Final = Guard("within `Policy.review_period` of completion", _review_open)
+review_open: Final = Guard(
+    "within `Policy.review_period` of completion",
+    _review_open,
+    states=frozenset({OrderState.complete}),
+    roles=_PARTIES,
+)
 
 
 def _not_reviewed_yet(ctx: Context) -> str | None:
@@ -527,4 +710,4 @@ def _not_reviewed_yet(ctx: Context) -> str | None:
     return None
 
 
-not_reviewed_yet: Final = Guard("actor has not reviewed yet", _not_reviewed_yet)
+not_reviewed_yet: Final = Guard("actor has not reviewed yet", _not_reviewed_yet, reads="reviews")

@@ -60,10 +60,11 @@ CURRENCY_MINOR_UNITS: Final[dict[str, int]] = {
     **dict.fromkeys(_FOUR.split(), 4),
 }
 
-# C0 and C1 control characters other than tab, newline and carriage return.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+# What a text must not hold: C0 and C1 control characters other than tab, newline and
+# carriage return, and unpaired surrogates (told apart only when one is found).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_zone(tz: object) -> str:
@@ -95,9 +96,11 @@ def check_text(
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be text, not {type(value).__name__}")
-    if _SURROGATE.search(value):
-        raise ValidationError(field, "contains an unpaired surrogate; send valid Unicode text")
-    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\r" in value)):
+    if _UNSAFE.search(value) is not None:
+        if _SURROGATE.search(value):
+            raise ValidationError(field, "contains an unpaired surrogate; send valid Unicode text")
+        raise ValidationError(field, "contains control characters; remove them")
+    if not multiline and ("\n" in value or "\r" in value):
         raise ValidationError(field, "contains control characters; remove them")
     if required and not value.strip():
         raise ValidationError(field, "must not be empty")

@@ -5,6 +5,10 @@
   ``order.accept(role=..., actor=..., now=...)``; the options are ``get_triggers`` plus
   a ``may_<trigger>`` loop (no reasons). :func:`shared_with_models` is the other
   obvious variant: one machine, ``add_model`` for every order.
+- **Shared, with models** (:func:`shared_with`): the fast way to use ``transitions`` for
+  many orders: ONE guarded machine built once, every order added to it with
+  ``add_model``; the options are the same ``get_triggers(state)`` + ``may_<trigger>()``
+  loop (:func:`options`), on that machine.
 - **Bare trigger** (:func:`bare_machine`, :func:`bare_trigger`): one machine built once
   with no model and no guards; a throw-away cursor holds the state name and the event
   is triggered on it. This is the least a shared ``transitions`` machine can cost.
@@ -36,6 +40,7 @@ __all__ = [
     "bare_trigger",
     "options",
     "run",
+    "shared_with",
     "shared_with_models",
 ]
 
@@ -62,8 +67,10 @@ class TModel(PlainOrder):
 
 
 def _goes_to(dest: str) -> Callable[[EventData], bool]:
+    # A command names its destination (``resolve``'s outcome); ``may_resolve()`` asks
+    # whether the action is available at all, so without one any destination will do.
     def condition(event: EventData) -> bool:
-        return bool(event.kwargs.get("target") == dest)
+        return bool(event.kwargs.get("target", dest) == dest)
 
     return condition
 
@@ -113,6 +120,16 @@ def shared_with_models() -> Machine:
     )
 
 
+def shared_with(models: list[TModel]) -> Machine:
+    """One guarded machine, built once, with every model of ``models`` added to it
+    (``add_model``, each at its own state): each model gets its ``may_<trigger>``
+    methods from that one machine."""
+    machine = shared_with_models()
+    for model in models:
+        machine.add_model(model, initial=model.state)
+    return machine
+
+
 def run(model: TModel, move: Move) -> bool:
     """A command on an attached model (``model.accept(role=..., ...)``)."""
     trigger: Callable[..., bool] = getattr(model, move.action)
@@ -129,7 +146,9 @@ def run(model: TModel, move: Move) -> bool:
 def options(
     machine: Machine, model: TModel, role: str, actor: str, now: dt.datetime
 ) -> list[tuple[str, bool]]:
-    """``get_triggers`` and a ``may_<trigger>`` loop: what the obvious way offers."""
+    """``get_triggers`` and a ``may_<trigger>`` loop: what ``transitions`` offers for
+    "what may this actor do now", on ``machine`` (a machine of the model's own, or the
+    shared one it was added to): one answer per trigger of the current state, no reasons."""
     result: list[tuple[str, bool]] = []
     for name in machine.get_triggers(model.state):
         may: Callable[..., bool] = getattr(model, f"may_{name}")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
 
-from order_lifecycle import Action, OrderState, Timer, core
+import pendulum
+from order_lifecycle import Action, Actor, Order, OrderState, Timer, core
 from order_lifecycle.core import machine as core_machine
+from transitions import Machine
 
 from order_lifecycle_bench.baselines import dict_machine
 from order_lifecycle_bench.baselines import statemachine_psm as psm
@@ -15,9 +19,16 @@ from order_lifecycle_bench.baselines import transitions_machines as tm
 from order_lifecycle_bench.baselines.table import PlainOrder
 from order_lifecycle_bench.figures.public_trigger import decide_through, public_move
 from order_lifecycle_bench.harness import Config, Figure, interleaved
-from order_lifecycle_bench.stories import Step, stories
+from order_lifecycle_bench.stories import AGENT, BUYER, SELLER, Step, stories
 
-__all__ = ["attach_figures", "decide_figures", "options_figures"]
+__all__ = [
+    "ACTORS",
+    "Sample",
+    "attach_figures",
+    "decide_figures",
+    "options_figures",
+    "state_samples",
+]
 
 #: How many times each round runs its list of commands.
 LOOPS = 2
@@ -170,8 +181,129 @@ def decide_figures(cfg: Config) -> list[Figure]:
     ]
 
 
+#: The actors each order of :func:`state_samples` is asked for: (role name, actor).
+ACTORS: Final = (
+    ("buyer", Actor.buyer(BUYER)),
+    ("seller", Actor.seller(SELLER)),
+    ("cx_agent", Actor.cx(AGENT)),
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An order, one actor and an instant, for the library and for the baselines."""
+
+    order: Order
+    actor: Actor
+    role: str
+    now: pendulum.DateTime
+    plain: PlainOrder
+
+
+def state_samples(sets: int, per_state: int) -> dict[OrderState, list[Sample]]:
+    """``per_state`` (order, actor) pairs in every state: the stories' orders as each
+    command found them and as their last command left them (complete, cancelled), each
+    asked for by the buyer, the seller and a CX agent when the story's next command came
+    (an hour after the last command, for the orders it left complete or cancelled)."""
+    orders: dict[OrderState, list[tuple[Order, pendulum.DateTime, PlainOrder]]] = {
+        s: [] for s in OrderState
+    }
+    for story in stories(sets):
+        for s in story:
+            orders[s.order.state].append((s.order, s.now, s.plain))
+        last = story[-1]
+        final = core.decide(last.order, last.command, actor=last.actor, now=last.now).order
+        after, _ = dict_machine.decide(last.plain, last.move)
+        orders[final.state].append((final, last.now.add(hours=1), after))
+    samples: dict[OrderState, list[Sample]] = {}
+    for state, found in orders.items():
+        pairs = [
+            Sample(order, actor, role, now, plain)
+            for order, now, plain in found
+            for role, actor in ACTORS
+        ]
+        samples[state] = [pairs[i % len(pairs)] for i in range(per_state)]
+    return samples
+
+
 def options_figures(cfg: Config) -> list[Figure]:
-    """``core.options`` for one actor against transitions' ``get_triggers`` + ``may_``."""
+    """``core.options`` against transitions' ``get_triggers`` + ``may_<trigger>`` loop:
+    on a machine per order (all states mixed), and on one shared machine with the orders
+    added (one figure per state)."""
+    return [_options_per_order(cfg), *_options_by_state(cfg)]
+
+
+def _options_by_state(cfg: Config) -> list[Figure]:
+    """Per state: ``core.options`` (every action, a reason for each unavailable one) against
+    the fast way to use ``transitions``: one shared machine, the orders added with
+    ``add_model``, ``get_triggers(state)`` and ``may_<trigger>()`` for each trigger."""
+    by_state = state_samples(max(1, cfg.story_sets // 2), cfg.option_samples // 2)
+    options = core.options
+    baseline = tm.options
+    runs: dict[str, Callable[[], float]] = {}
+    asked: dict[OrderState, tuple[int, int]] = {}
+    for state, samples in by_state.items():
+        models = [_model(s.plain) for s in samples]
+        shared = tm.shared_with(models)
+        pairs = list(zip(models, samples, strict=True))
+        count = len(samples) * LOOPS
+
+        def run_options(samples: list[Sample] = samples, count: int = count) -> float:
+            start = time.perf_counter_ns()
+            for _ in range(LOOPS):
+                for s in samples:
+                    options(s.order, actor=s.actor, now=s.now)
+            return _per_op(time.perf_counter_ns() - start, count)
+
+        def run_baseline(
+            shared: Machine = shared,
+            pairs: list[tuple[tm.TModel, Sample]] = pairs,
+            count: int = count,
+        ) -> float:
+            start = time.perf_counter_ns()
+            for _ in range(LOOPS):
+                for model, s in pairs:
+                    baseline(shared, model, s.role, s.actor.id, s.now)
+            return _per_op(time.perf_counter_ns() - start, count)
+
+        runs[f"options {state}"] = run_options
+        runs[f"baseline {state}"] = run_baseline
+        first = samples[0]
+        asked[state] = (
+            len(tm.options(shared, models[0], first.role, first.actor.id, first.now)),
+            len({(s.order.id, s.role) for s in samples}),
+        )
+    got = interleaved(runs, rounds=cfg.rounds, warmup=cfg.warmup)
+    figures: list[Figure] = []
+    for state, samples in by_state.items():
+        triggers, distinct = asked[state]
+        answers = [options(s.order, actor=s.actor, now=s.now) for s in samples]
+        unavailable = [o for answer in answers for o in answer if not o.available]
+        figures.append(
+            Figure(
+                f"core.options in {state}, all actions with reasons",
+                "µs",
+                got[f"options {state}"],
+                "transitions: one shared machine (add_model), get_triggers + may_<trigger>",
+                got[f"baseline {state}"],
+                "≤ 0.25 x baseline (≥ 4x faster)",
+                lambda m, b, r: r is not None and r <= 0.25,
+                note=(
+                    f"{len(samples)} calls on {distinct} (order, actor) pairs (buyer, seller, "
+                    f"CX agent); each answers {len(answers[0])} actions; the baseline tries "
+                    f"{triggers} trigger{'' if triggers == 1 else 's'} (no reasons)"
+                ),
+                conditions={
+                    "a reason for every unavailable action": all(o.reason for o in unavailable)
+                },
+            )
+        )
+    return figures
+
+
+def _options_per_order(cfg: Config) -> Figure:
+    """``core.options`` for one actor against transitions' ``get_triggers`` + ``may_``
+    on a machine per order."""
     steps = [s for story in stories(max(1, cfg.story_sets // 2)) for s in story]
     samples: list[Step] = [steps[i % len(steps)] for i in range(cfg.option_samples)]
     models = []
@@ -201,25 +333,21 @@ def options_figures(cfg: Config) -> list[Figure]:
     )
     sample = core.options(samples[0].order, actor=samples[0].actor, now=samples[0].now)
     unavailable = [o for o in sample if not o.available]
-    return [
-        Figure(
-            "core.options, one actor, all actions with reasons",
-            "µs",
-            got["options"],
-            "transitions get_triggers + may_<trigger> loop (no reasons)",
-            got["baseline"],
-            "≤ 0.25 x baseline (≥ 4x faster)",
-            lambda m, b, r: r is not None and r <= 0.25,
-            note=(
-                f"{len(samples)} (order, actor) pairs from the stories; each call answers "
-                f"{len(sample)} actions ({len(unavailable)} unavailable with a reason in the "
-                "first sample)"
-            ),
-            conditions={
-                "a reason for every unavailable action": all(o.reason for o in unavailable)
-            },
-        )
-    ]
+    return Figure(
+        "core.options, one actor, all actions with reasons",
+        "µs",
+        got["options"],
+        "transitions: Machine per order, get_triggers + may_<trigger> loop (no reasons)",
+        got["baseline"],
+        "≤ 0.25 x baseline (≥ 4x faster)",
+        lambda m, b, r: r is not None and r <= 0.25,
+        note=(
+            f"{len(samples)} (order, actor) pairs from the stories; each call answers "
+            f"{len(sample)} actions ({len(unavailable)} unavailable with a reason in the "
+            "first sample)"
+        ),
+        conditions={"a reason for every unavailable action": all(o.reason for o in unavailable)},
+    )
 
 
 def _blocks(call: Callable[[], None], total: int, blocks: int, per_call: int) -> list[float]:
