@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import cattrs
+import orjson
 import pendulum
 from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.json import make_converter
@@ -38,6 +39,7 @@ from order_lifecycle.core.terms import Calendar, Terms
 from order_lifecycle.errors import StorageError
 
 __all__ = [
+    "compact_json",
     "converter",
     "dump_event",
     "dump_order",
@@ -189,9 +191,21 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
     return event
 
 
+def compact_json(data: Any) -> str:
+    """``data`` (JSON-ready) as compact JSON text, non-ASCII characters as themselves:
+    what ``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` writes.
+
+    ``orjson`` writes it several times faster; what it refuses (a lone surrogate, an
+    integer beyond 64 bits) the standard library writes."""
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
 def dump_order(order: Order) -> str:
     """The order as a compact JSON text."""
-    return json.dumps(order_to_dict(order), separators=(",", ":"), ensure_ascii=False)
+    return compact_json(order_to_dict(order))
 
 
 def load_order(text: str | bytes) -> Order:
@@ -201,7 +215,7 @@ def load_order(text: str | bytes) -> Order:
 
 def dump_event(event: Event) -> str:
     """The event as a compact JSON text."""
-    return json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False)
+    return compact_json(event_to_dict(event))
 
 
 def load_event(text: str | bytes) -> Event:

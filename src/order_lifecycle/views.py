@@ -116,7 +116,7 @@ def entry_to_json(item: ChatEntry) -> str:
         "text": item.text,
         "files": [serde.converter.unstructure(f) for f in item.files],
     }
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return serde.compact_json(document)
 
 
 def entry_from_json(text: str) -> ChatEntry:

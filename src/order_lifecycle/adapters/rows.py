@@ -350,6 +350,10 @@ class OrderCache:
         order = self._orders.get(order_id)
         return order if order is not None and order.version == version else None
 
+    def latest(self, order_id: str) -> Order | None:
+        """The cached order, at whatever version this store last read or wrote it."""
+        return self._orders.get(order_id)
+
     def read(self, order_id: str, version: int, doc: str) -> Order:
         """The order of a stored row: the cached object when it is at that version, else
         the document parsed (and remembered)."""

@@ -139,6 +139,10 @@ class ThreadedStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def recent(self, order_id: str) -> Order | None:
+        """The store's ``recent`` (no I/O: called directly, not in a thread)."""
+        return flows.recent(self.store, order_id)
+
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self.store, name)
         if not callable(method):
@@ -205,6 +209,8 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
             if inspect.iscoroutinefunction(send):
                 return await send(call.args[0])
             return await asyncio.to_thread(send, call.args[0])
+        if name == "recent":
+            return flows.recent(self.store, call.args[0])
         method: Callable[..., Awaitable[Any]] = getattr(self.store, name)
         return await method(*call.args, **call.kwargs)
 

@@ -120,6 +120,8 @@ class OrderDesk(DeskBase[Store, Order]):
         if name == "send":
             assert self.notifier is not None  # relay checks it before it starts
             return self.notifier.send(call.args[0])
+        if name == "recent":
+            return flows.recent(self.store, call.args[0])
         return getattr(self.store, name)(*call.args, **call.kwargs)
 
     def _command(self, flow: flows.Flow[Order]) -> Order:

@@ -15,7 +15,7 @@ from order_lifecycle_bench.baselines.sql_floor import FloorCommand, sqlite_comma
 from order_lifecycle_bench.figures import durable
 from order_lifecycle_bench.harness import Config, Figure, interleaved, percentile
 
-__all__ = ["latency_figures", "sqlite_durable"]
+__all__ = ["latency_figures", "python_time", "sqlite_durable"]
 
 FLOOR = "hand-written SQL transaction, same file settings (floor)"
 
@@ -59,7 +59,7 @@ def sqlite_durable(cfg: Config, workdir: Path) -> list[Figure]:
     plan = durable.FloorPlan()
     per = cfg.durable_orders
     rounds2 = max(2, cfg.durable_rounds - 2)
-    needed = per * (1 + cfg.durable_rounds) + 2 * per * (1 + rounds2)
+    needed = 2 * per * (1 + cfg.durable_rounds) + 2 * per * (1 + rounds2)
     for path in (lib_path, floor_path):  # two files: neither sees the other's writes
         SQLiteStore(path).close()  # the library's schema, for the floor too
         with contextlib.closing(sqlite_connect(path)) as setup:
@@ -123,6 +123,9 @@ def sqlite_durable(cfg: Config, workdir: Path) -> list[Figure]:
         return durable.throughput(samples)
 
     two = interleaved({"lib": run_lib2, "floor": run_floor2}, rounds=rounds2, warmup=1)
+    python = python_time(
+        lib_path, lambda: [ids[i] for i in take("lib", per)], rounds=cfg.durable_rounds
+    )
     desk.close()
     conn.close()
 
@@ -153,4 +156,42 @@ def sqlite_durable(cfg: Config, workdir: Path) -> list[Figure]:
         *latency_figures(
             "SQLite command, 2 processes,", merged(lib2[-rounds2:]), merged(floor2[-rounds2:]), None
         ),
+        python,
     ]
+
+
+def python_time(path: str, orders: Callable[[], list[str]], *, rounds: int) -> Figure:
+    """The library's own Python time per durable command: the same six commands through a
+    desk on the SQLite file at ``path`` (fresh placed orders each round, from ``orders``),
+    wall time less the time spent inside the driver's calls (``execute``, fetches)."""
+    store = durable.TimedSQLiteStore(path)
+    desk = OrderDesk(store)
+    python: list[float] = []
+    driver: list[float] = []
+
+    def run() -> float:
+        before = store.driver.ns
+        s = durable.lib_commands(desk, orders())
+        inside = store.driver.ns - before
+        count = len(s.latencies)
+        python.append((s.end - s.start - inside) / count / 1e3)
+        driver.append(inside / count / 1e3)
+        return python[-1]
+
+    try:
+        interleaved({"python": run}, rounds=rounds, warmup=1)
+    finally:
+        desk.close()
+    return Figure(
+        "library Python time per durable command, SQLite",
+        "µs",
+        python[1:],
+        "time inside the SQLite driver, same commands",
+        driver[1:],
+        "≤ 100 µs",
+        lambda m, b, r: m <= 100,
+        note=(
+            f"{durable.COMMANDS} commands (and one get) per order; wall time less the"
+            " driver's execute and fetch calls (BEGIN, statements, COMMIT with its fsync)"
+        ),
+    )

@@ -162,6 +162,12 @@ class SQLReads:
     def _change(self, sql: str, params: Sequence[object], what: str) -> None:
         raise NotImplementedError
 
+    def recent(self, order_id: str) -> Order | None:
+        """The order as this store last committed or read it, without a read: maybe
+        stale (another process may have written since), so only worth deciding on with
+        its version checked by the write."""
+        return self._cache.latest(order_id)
+
     def load(self, order_id: str) -> Order:
         """The order as last committed; ``OrderNotFound`` if there is none."""
         return order_from(self._read(self.statements.load, (order_id,)), order_id, self._cache)
@@ -230,6 +236,10 @@ class AsyncSQLReads:
 
     async def _change(self, sql: str, params: Sequence[object], what: str) -> None:
         raise NotImplementedError
+
+    def recent(self, order_id: str) -> Order | None:
+        """As ``SQLReads.recent`` (no I/O: not a coroutine)."""
+        return self._cache.latest(order_id)
 
     async def load(self, order_id: str) -> Order:
         """As ``SQLReads.load``."""

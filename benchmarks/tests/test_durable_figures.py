@@ -1,0 +1,62 @@
+"""The Python-time figure subtracts the driver's time, and only that.
+
+``TimedSQLiteStore`` is the library's SQLite store with its connections' driver calls
+timed: commands through it write the same rows as through the store itself, its clock
+moves by the time spent in ``execute`` and the fetches, and never by more than the
+commands took.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from order_lifecycle import OrderDesk
+from order_lifecycle.adapters.sqlite import SQLiteStore
+
+from order_lifecycle_bench.figures import durable
+from order_lifecycle_bench.figures.sqlite_figures import python_time
+
+
+def _story_rows(desk: OrderDesk, ids: list[str]) -> list[tuple[object, ...]]:
+    durable.lib_commands(desk, ids)
+    return [(o.id, o.version, o.state.value) for o in map(desk.get, ids)]
+
+
+def test_timed_store_writes_what_the_store_writes_and_counts_driver_time(
+    tmp_path: Path,
+) -> None:
+    plain = OrderDesk(SQLiteStore(str(tmp_path / "plain.db")))
+    store = durable.TimedSQLiteStore(str(tmp_path / "timed.db"))
+    timed = OrderDesk(store)
+    try:
+        plain_ids = durable.lib_place(plain, 0, 3)
+        timed_ids = durable.lib_place(timed, 0, 3)
+        before = store.driver.ns
+        start = time.perf_counter_ns()
+        got = _story_rows(timed, timed_ids)
+        took = time.perf_counter_ns() - start
+        inside = store.driver.ns - before
+        expected = _story_rows(plain, plain_ids)
+        assert [r[1:] for r in got] == [r[1:] for r in expected]
+        assert [r[1:] for r in got] == [(7, "complete")] * 3
+        assert len(timed.history(timed_ids[0])) == 1 + durable.COMMANDS
+        assert 0 < inside < took
+    finally:
+        plain.close()
+        timed.close()
+
+
+def test_python_time_figure(tmp_path: Path) -> None:
+    """One figure in µs per command: Python time, against the driver's time."""
+    path = str(tmp_path / "lib.db")
+    with OrderDesk.open(f"sqlite:///{path}") as desk:
+        ids = durable.lib_place(desk, 0, 8)
+    chunks = iter([ids[0:2], ids[2:4], ids[4:6], ids[6:8]])
+    figure = python_time(path, lambda: next(chunks), rounds=3)
+    assert figure.unit == "µs"
+    assert figure.values is not None
+    assert figure.baseline_values is not None
+    assert len(figure.values) == len(figure.baseline_values) == 3
+    assert all(v > 0 for v in figure.values + figure.baseline_values)
+    assert figure.met is not None
