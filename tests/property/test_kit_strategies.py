@@ -31,8 +31,12 @@ from order_lifecycle.testing import strategies
 from order_lifecycle.testing.coverage import Recorder
 
 #: ``find`` returns the first example found: shrinking a walk takes minutes, for nothing.
+# Derandomized: each way is found by the same draws on every run (a rare way, such as a
+# mutual cancellation, was once missed in 500 random draws on a loaded machine); a
+# search stops at its first find, so the higher limit costs only when a way is rare.
 FIND = settings(
-    max_examples=500,
+    max_examples=2000,
+    derandomize=True,
     database=None,
     phases=[Phase.generate],
     suppress_health_check=list(HealthCheck),
