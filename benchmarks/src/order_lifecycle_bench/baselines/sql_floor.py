@@ -30,20 +30,24 @@ __all__ = ["FloorCommand", "pg_command", "sqlite_command", "sqlite_connect"]
 
 SELECT: Final = "SELECT version, doc FROM orders WHERE id = ?"
 UPDATE: Final = rows.UPDATE_ORDER
-EVENT: Final = (
-    "INSERT INTO events (order_id, seq, kind, action, actor, at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-OUTBOX: Final = (
-    "INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
+EVENT: Final = rows.INSERT_EVENT
+OUTBOX: Final = rows.INSERT_OUTBOX
 PG_SELECT: Final = "SELECT version, doc FROM orders WHERE id = %s"
+
+
+def _chained(insert: rows.Insert) -> str:
+    """``insert`` fed by the updated row's id (its first column) in a CTE chain."""
+    marks = ", ".join(["%s"] * (len(insert.columns) - 1))
+    return f"INSERT INTO {insert.table} ({', '.join(insert.columns)}) SELECT id, {marks} FROM u"
+
+
 PG_WRITE: Final = (
-    "WITH u AS (" + rows.pg(rows.UPDATE_ORDER) + " RETURNING id),"
-    " e AS (INSERT INTO events (order_id, seq, kind, action, actor, at, doc)"
-    " SELECT id, %s, %s, %s, %s, %s, %s FROM u)"
-    " INSERT INTO outbox (order_id, seq, recipient, role, kind, created_at)"
-    " SELECT id, %s, %s, %s, %s, %s FROM u"
+    "WITH u AS ("
+    + rows.pg(rows.UPDATE_ORDER)
+    + " RETURNING id), e AS ("
+    + _chained(rows.EVENTS)
+    + ") "
+    + _chained(rows.OUTBOX)
 )
 
 
