@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import enum
 import functools
 import json
+import types
+import typing
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
 import cattrs
 import orjson
 import pendulum
@@ -37,6 +41,7 @@ from order_lifecycle.core.model import (
 )
 from order_lifecycle.core.terms import Calendar, Terms
 from order_lifecycle.errors import StorageError
+from order_lifecycle.instants import iso
 
 __all__ = [
     "compact_json",
@@ -70,8 +75,7 @@ def _instant(value: str, _: object) -> pendulum.DateTime:
     )
 
 
-def _iso(value: _dt.datetime) -> str:
-    return _dt.datetime.isoformat(value)
+_iso: Final = iso
 
 
 converter.register_unstructure_hook(pendulum.DateTime, _iso)
@@ -121,6 +125,9 @@ def _calendar(calendar: Calendar) -> dict[str, Any]:
 
 converter.register_unstructure_hook(Calendar, _calendar)
 
+#: The attrs classes given a hook of their own above (not the fields-as-keys default).
+_OWN_HOOKS: Final = frozenset({Calendar})
+
 
 @functools.cache
 def _terms_hook() -> Callable[[Any, Any], Any]:
@@ -146,16 +153,108 @@ def _terms(data: Any, _: object) -> Terms:
 converter.register_structure_hook(Terms, _terms)
 
 
+# -- compiled encoders -------------------------------------------------------------
+#
+# What ``converter.unstructure`` writes for an attrs class, as one generated function per
+# class: each field's conversion is chosen once from its declared type (an instant's
+# ``isoformat``, an enum's value, a nested class's own encoder...) instead of through
+# cattrs' per-value dispatch, several times faster on the write path. A type it does not
+# know goes through the converter's own hook, so the output is the converter's, field by
+# field (tests/unit/test_serde_encoders.py compares both on every kind of order and event).
+
+_PLAIN: Final = (str, int, bool, float)
+
+
+def _expression(kind: Any, value: str, names: dict[str, Any], parts: bool = False) -> str:
+    """Python source converting ``value`` (an expression) of declared type ``kind``."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if kind in _PLAIN or origin is typing.Literal:
+        return value
+    if origin in (types.UnionType, typing.Union):
+        present = [a for a in args if a is not type(None)]
+        if len(present) < len(args):  # optional
+            inner = present[0] if len(present) == 1 else typing.Union[tuple(present)]  # noqa: UP007
+            return f"(None if {value} is None else {_expression(inner, value, names, parts)})"
+        if all(isinstance(a, type) and issubclass(a, enum.Enum) for a in present):
+            return f"{value}.value"
+    elif isinstance(kind, type):
+        if kind is pendulum.DateTime:
+            return f"_iso({value})"
+        if kind is pendulum.Duration:
+            return f"_duration({value})"
+        if kind is decimal.Decimal:
+            return f"str({value})"
+        if issubclass(kind, enum.Enum):
+            return f"{value}.value"
+        if attrs.has(kind) and kind not in _OWN_HOOKS:
+            name = f"_encode_{kind.__name__}"
+            names[name] = _encoder(kind)
+            return f"_part({name}, {value})" if parts else f"{name}({value})"
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _expression(args[0], "x", names, parts)
+        return f"list({value})" if item == "x" else f"[{item} for x in {value}]"
+    if origin is Mapping and args == (str, str):
+        return f"dict({value})"
+    name = f"_hook_{len(names)}"
+    names[name] = converter.get_unstructure_hook(kind)
+    return f"{name}({value})"
+
+
+def _duration(value: _dt.timedelta) -> int:
+    return value.days * 86_400_000_000 + value.seconds * 1_000_000 + value.microseconds
+
+
+#: Parts of documents (a listing, terms, a delivery...) as JSON, by the part object.
+_PARTS: dict[int, tuple[object, orjson.Fragment]] = {}
+_PARTS_SIZE: Final = 4096
+
+
+def _part(encode: Callable[[Any], dict[str, Any]], value: object) -> orjson.Fragment:
+    """``value`` (an immutable attrs object) as a JSON fragment, written once per object:
+    an order keeps its listing, terms, contract and deliveries from version to version."""
+    hit = _PARTS.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    fragment = orjson.Fragment(orjson.dumps(encode(value)))
+    if len(_PARTS) >= _PARTS_SIZE:
+        _PARTS.clear()
+    _PARTS[id(value)] = (value, fragment)
+    return fragment
+
+
+_ENCODERS: dict[tuple[type, bool], Callable[[Any], dict[str, Any]]] = {}
+
+
+def _encoder(cls: type, parts: bool = False) -> Callable[[Any], dict[str, Any]]:
+    """The generated encoder of attrs class ``cls`` (made once). With ``parts``, its
+    nested attrs objects are JSON fragments (for ``orjson.dumps`` only)."""
+    found = _ENCODERS.get((cls, parts))
+    if found is not None:
+        return found
+    hints = typing.get_type_hints(cls)
+    names: dict[str, Any] = {"_iso": _iso, "_duration": _duration, "_part": _part}
+    body = ", ".join(
+        f"{f.name!r}: {_expression(hints[f.name], 'o.' + f.name, names, parts)}"
+        for f in attrs.fields(cls)
+    )
+    source = f"def encode(o):\n    return {{{body}}}\n"
+    exec(compile(source, f"<order_lifecycle encoder {cls.__name__}>", "exec"), names)  # noqa: S102 - generated from the class's own fields
+    encode: Callable[[Any], dict[str, Any]] = names["encode"]
+    _ENCODERS[cls, parts] = encode
+    return encode
+
+
 # cattrs generates a function per class; doing it on first use keeps the import fast.
 @functools.cache
 def _order_hooks() -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
-    return converter.get_unstructure_hook(Order), converter.get_structure_hook(Order)
+    return _encoder(Order), converter.get_structure_hook(Order)
 
 
 @functools.cache
 def _event_hooks(kind: str) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
     cls = EVENT_TYPES[kind]
-    return converter.get_unstructure_hook(cls), converter.get_structure_hook(cls)
+    return _encoder(cls), converter.get_structure_hook(cls)
 
 
 def order_to_dict(order: Order) -> dict[str, Any]:
@@ -205,7 +304,10 @@ def compact_json(data: Any) -> str:
 
 def dump_order(order: Order) -> str:
     """The order as a compact JSON text."""
-    return compact_json(order_to_dict(order))
+    try:
+        return orjson.dumps(_encoder(Order, parts=True)(order)).decode()
+    except orjson.JSONEncodeError:  # what orjson refuses: see compact_json
+        return compact_json(order_to_dict(order))
 
 
 def load_order(text: str | bytes) -> Order:

@@ -34,6 +34,7 @@ from order_lifecycle.core.events import (
 )
 from order_lifecycle.core.model import Order, OrderReview, OrderState, Role
 from order_lifecycle.errors import ValidationError
+from order_lifecycle.instants import micros
 from order_lifecycle.ports import OrderFacts
 
 __all__ = [
@@ -115,17 +116,6 @@ def _rating(order: Order, about: Role) -> int | None:
         if review.about is about:
             return review.rating
     return None
-
-
-def micros(at: _dt.datetime | None) -> int | None:
-    """An instant as whole microseconds since the Unix epoch (``None`` stays ``None``)."""
-    if at is None:
-        return None
-    delta = _dt.datetime.__sub__(at, _EPOCH)  # the standard library's: no Interval
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def due_at_first_delivery(history: Iterable[Event]) -> pendulum.DateTime | None:

@@ -187,7 +187,7 @@ _ZONES = (
     at=st.datetimes(
         min_value=dt.datetime(1, 1, 2),
         max_value=dt.datetime(9999, 12, 30),
-        timezones=st.just(dt.UTC),
+        timezones=st.sampled_from([dt.UTC, pendulum.UTC]),  # both ways of saying UTC
     ),
     tz=st.sampled_from(_ZONES),
     year=st.booleans(),

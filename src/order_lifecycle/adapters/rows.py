@@ -16,6 +16,7 @@ import pendulum
 
 from order_lifecycle import serde
 from order_lifecycle.core.model import Order, OrderState, Role
+from order_lifecycle.instants import micros
 from order_lifecycle.ports import (
     ConversationRow,
     FactsRow,
@@ -257,15 +258,6 @@ def outbox_row(found: tuple[object, ...]) -> OutboxRow:
         last_error=None if error is None else str(error),
         event=serde.load_event(str(found[9])) if len(found) > 9 else None,
     )
-
-
-def micros(at: _dt.datetime | None) -> int | None:
-    """Microseconds since the epoch, or ``None``."""
-    if at is None:
-        return None
-    # The standard library's subtraction: pendulum's builds an Interval, 20 times slower.
-    delta = _dt.datetime.__sub__(at, _EPOCH)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_micros(value: int) -> pendulum.DateTime:

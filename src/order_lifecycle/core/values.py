@@ -241,9 +241,14 @@ def human_instant(at: _dt.datetime, tz: str = "UTC", *, year: bool = True) -> st
     pendulum's ``format("ddd D MMM YYYY HH:mm zz")`` in English, written out: the
     formatter parses its pattern on every call and costs more than the rest of a notice.
     """
-    local = pendulum.instance(at).in_timezone(tz)
+    zone = at.tzinfo
+    if tz == "UTC" and (zone is pendulum.UTC or zone is _dt.UTC):
+        local, name = at, "UTC"  # already there: no conversion (the stored chat's case)
+    else:
+        local = pendulum.instance(at).in_timezone(tz)
+        name = str(local.tzname())
     day = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
-    clock = f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    clock = f"{local.hour:02d}:{local.minute:02d} {name}"
     return f"{day} {local.year} {clock}" if year else f"{day} {clock}"
 
 

@@ -1,0 +1,80 @@
+"""The generated encoders write what the ``cattrs`` converter writes, and the cached forms
+of an instant are the instant's own."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import attrs
+import pendulum
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_notices import every_event
+
+from order_lifecycle import Policy, instants, serde
+from order_lifecycle.core.events import EVENT_TYPES
+from order_lifecycle.core.model import Order
+from order_lifecycle.core.terms import Calendar
+from order_lifecycle.testing import strategies
+from order_lifecycle.testing.paths import POLICY
+
+#: The test kit's policy, with a working-day calendar: orders carry it in their terms.
+CALENDAR_POLICY = attrs.evolve(
+    POLICY,
+    calendar=Calendar(
+        "Europe/Paris", workdays=frozenset({0, 1, 2, 3}), holidays=frozenset({_dt.date(2030, 1, 1)})
+    ),
+)
+
+
+def test_every_event_kind_encodes_as_the_converter_does() -> None:
+    events = every_event()
+    assert {e.kind for e in events} == set(EVENT_TYPES)
+    for event in events:
+        expected = {**serde.converter.unstructure(event), "kind": event.kind}
+        assert serde.event_to_dict(event) == expected
+        assert serde.load_event(serde.dump_event(event)) == event
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([POLICY, CALENDAR_POLICY, Policy()]).flatmap(
+        lambda policy: strategies.orders(policy=policy)
+    )
+)
+def test_orders_encode_as_the_converter_does(order: Order) -> None:
+    expected = serde.converter.unstructure(order)
+    assert serde.order_to_dict(order) == expected
+    # The document: its parts (listing, terms...) written once per part object.
+    for _ in range(2):
+        assert serde.dump_order(order) == serde.compact_json(expected)
+    assert serde.load_order(serde.dump_order(order)) == order
+
+
+@given(strategies.instants())
+def test_an_instants_cached_forms_are_its_own(at: pendulum.DateTime) -> None:
+    twice = (instants.iso(at), instants.micros(at)), (instants.iso(at), instants.micros(at))
+    delta = _dt.datetime.__sub__(at, _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC))
+    expected = (at.isoformat(), delta // _dt.timedelta(microseconds=1))
+    assert twice == (expected, expected)
+
+
+def test_equal_instants_in_other_zones_keep_their_own_text() -> None:
+    """The caches go by the object: the same moment shown in two zones is two texts."""
+    utc = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
+    paris = utc.in_timezone("Europe/Paris")
+    assert utc == paris
+    assert instants.iso(utc) == "2026-12-01T10:00:00+00:00"
+    assert instants.iso(paris) == "2026-12-01T11:00:00+01:00"
+    assert instants.micros(utc) == instants.micros(paris) == 1_796_119_200_000_000
+
+
+def test_the_caches_stay_bounded() -> None:
+    start = pendulum.datetime(2026, 1, 1, tz="UTC")
+    moments = [start.add(seconds=n) for n in range(instants.SIZE * 2 + 5)]
+    texts = [instants.iso(m) for m in moments]
+    values = [instants.micros(m) for m in moments]
+    assert texts == [m.isoformat() for m in moments]
+    assert values[-1] - values[0] == (len(moments) - 1) * 1_000_000
+    assert len(instants._texts) <= instants.SIZE
+    assert len(instants._micros) <= instants.SIZE
