@@ -19,6 +19,7 @@ from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event, MessagePosted
 from order_lifecycle.core.model import Actor, Attachment, Order, OrderState
 from order_lifecycle.core.notices import notice
+from order_lifecycle.instants import iso
 
 __all__ = [
     "NEXT_STEP_KIND",
@@ -110,7 +111,7 @@ def entry_to_json(item: ChatEntry) -> str:
     (``Write.last_entry``), decoded by :func:`entry_from_json`."""
     document = {
         "seq": item.seq,
-        "at": _dt.datetime.isoformat(item.at),
+        "at": iso(item.at),
         "kind": item.kind,
         "author": item.author,
         "text": item.text,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -63,6 +64,53 @@ def test_sqlite_locked_beyond_the_busy_timeout(tmp_path: Path) -> None:
     assert desk.accept(order.id, by="bob").state is OrderState.accepted
     assert check_order(desk.store, order.id) == []
     desk.close()
+
+
+def _hold_queue(path: str, seconds: float, ready: multiprocessing.synchronize.Event) -> None:
+    import fcntl
+
+    with open(f"{path}-writer", "a+b") as queue:
+        fcntl.flock(queue, fcntl.LOCK_EX)
+        ready.set()
+        time.sleep(seconds)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the writers' queue is a POSIX file lock")
+def test_sqlite_writers_queue_held_beyond_the_busy_timeout(tmp_path: Path) -> None:
+    """Another writer holds the queue too long: the same StorageError, nothing written,
+    then it works again."""
+    path = str(tmp_path / "orders.db")
+    desk = OrderDesk(SQLiteStore(path, busy_timeout_ms=200), clock=ManualClock(T0))
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_queue, args=(path, 2.0, ready))
+    holder.start()
+    assert ready.wait(30)
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="locked by another writer"):
+        desk.accept(order.id, by="bob")
+    assert 0.2 <= time.monotonic() - started < 1.5
+    holder.join(30)
+    assert desk.get(order.id).state is OrderState.pending
+    assert desk.accept(order.id, by="bob").state is OrderState.accepted
+    assert check_order(desk.store, order.id) == []
+    desk.close()
+
+
+def test_sqlite_readers_leave_no_queue_file(tmp_path: Path) -> None:
+    """The writers' queue file is made by the first write, not by opening or reading."""
+    path = tmp_path / "orders.db"
+    with OrderDesk(SQLiteStore(str(path)), clock=ManualClock(T0)) as desk:
+        order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    queue = tmp_path / "orders.db-writer"
+    queue.unlink()
+    with OrderDesk(SQLiteStore(str(path)), clock=ManualClock(T0)) as desk:
+        assert desk.get(order.id).state is OrderState.pending
+        assert desk.inbox("alice")[0].order_id == order.id
+        assert not queue.exists()
+        desk.accept(order.id, by="bob")
+        assert queue.exists() == (sys.platform != "win32")
 
 
 def _app_url(pg_schema_url: str) -> tuple[str, str]:

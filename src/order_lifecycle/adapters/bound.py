@@ -54,7 +54,7 @@ class BoundSQLiteStore(SQLiteStore):
         return self._given
 
     @contextmanager
-    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, what: str, *, queue: bool = True) -> Iterator[sqlite3.Connection]:
         conn = self._given
         if not conn.in_transaction:
             raise ValidationError(

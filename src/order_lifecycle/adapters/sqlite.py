@@ -4,6 +4,13 @@ The standard library driver; WAL journal with ``synchronous=FULL`` (a committed 
 survives a power cut); one connection per thread; writes in ``BEGIN IMMEDIATE``
 transactions, so processes sharing the file serialise their writes on SQLite's lock;
 driver errors become :class:`~order_lifecycle.errors.StorageError`.
+
+Writers of this library queue for that lock on an operating-system file lock beside the
+database (``orders.db-writer``, where ``fcntl`` exists): a writer that finds it taken is
+woken as soon as it is released, instead of sleeping in SQLite's busy handler, whose
+waits grow in steps of milliseconds. The wait has the same bound as SQLite's (the busy
+timeout); any other writer of the file (the host's own connection, a command-line
+tool) still meets SQLite's lock and its busy handler.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final
@@ -25,7 +33,17 @@ from order_lifecycle.core.model import Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
 from order_lifecycle.ports import OutboxRow, Write
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+#: How long a writer waits on the queue's lock before it looks again (seconds): short
+#: first, then up to a quarter of a millisecond (about the time a command holds it).
+_FIRST_WAIT: Final = 0.000_02
+_LONGEST_WAIT: Final = 0.000_25
 
 #: An event at the end of the feed. Writers are serialised (``BEGIN IMMEDIATE``), so the
 #: next position taken inside the write transaction is already in commit order; the
@@ -63,6 +81,10 @@ class SQLiteStore(SQLReads):
         self._all_lock = threading.Lock()
         self._closed = False
         self._cache = rows.OrderCache()
+        self._queue: str | None = None
+        if fcntl is not None and path not in ("", ":memory:"):
+            self._queue = f"{path}-writer"
+        self._locks: list[int] = []
         self._migrate()
 
     # -- connections ---------------------------------------------------------------
@@ -96,33 +118,89 @@ class SQLiteStore(SQLReads):
             conn = self._connect()
             self._local.conn = conn
             self._local.pid = pid
+            self._local.lock = None  # opened by the first write
             with self._all_lock:
                 self._all.append(conn)
         return conn
 
+    def _open_queue(self) -> int | None:
+        """This connection's own handle on the writers' queue (a lock held by one open
+        file excludes the others, in this process too), or ``None`` without one. The file
+        is made by the first write: a process that only reads leaves the folder as it was."""
+        if self._queue is None:
+            return None
+        try:
+            fd = os.open(self._queue, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise StorageError(
+                f"Cannot open the writers' lock file {self._queue!r} beside the database: {error}"
+            ) from error
+        with self._all_lock:
+            self._locks.append(fd)
+        return fd
+
+    def _enter_queue(self, fd: int, what: str) -> None:
+        """Take the writers' lock on ``fd``, waiting at most the busy timeout."""
+        assert fcntl is not None
+        wanted = fcntl.LOCK_EX | fcntl.LOCK_NB
+        try:
+            fcntl.flock(fd, wanted)
+            return
+        except BlockingIOError:
+            pass
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        pause = _FIRST_WAIT
+        while True:
+            time.sleep(pause)
+            try:
+                fcntl.flock(fd, wanted)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StorageError(
+                        f"SQLite {what} failed: the database stayed locked by another "
+                        f"writer (its queue, {self._queue!r}) beyond the busy timeout. "
+                        "Retry, or look for a long-running writer."
+                    ) from None
+            pause = min(pause * 2, _LONGEST_WAIT)
+
     @contextmanager
-    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, what: str, *, queue: bool = True) -> Iterator[sqlite3.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction, committed at the end of the block; with
+        ``queue`` (every write but the schema check when the store opens) taken in turn
+        through the writers' queue."""
         conn = self._conn()
+        fd: int | None = self._local.lock if queue else None
+        if fd is None and queue and self._queue is not None:
+            fd = self._local.lock = self._open_queue()
+        if fd is not None:
+            self._enter_queue(fd, what)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise translate(error, what) from error
-        try:
-            yield conn
-        except BaseException:
-            # The transaction may already be gone; the original error says why.
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.Error as error:
-            with contextlib.suppress(sqlite3.Error):  # as above
-                conn.execute("ROLLBACK")
-            raise translate(error, what) from error
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise translate(error, what) from error
+            try:
+                yield conn
+            except BaseException:
+                # The transaction may already be gone; the original error says why.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                with contextlib.suppress(sqlite3.Error):  # as above
+                    conn.execute("ROLLBACK")
+                raise translate(error, what) from error
+        finally:
+            if fd is not None:
+                assert fcntl is not None
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _migrate(self) -> None:
-        with self._transaction("schema migration") as conn:
+        # Not through the writers' queue: opening a store to read leaves no lock file.
+        with self._transaction("schema migration", queue=False) as conn:
             try:
                 conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -290,3 +368,7 @@ class SQLiteStore(SQLReads):
                 with contextlib.suppress(sqlite3.Error):  # best effort: nothing left to protect
                     conn.close()
             self._all.clear()
+            for fd in self._locks:
+                with contextlib.suppress(OSError):  # as above
+                    os.close(fd)
+            self._locks.clear()
