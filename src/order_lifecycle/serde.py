@@ -177,7 +177,7 @@ def _expression(kind: Any, value: str, names: dict[str, Any], parts: bool = Fals
             inner = present[0] if len(present) == 1 else typing.Union[tuple(present)]  # noqa: UP007
             return f"(None if {value} is None else {_expression(inner, value, names, parts)})"
         if all(isinstance(a, type) and issubclass(a, enum.Enum) for a in present):
-            return f"{value}.value"
+            return value if parts else f"{value}._value_"
     elif isinstance(kind, type):
         if kind is pendulum.DateTime:
             return f"_iso({value})"
@@ -185,8 +185,8 @@ def _expression(kind: Any, value: str, names: dict[str, Any], parts: bool = Fals
             return f"_duration({value})"
         if kind is decimal.Decimal:
             return f"str({value})"
-        if issubclass(kind, enum.Enum):
-            return f"{value}.value"
+        if issubclass(kind, enum.Enum):  # orjson writes an enum as its value
+            return value if parts else f"{value}._value_"
         if attrs.has(kind) and kind not in _OWN_HOOKS:
             name = f"_encode_{kind.__name__}"
             names[name] = _encoder(kind)

@@ -422,13 +422,20 @@ def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:
     if not isinstance(policy, Policy):
         raise ValidationError("policy", f"must be a Policy, not {type(policy).__name__}")
     armed: list[DueTimer] = []
-    for timer in TIMERS:
+    for timer in _TIMERS_IN[order.state]:
         armed.extend(timer.armed(order, policy))
-    armed.sort(key=lambda t: t.due_at)
+    if len(armed) > 1:
+        armed.sort(key=_due_at)
     return armed
 
 
 _TIMER_RULES: Final = {t.timer: t for t in TIMERS}
+#: The timers that can be armed in each state, in the table's order.
+_TIMERS_IN: Final = {state: tuple(t for t in TIMERS if state in t.armed_in) for state in OrderState}
+
+
+def _due_at(timer: DueTimer) -> pendulum.DateTime:
+    return timer.due_at
 
 
 def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_POLICY) -> Decision:
