@@ -98,6 +98,26 @@ def test_sqlite_writers_queue_held_beyond_the_busy_timeout(tmp_path: Path) -> No
     desk.close()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the writers' queue is a POSIX file lock")
+def test_sqlite_writer_waits_its_turn_in_the_queue(tmp_path: Path) -> None:
+    """A writer that finds the queue taken waits, and writes as soon as it is released."""
+    path = str(tmp_path / "orders.db")
+    desk = OrderDesk(SQLiteStore(path, busy_timeout_ms=5_000), clock=ManualClock(T0))
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_queue, args=(path, 0.5, ready))
+    holder.start()
+    assert ready.wait(30)
+    started = time.monotonic()
+    assert desk.accept(order.id, by="bob").state is OrderState.accepted
+    waited = time.monotonic() - started
+    holder.join(30)
+    assert 0.3 <= waited < 3.0
+    assert check_order(desk.store, order.id) == []
+    desk.close()
+
+
 def test_sqlite_readers_leave_no_queue_file(tmp_path: Path) -> None:
     """The writers' queue file is made by the first write, not by opening or reading."""
     path = tmp_path / "orders.db"
