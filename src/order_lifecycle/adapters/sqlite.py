@@ -132,7 +132,8 @@ class SQLiteStore(SQLReads):
         if self._queue is None:
             return None
         try:
-            fd = os.open(self._queue, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            # Read-only is enough to lock it, so users sharing the database share the file.
+            fd = os.open(self._queue, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
         except OSError as error:
             raise StorageError(
                 f"Cannot open the writers' lock file {self._queue!r} beside the database: {error}"
