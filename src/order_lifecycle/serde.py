@@ -160,7 +160,10 @@ converter.register_structure_hook(Terms, _terms)
 # ``isoformat``, an enum's value, a nested class's own encoder...) instead of through
 # cattrs' per-value dispatch, several times faster on the write path. A type it does not
 # know goes through the converter's own hook, so the output is the converter's, field by
-# field (tests/unit/test_serde_encoders.py compares both on every kind of order and event).
+# field, values and their types (tests/unit/test_serde_encoders.py compares both on every
+# kind of order and event). The encoders read the converter's hooks when they are made, on
+# first use: a hook registered on ``converter`` later does not reach them, and a class
+# given a hook of its own here must be listed in ``_OWN_HOOKS``.
 
 _PLAIN: Final = (str, int, bool, float)
 
@@ -177,7 +180,9 @@ def _expression(kind: Any, value: str, names: dict[str, Any], parts: bool = Fals
             inner = present[0] if len(present) == 1 else typing.Union[tuple(present)]  # noqa: UP007
             return f"(None if {value} is None else {_expression(inner, value, names, parts)})"
         if all(isinstance(a, type) and issubclass(a, enum.Enum) for a in present):
-            return value if parts else f"{value}._value_"
+            return (
+                value if parts or all(issubclass(a, str) for a in present) else f"{value}._value_"
+            )
     elif isinstance(kind, type):
         if kind is pendulum.DateTime:
             return f"_iso({value})"
@@ -185,10 +190,12 @@ def _expression(kind: Any, value: str, names: dict[str, Any], parts: bool = Fals
             return f"_duration({value})"
         if kind is decimal.Decimal:
             return f"str({value})"
-        if issubclass(kind, enum.Enum):  # orjson writes an enum as its value
-            return value if parts else f"{value}._value_"
+        if issubclass(kind, enum.Enum):
+            # As the converter: a string enum is a string already (orjson writes any enum
+            # as its value); another enum, its value.
+            return value if parts or issubclass(kind, str) else f"{value}._value_"
         if attrs.has(kind) and kind not in _OWN_HOOKS:
-            name = f"_encode_{kind.__name__}"
+            name = f"_encode_{kind.__name__}_{id(kind):x}"
             names[name] = _encoder(kind)
             return f"_part({name}, {value})" if parts else f"{name}({value})"
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:

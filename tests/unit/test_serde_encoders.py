@@ -4,6 +4,8 @@ of an instant are the instant's own."""
 from __future__ import annotations
 
 import datetime as _dt
+import json
+from typing import Any
 
 import attrs
 import pendulum
@@ -11,12 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_notices import every_event
 
-from order_lifecycle import Policy, instants, serde
+from order_lifecycle import Listing, Money, Policy, core, instants, serde
 from order_lifecycle.core.events import EVENT_TYPES
 from order_lifecycle.core.model import Order
 from order_lifecycle.core.terms import Calendar
 from order_lifecycle.testing import strategies
 from order_lifecycle.testing.paths import POLICY
+
+T0 = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
+LISTING = Listing("Instagram post", Money("150.00", "USD"), pendulum.duration(days=7), 2)
 
 #: The test kit's policy, with a working-day calendar: orders carry it in their terms.
 CALENDAR_POLICY = attrs.evolve(
@@ -27,12 +32,23 @@ CALENDAR_POLICY = attrs.evolve(
 )
 
 
+def typed(data: Any) -> Any:
+    """``data`` with the type of every value beside it: ``==`` takes a string enum for
+    its string, and a mapping proxy for a dict."""
+    if isinstance(data, dict):
+        return ("dict", type(data), {k: typed(v) for k, v in data.items()})
+    if isinstance(data, list):
+        return ("list", type(data), [typed(v) for v in data])
+    return (type(data), data)
+
+
 def test_every_event_kind_encodes_as_the_converter_does() -> None:
     events = every_event()
     assert {e.kind for e in events} == set(EVENT_TYPES)
     for event in events:
         expected = {**serde.converter.unstructure(event), "kind": event.kind}
-        assert serde.event_to_dict(event) == expected
+        assert typed(serde.event_to_dict(event)) == typed(expected)
+        assert serde.dump_event(event) == serde.compact_json(expected)
         assert serde.load_event(serde.dump_event(event)) == event
 
 
@@ -44,7 +60,7 @@ def test_every_event_kind_encodes_as_the_converter_does() -> None:
 )
 def test_orders_encode_as_the_converter_does(order: Order) -> None:
     expected = serde.converter.unstructure(order)
-    assert serde.order_to_dict(order) == expected
+    assert typed(serde.order_to_dict(order)) == typed(expected)
     # The document: its parts (listing, terms...) written once per part object.
     for _ in range(2):
         assert serde.dump_order(order) == serde.compact_json(expected)
@@ -57,6 +73,32 @@ def test_an_instants_cached_forms_are_its_own(at: pendulum.DateTime) -> None:
     delta = _dt.datetime.__sub__(at, _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC))
     expected = (at.isoformat(), delta // _dt.timedelta(microseconds=1))
     assert twice == (expected, expected)
+
+
+def test_a_part_orjson_refuses_is_written_by_the_standard_library() -> None:
+    """A value orjson refuses inside a part (here a lone surrogate, which the model's own
+    checks keep out) falls back to the standard library's JSON, and caches nothing."""
+    placed = core.place(
+        buyer="alice", seller="bob", listing=LISTING, now=T0, order_id="ord_surrogate"
+    ).order
+    odd = attrs.evolve(placed.listing)
+    object.__setattr__(odd, "title", "Post \ud800 here")  # past the title's check
+    order = attrs.evolve(placed, listing=odd)
+    expected = json.dumps(
+        serde.converter.unstructure(order), separators=(",", ":"), ensure_ascii=False
+    )
+    assert serde.dump_order(order) == expected
+    assert serde.dump_order(order) == expected  # and again: no half-made part was kept
+    assert serde.dump_order(placed) == serde.compact_json(serde.converter.unstructure(placed))
+
+
+def test_the_parts_cache_stays_bounded() -> None:
+    placed = core.place(buyer="alice", seller="bob", listing=LISTING, now=T0).order
+    for n in range(serde._PARTS_SIZE + 10):
+        listing = attrs.evolve(LISTING, title=f"Post {n}")
+        text = serde.dump_order(attrs.evolve(placed, listing=listing))
+        assert f'"title":"Post {n}"' in text
+    assert len(serde._PARTS) <= serde._PARTS_SIZE
 
 
 def test_equal_instants_in_other_zones_keep_their_own_text() -> None:

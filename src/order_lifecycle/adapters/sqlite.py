@@ -5,12 +5,10 @@ survives a power cut); one connection per thread; writes in ``BEGIN IMMEDIATE``
 transactions, so processes sharing the file serialise their writes on SQLite's lock;
 driver errors become :class:`~order_lifecycle.errors.StorageError`.
 
-Writers of this library queue for that lock on an operating-system file lock beside the
-database (``orders.db-writer``, where ``fcntl`` exists): a writer that finds it taken is
-woken as soon as it is released, instead of sleeping in SQLite's busy handler, whose
-waits grow in steps of milliseconds. The wait has the same bound as SQLite's (the busy
-timeout); any other writer of the file (the host's own connection, a command-line
-tool) still meets SQLite's lock and its busy handler.
+The library's writers of one database take turns through a writers' queue, an
+operating-system file lock beside it (``adapters/sqlite_queue.py``), instead of sleeping
+in SQLite's busy handler; any other writer of the file (the host's own connection, a
+command-line tool) still meets SQLite's lock and its busy handler.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final
@@ -29,23 +26,12 @@ import pendulum
 from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.sql.reads import SQLReads, Statements
 from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
+from order_lifecycle.adapters.sqlite_queue import AVAILABLE, WritersQueue
 from order_lifecycle.core.model import Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
 from order_lifecycle.ports import OutboxRow, Write
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
-    fcntl = None  # type: ignore[assignment]
-
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
-
-#: How long a writer waits on the queue's lock before it looks again (seconds): 10 µs
-#: first, doubling up to 0.1 ms, well under the time a command holds it (a writer that
-#: looked less often let the other process take the lock again and again: 0.25 ms made
-#: the slowest commands of two processes 3.3 x the floor's, 0.1 ms 1.4-1.8 x).
-_FIRST_WAIT: Final = 0.000_01
-_LONGEST_WAIT: Final = 0.000_1
 
 #: An event at the end of the feed. Writers are serialised (``BEGIN IMMEDIATE``), so the
 #: next position taken inside the write transaction is already in commit order; the
@@ -83,10 +69,9 @@ class SQLiteStore(SQLReads):
         self._all_lock = threading.Lock()
         self._closed = False
         self._cache = rows.OrderCache()
-        self._queue: str | None = None
-        if fcntl is not None and path not in ("", ":memory:"):
-            self._queue = f"{path}-writer"
-        self._locks: list[int] = []
+        self._queue: WritersQueue | None = None
+        if AVAILABLE and path not in ("", ":memory:"):
+            self._queue = WritersQueue(path, busy_timeout_ms / 1000)
         self._migrate()
 
     # -- connections ---------------------------------------------------------------
@@ -125,60 +110,21 @@ class SQLiteStore(SQLReads):
                 self._all.append(conn)
         return conn
 
-    def _open_queue(self) -> int | None:
-        """This connection's own handle on the writers' queue (a lock held by one open
-        file excludes the others, in this process too), or ``None`` without one. The file
-        is made by the first write: a process that only reads leaves the folder as it was."""
-        if self._queue is None:
-            return None
-        try:
-            # Read-only is enough to lock it, so users sharing the database share the file.
-            fd = os.open(self._queue, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        except OSError as error:
-            raise StorageError(
-                f"Cannot open the writers' lock file {self._queue!r} beside the database: {error}"
-            ) from error
-        with self._all_lock:
-            self._locks.append(fd)
-        return fd
-
-    def _enter_queue(self, fd: int, what: str) -> None:
-        """Take the writers' lock on ``fd``, waiting at most the busy timeout."""
-        assert fcntl is not None
-        wanted = fcntl.LOCK_EX | fcntl.LOCK_NB
-        try:
-            fcntl.flock(fd, wanted)
-            return
-        except BlockingIOError:
-            pass
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        pause = _FIRST_WAIT
-        while True:
-            time.sleep(pause)
-            try:
-                fcntl.flock(fd, wanted)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StorageError(
-                        f"SQLite {what} failed: the database stayed locked by another "
-                        f"writer (its queue, {self._queue!r}) beyond the busy timeout. "
-                        "Retry, or look for a long-running writer."
-                    ) from None
-            pause = min(pause * 2, _LONGEST_WAIT)
-
     @contextmanager
     def _transaction(self, what: str, *, queue: bool = True) -> Iterator[sqlite3.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction, committed at the end of the block; with
         ``queue`` (every write but the schema check when the store opens) taken in turn
         through the writers' queue."""
         conn = self._conn()
-        fd: int | None = self._local.lock if queue else None
-        if fd is None and queue and self._queue is not None:
-            fd = self._local.lock = self._open_queue()
-        if fd is not None:
-            self._enter_queue(fd, what)
+        writers = self._queue if queue else None
+        fd: int | None = None
+        if writers is not None:
+            fd = self._local.lock
+            if fd is None:
+                fd = self._local.lock = writers.open()
         try:
+            if writers is not None and fd is not None:
+                writers.enter(fd, what)
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
@@ -197,9 +143,8 @@ class SQLiteStore(SQLReads):
                     conn.execute("ROLLBACK")
                 raise translate(error, what) from error
         finally:
-            if fd is not None:
-                assert fcntl is not None
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            if writers is not None and fd is not None:
+                writers.leave(fd)  # also when the lock was not taken: nothing to release
 
     def _migrate(self) -> None:
         # Not through the writers' queue: opening a store to read leaves no lock file.
@@ -371,7 +316,5 @@ class SQLiteStore(SQLReads):
                 with contextlib.suppress(sqlite3.Error):  # best effort: nothing left to protect
                     conn.close()
             self._all.clear()
-            for fd in self._locks:
-                with contextlib.suppress(OSError):  # as above
-                    os.close(fd)
-            self._locks.clear()
+        if self._queue is not None:
+            self._queue.close()
