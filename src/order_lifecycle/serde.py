@@ -33,6 +33,7 @@ from order_lifecycle.core.events import EVENT_TYPES, Event
 from order_lifecycle.core.model import (
     Action,
     Actor,
+    Listing,
     Order,
     Role,
     Timer,
@@ -151,6 +152,33 @@ def _terms(data: Any, _: object) -> Terms:
 
 
 converter.register_structure_hook(Terms, _terms)
+
+
+@functools.cache
+def _listing_hook() -> Callable[[Any, Any], Any]:
+    return make_dict_structure_fn(Listing, converter)
+
+
+_LISTINGS_READ: dict[bytes, Listing] = {}
+
+
+def _listing(data: Any, _: object) -> Listing:
+    # Orders of one listing share one (immutable) object: reading it back checks its title,
+    # parses its price and builds its duration, about a third of reading an order. The
+    # document's own listing is the key, as for the terms.
+    try:
+        key = orjson.dumps(data)
+    except (orjson.JSONEncodeError, TypeError):  # not a document orjson writes: not kept
+        return _listing_hook()(data, Listing)  # type: ignore[no-any-return]
+    listing = _LISTINGS_READ.get(key)
+    if listing is None:
+        if len(_LISTINGS_READ) > 1024:
+            _LISTINGS_READ.clear()
+        listing = _LISTINGS_READ[key] = _listing_hook()(data, Listing)
+    return listing
+
+
+converter.register_structure_hook(Listing, _listing)
 
 
 # -- compiled encoders -------------------------------------------------------------

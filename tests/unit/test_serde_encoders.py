@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_notices import every_event
 
-from order_lifecycle import Listing, Money, Policy, core, instants, serde
+from order_lifecycle import BuyerRequest, Listing, Money, Policy, core, instants, serde
 from order_lifecycle.core.events import EVENT_TYPES
 from order_lifecycle.core.model import Order
 from order_lifecycle.core.terms import Calendar
@@ -120,3 +120,18 @@ def test_the_caches_stay_bounded() -> None:
     assert values[-1] - values[0] == (len(moments) - 1) * 1_000_000
     assert len(instants._texts) <= instants.SIZE
     assert len(instants._micros) <= instants.SIZE
+
+
+def test_orders_of_one_listing_read_back_share_it() -> None:
+    """Read back, orders of one listing share one listing object; another listing (even
+    one differing only in a buyer question) is its own, and each reads back equal."""
+    first = core.place(buyer="alice", seller="bob", listing=LISTING, now=T0).order
+    second = core.place(buyer="carol", seller="bob", listing=LISTING, now=T0).order
+    other = attrs.evolve(LISTING, requests=(BuyerRequest("Your handle?", required=True),))
+    answers = {"Your handle?": "@dan"}
+    third = core.place(buyer="dan", seller="bob", listing=other, answers=answers, now=T0).order
+    loaded = [serde.load_order(serde.dump_order(o)) for o in (first, second, third)]
+    assert loaded == [first, second, third]
+    assert loaded[0].listing is loaded[1].listing
+    assert loaded[2].listing is not loaded[0].listing
+    assert loaded[2].listing == other
