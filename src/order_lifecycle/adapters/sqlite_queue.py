@@ -45,7 +45,7 @@ AVAILABLE: Final = fcntl is not None
 #: How long a writer waits before it looks again (seconds): 10 µs first, doubling up to
 #: 0.1 ms, well under the time a command holds the lock (a writer that looked less often
 #: let the other process take it again and again: 0.25 ms made the slowest commands of
-#: two processes 3.3 x the floor's, 0.1 ms 1.4-1.8 x).
+#: two processes 2.4-3.4 x the floor's, 0.1 ms 1.0-1.8 x).
 FIRST_WAIT: Final = 0.000_01
 LONGEST_WAIT: Final = 0.000_1
 
