@@ -14,6 +14,7 @@ from pathlib import Path
 from order_lifecycle import OrderDesk
 from order_lifecycle.adapters.sqlite import SQLiteStore
 
+from order_lifecycle_bench import idle
 from order_lifecycle_bench.figures import durable
 from order_lifecycle_bench.figures.sqlite_figures import python_time
 
@@ -60,3 +61,34 @@ def test_python_time_figure(tmp_path: Path) -> None:
     assert len(figure.values) == len(figure.baseline_values) == 3
     assert all(v > 0 for v in figure.values + figure.baseline_values)
     assert figure.met is not None
+
+
+def test_a_wait_after_each_commit_counts_as_driver_time(tmp_path: Path) -> None:
+    """``DriverClock.after_commit`` runs once per ``COMMIT``, inside the driver's time:
+    the idle diagnostic's pauses never count as the library's Python time."""
+    store = durable.TimedSQLiteStore(str(tmp_path / "lib.db"))
+    desk = OrderDesk(store)
+    try:
+        ids = durable.lib_place(desk, 0, 2)
+        commits: list[int] = []
+
+        def pause() -> None:
+            commits.append(1)
+            time.sleep(0.002)
+
+        store.driver.after_commit = pause
+        before = store.driver.ns
+        sample = durable.lib_commands(desk, ids)
+        inside = store.driver.ns - before
+        assert len(commits) == 2 * durable.COMMANDS
+        assert inside >= len(commits) * 2_000_000
+        assert 0 < sample.end - sample.start - inside < inside
+    finally:
+        desk.close()
+
+
+def test_the_idle_diagnostic_measures_each_way(tmp_path: Path) -> None:
+    """Every mode gets its rounds (the warm-up left out), each a positive µs figure."""
+    found = idle.measure(str(tmp_path), rounds=2, orders=2, pause_us=50)
+    assert sorted(found) == sorted(idle.MODES)
+    assert all(len(v) == 2 and all(x > 0 for x in v) for v in found.values())

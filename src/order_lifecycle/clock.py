@@ -8,13 +8,21 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import datetime as _dt
+import time
+from typing import Final, Protocol, runtime_checkable
 
 import pendulum
 
 from order_lifecycle.core.values import to_instant
 
 __all__ = ["Clock", "ManualClock", "SystemClock"]
+
+_EPOCH: Final = pendulum.DateTime(1970, 1, 1, tzinfo=pendulum.UTC)
+_MICROSECOND: Final = _dt.timedelta(microseconds=1)
+# The standard library's addition, called directly: it keeps the class and zone of the
+# epoch (a UTC ``pendulum.DateTime``) without going through pendulum's Python code.
+_add: Final = _dt.datetime.__add__
 
 
 @runtime_checkable
@@ -30,8 +38,10 @@ class SystemClock:
     """The machine's clock, in UTC."""
 
     def now(self) -> pendulum.DateTime:
-        """The current instant, in UTC."""
-        return pendulum.now(pendulum.UTC)
+        """The current instant, in UTC, to the microsecond (``time.time_ns``: what
+        ``pendulum.now("UTC")`` reads, at half its cost)."""
+        moment: pendulum.DateTime = _add(_EPOCH, _MICROSECOND * (time.time_ns() // 1000))
+        return moment
 
     def __repr__(self) -> str:
         return "SystemClock()"

@@ -24,6 +24,7 @@ from order_lifecycle import (
     OrderDesk,
     OrderNotFound,
     OrderState,
+    Policy,
     StorageError,
     ValidationError,
 )
@@ -67,6 +68,19 @@ def test_dispute_join_resolve(desk: OrderDesk) -> None:
     resumed = desk.resolve(order.id, by=CX, outcome="resume", note="Seller is back")
     assert resumed.state is OrderState.accepted
     assert "carol" in desk.get(order.id).agents
+
+
+def test_a_replaced_policy_rules_the_next_command(desk: OrderDesk) -> None:
+    """``desk.policy`` may be replaced between commands: the next one is decided under
+    the new policy (here a CX team without carol, so she may not join)."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    desk.dispute(order.id, by="alice", reason="No reply for days")
+    desk.policy = Policy(cx_team=frozenset({"dave"}))
+    with pytest.raises(NotAParticipant):
+        desk.join(order.id, by=CX)
+    desk.policy = Policy(cx_team=frozenset({"carol"}))
+    assert "carol" in desk.join(order.id, by=CX).agents
 
 
 def test_contract_update_through_the_desk(desk: OrderDesk) -> None:

@@ -155,6 +155,45 @@ def test_a_forked_child_does_not_keep_a_dead_writers_lock(tmp_path: Path) -> Non
         os.kill(int(child), signal.SIGKILL)
 
 
+def _fork_and_write(path: str, report: str) -> None:
+    """Place an order, fork; the child accepts it and says whether it wrote through a
+    connection of its own; then the parent delivers it through its own."""
+    desk = _desk(Path(path))
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    inherited = _store(desk)._conn()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            own = _store(desk)._conn() is not inherited
+            desk.accept(order.id, by="bob")
+            Path(report).write_text(f"{'own' if own else 'inherited'} {order.id}")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert _store(desk)._conn() is inherited  # the parent keeps its own
+    desk.deliver(order.id, by="bob", outside=True, note="Posted")
+    desk.close()
+
+
+def test_a_forked_child_writes_through_a_connection_of_its_own(tmp_path: Path) -> None:
+    """A connection belongs to the process that opened it: a forked child's first
+    command opens its own (a SQLite connection must not cross a fork), and the parent
+    goes on with its own."""
+    path = tmp_path / "orders.db"
+    report = tmp_path / "report"
+    ctx = multiprocessing.get_context("spawn")
+    parent = ctx.Process(target=_fork_and_write, args=(str(path), str(report)))
+    parent.start()
+    parent.join(60)
+    assert parent.exitcode == 0
+    which, order_id = report.read_text().split()
+    assert which == "own"
+    desk = _desk(path)
+    assert desk.get(order_id).state is OrderState.delivered
+    assert [e.kind for e in desk.history(order_id)][-2:] == ["order_accepted", "content_delivered"]
+    desk.close()
+
+
 def test_the_file_takes_the_databases_mode(tmp_path: Path) -> None:
     """Made with the database file's mode whatever the writer's umask, as SQLite makes
     its -wal and -shm: users who may write the database may use the queue."""

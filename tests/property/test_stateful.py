@@ -62,6 +62,7 @@ from order_lifecycle import (
     ValidationError,
     core,
 )
+from order_lifecycle.core.api import next_due_at
 from order_lifecycle.core.events import Event, OrderAutoCompleted, OrderExpired
 
 # ------------------------------------------------------------------------ the cast
@@ -1142,6 +1143,9 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             armed = sorted((t.due_at, t.timer) for t in timers)
             expected = [(at, timer) for at, timer, _ in ref_timers(ref, self.policy)]
             assert armed == expected, (armed, ref)
+            # What a write stores for ``tick``: the soonest of them, found without them.
+            soonest = next_due_at(order, self.policy)
+            assert soonest == (expected[0][0] if expected else None), (soonest, expected)
             for who in WHO:
                 self.probe(order, ref, who)
 

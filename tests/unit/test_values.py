@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pendulum
@@ -158,6 +159,23 @@ def test_clocks() -> None:
     now = SystemClock().now()
     assert now.tzinfo is not None
     assert now.utcoffset() == dt.timedelta(0)
+
+
+def test_the_system_clock_reads_the_machines_time_as_a_utc_pendulum_instant() -> None:
+    """What ``pendulum.now("UTC")`` gives: its class and zone (so ``to_instant`` takes it
+    as it is), the machine's time to the microsecond, never going back between reads."""
+    before = time.time_ns() // 1000
+    first = SystemClock().now()
+    second = SystemClock().now()
+    after = time.time_ns() // 1000
+    assert type(first) is pendulum.DateTime
+    assert first.tzinfo is pendulum.UTC
+    assert values.to_instant(first) is first
+    stamp = round(first.timestamp() * 1_000_000)
+    assert before <= stamp <= after
+    assert first <= second
+    assert abs((pendulum.now("UTC") - first).total_seconds()) < 5
+    assert first.isoformat() == first.in_timezone("UTC").isoformat()
 
 
 def test_relative_times_are_never_rounded_up() -> None:

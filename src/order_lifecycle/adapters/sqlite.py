@@ -17,8 +17,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
 import pendulum
@@ -40,6 +39,20 @@ _INSERT_EVENT: Final = (
     "INSERT INTO events (order_id, seq, kind, action, actor, at, doc, position)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, coalesce((SELECT max(position) FROM events), 0) + 1)"
 )
+
+
+#: This process's id, kept current in a forked child: a connection is this process's own
+#: only if it was opened under this id (``os.getpid`` is a system call, per command).
+_pid = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    global _pid  # noqa: PLW0603 - the one place it changes
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def translate(error: sqlite3.Error, what: str) -> StorageError:
@@ -100,51 +113,22 @@ class SQLiteStore(SQLReads):
         if self._closed:
             raise StorageError("This store is closed.")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        pid = os.getpid()
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        if conn is None or self._local.pid != _pid:
             conn = self._connect()
             self._local.conn = conn
-            self._local.pid = pid
+            self._local.pid = _pid
             self._local.lock = None  # opened by the first write
             with self._all_lock:
                 self._all.append(conn)
         return conn
 
-    @contextmanager
-    def _transaction(self, what: str, *, queue: bool = True) -> Iterator[sqlite3.Connection]:
+    def _transaction(
+        self, what: str, *, queue: bool = True
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction, committed at the end of the block; with
         ``queue`` (every write but the schema check when the store opens) taken in turn
         through the writers' queue."""
-        conn = self._conn()
-        writers = self._queue if queue else None
-        fd: int | None = None
-        if writers is not None:
-            fd = self._local.lock
-            if fd is None:
-                fd = self._local.lock = writers.open()
-        try:
-            if writers is not None and fd is not None:
-                writers.enter(fd, what)
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as error:
-                raise translate(error, what) from error
-            try:
-                yield conn
-            except BaseException:
-                # The transaction may already be gone; the original error says why.
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                with contextlib.suppress(sqlite3.Error):  # as above
-                    conn.execute("ROLLBACK")
-                raise translate(error, what) from error
-        finally:
-            if writers is not None and fd is not None:
-                writers.leave(fd)  # also when the lock was not taken: nothing to release
+        return _Transaction(self, what, self._queue if queue else None)
 
     def _migrate(self) -> None:
         # Not through the writers' queue: opening a store to read leaves no lock file.
@@ -318,3 +302,60 @@ class SQLiteStore(SQLReads):
             self._all.clear()
         if self._queue is not None:
             self._queue.close()
+
+
+class _Transaction:
+    """``SQLiteStore._transaction``: the writers' queue entered (when given) and ``BEGIN
+    IMMEDIATE`` on the way in; ``COMMIT`` (or ``ROLLBACK`` on an error) and the queue left
+    on the way out, whatever happens. A class, not a generator: one runs per command."""
+
+    __slots__ = ("_conn", "_fd", "_store", "_what", "_writers")
+
+    def __init__(self, store: SQLiteStore, what: str, writers: WritersQueue | None) -> None:
+        self._store = store
+        self._what = what
+        self._writers = writers
+        self._fd: int | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        conn = self._conn = store._conn()
+        writers = self._writers
+        if writers is None:
+            self._begin(conn)
+            return conn
+        fd = store._local.lock
+        if fd is None:
+            fd = store._local.lock = writers.open()
+        try:
+            writers.enter(fd, self._what)
+            self._begin(conn)
+        except BaseException:
+            writers.leave(fd)  # also when the lock was not taken: nothing to release
+            raise
+        self._fd = fd
+        return conn
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise translate(error, self._what) from error
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        conn = self._conn
+        try:
+            if kind is not None:
+                # The transaction may already be gone; the original error says why.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                return  # the error goes on
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                with contextlib.suppress(sqlite3.Error):  # as above
+                    conn.execute("ROLLBACK")
+                raise translate(error, self._what) from error
+        finally:
+            if self._writers is not None and self._fd is not None:
+                self._writers.leave(self._fd)

@@ -51,6 +51,7 @@ __all__ = [
     "due_timers",
     "fire",
     "make_context",
+    "next_due_at",
     "options",
     "place",
     "placement",
@@ -427,6 +428,23 @@ def due_timers(order: Order, policy: Policy = DEFAULT_POLICY) -> list[DueTimer]:
     if len(armed) > 1:
         armed.sort(key=_due_at)
     return armed
+
+
+def next_due_at(order: Order, policy: Policy = DEFAULT_POLICY) -> pendulum.DateTime | None:
+    """When the soonest timer armed on ``order`` falls due: ``due_timers(order,
+    policy)[0].due_at`` (``None`` if none is armed), without building each timer's
+    ``DueTimer`` (what every write stores for ``tick`` to find)."""
+    soonest: pendulum.DateTime | None = None
+    for timer in _TIMERS_IN[order.state]:
+        if timer.schedule is not None:
+            dues = [t.due_at for t in timer.schedule(order, policy)]
+        else:
+            due = timer.due(order, policy)
+            dues = [] if due is None else [due]
+        for due in dues:
+            if soonest is None or due < soonest:
+                soonest = due
+    return soonest
 
 
 _TIMER_RULES: Final = {t.timer: t for t in TIMERS}

@@ -54,6 +54,7 @@ class DeskBase(Generic[S, R]):
         self.clock: Clock = SystemClock() if clock is None else clock
         self.blobs: BlobStore = MemoryBlobs() if blobs is None else blobs
         self.notifier = notifier
+        self._settings_made: flows.Settings | None = None
         if not isinstance(self.policy, Policy):
             raise ValidationError("policy", "must be a Policy")
 
@@ -78,7 +79,12 @@ class DeskBase(Generic[S, R]):
 
     @property
     def _settings(self) -> flows.Settings:
-        return flows.Settings(self.policy, self._now)
+        # Made once, and again only when the desk's policy is replaced (the clock is read
+        # through ``_now`` at each use).
+        made = self._settings_made
+        if made is None or made.policy is not self.policy:
+            made = self._settings_made = flows.Settings(self.policy, self._now)
+        return made
 
     def _command(self, flow: flows.Flow[Order]) -> R:
         """Run a command's flow: the order it leaves (or an awaitable of it)."""

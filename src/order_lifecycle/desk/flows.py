@@ -11,6 +11,7 @@ decision logic, idempotency, retries on conflicts, file intake, the inbox, ``tic
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
+from types import MappingProxyType
 from typing import Any, Final, TypeVar, cast
 
 import attrs
@@ -68,7 +69,7 @@ class Call:
 
     name: str
     args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = attrs.field(factory=dict)
+    kwargs: Mapping[str, Any] = attrs.field(default=MappingProxyType({}))
 
 
 #: A flow: yields calls, receives their results, returns its answer.

@@ -27,8 +27,7 @@ __all__ = ["command_fingerprint", "fingerprint", "next_timer_at", "write_for"]
 
 def next_timer_at(order: Order, policy: Policy) -> pendulum.DateTime | None:
     """When the order's soonest armed timer falls due (what ``tick`` looks up by index)."""
-    timers = api.due_timers(order, policy)
-    return timers[0].due_at if timers else None
+    return api.next_due_at(order, policy)
 
 
 def write_for(
