@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
@@ -100,6 +101,7 @@ class BoundPostgresStore(PostgresStore):
         self._given = connection
         self._closed = False
         self._cache = _NoCache()
+        self._local = threading.local()  # its cursor on the host's connection
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[psycopg.Connection[Any]]:

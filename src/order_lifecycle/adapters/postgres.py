@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import os
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +30,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import pendulum
 
 from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.forks import pid
 from order_lifecycle.adapters.sql.reads import SQLReads, Statements
 from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.adapters.urls import mask_url
@@ -278,7 +278,9 @@ class PostgresStore(SQLReads):
         self._closed = False
         self._cache = rows.OrderCache()
         self._pool: _Pool | None = None
-        self._pid = os.getpid()
+        self._pid = pid()
+        #: This thread's cursor (``_cursor``).
+        self._local = threading.local()
         #: Pools inherited through ``fork``: never used nor closed here (their sockets
         #: belong to the parent process).
         self._inherited: list[_Pool]
@@ -359,11 +361,11 @@ class PostgresStore(SQLReads):
         with self._lock:
             if self._closed or self._pool is None:
                 raise StorageError(f"This store ({self.url}) is closed.")
-            if self._pid != os.getpid():
+            if self._pid != pid():
                 # Forked: the parent's connections are not ours to use or to close.
                 self._inherited.append(self._pool)
                 self._pool = self._open_pool()
-                self._pid = os.getpid()
+                self._pid = pid()
             return self._pool
 
     def translate(self, error: psycopg.Error, what: str) -> StorageError:
@@ -393,11 +395,20 @@ class PostgresStore(SQLReads):
         except psycopg.Error as error:
             raise self.translate(error, what) from error
 
+    def _cursor(self, conn: _Conn) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A cursor on ``conn``, kept for this thread's next statement on the same
+        connection: ``conn.execute`` makes a new cursor each time, and with it looks up
+        again how to send each parameter (15-20 µs of a command's write)."""
+        cursor: psycopg.Cursor[tuple[Any, ...]] | None = getattr(self._local, "cursor", None)
+        if cursor is None or cursor.connection is not conn or cursor.closed:
+            cursor = self._local.cursor = conn.cursor()
+        return cursor
+
     def _read(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         pool = self._live_pool()
         try:
             with pool.connection() as conn:
-                return conn.execute(query, params).fetchall()
+                return self._cursor(conn).execute(query, params).fetchall()
         except psycopg.Error as error:
             raise self.translate(error, "read") from error
 
@@ -483,7 +494,7 @@ class PostgresStore(SQLReads):
         order = write.order
         statement, params = write_statement(write)
         try:
-            found = conn.execute(statement, params).fetchone()
+            found = self._cursor(conn).execute(statement, params).fetchone()
         except (
             pg_errors.UniqueViolation,
             pg_errors.SerializationFailure,
@@ -559,7 +570,7 @@ class PostgresStore(SQLReads):
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
-            mine = self._pid == os.getpid()
+            mine = self._pid == pid()
         if pool is not None and mine:
             pool.close()
 

@@ -14,7 +14,6 @@ command-line tool) still meets SQLite's lock and its busy handler.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from typing import Any, ClassVar, Final
 import pendulum
 
 from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.forks import pid
 from order_lifecycle.adapters.sql.reads import SQLReads, Statements
 from order_lifecycle.adapters.sql.schema import SCHEMA_VERSION, pending
 from order_lifecycle.adapters.sqlite_queue import AVAILABLE, WritersQueue
@@ -39,20 +39,6 @@ _INSERT_EVENT: Final = (
     "INSERT INTO events (order_id, seq, kind, action, actor, at, doc, position)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, coalesce((SELECT max(position) FROM events), 0) + 1)"
 )
-
-
-#: This process's id, kept current in a forked child: a connection is this process's own
-#: only if it was opened under this id (``os.getpid`` is a system call, per command).
-_pid = os.getpid()
-
-
-def _after_fork_in_child() -> None:
-    global _pid  # noqa: PLW0603 - the one place it changes
-    _pid = os.getpid()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def translate(error: sqlite3.Error, what: str) -> StorageError:
@@ -113,10 +99,10 @@ class SQLiteStore(SQLReads):
         if self._closed:
             raise StorageError("This store is closed.")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != _pid:
+        if conn is None or self._local.pid != pid():  # a connection is its process's own
             conn = self._connect()
             self._local.conn = conn
-            self._local.pid = _pid
+            self._local.pid = pid()
             self._local.lock = None  # opened by the first write
             with self._all_lock:
                 self._all.append(conn)
