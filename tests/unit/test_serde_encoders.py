@@ -75,6 +75,34 @@ def test_an_instants_cached_forms_are_its_own(at: pendulum.DateTime) -> None:
     assert twice == (expected, expected)
 
 
+@given(
+    st.datetimes(
+        min_value=_dt.datetime(1, 1, 1, 0, 0), max_value=_dt.datetime(9999, 12, 31, 23, 59, 59)
+    ),
+    st.sampled_from(["pendulum", "standard", "paris", "fixed"]),
+)
+@settings(max_examples=300)
+def test_an_instant_first_met_has_the_standard_librarys_forms(
+    naive: _dt.datetime, zone: str
+) -> None:
+    """A UTC instant (pendulum's zone or the standard one) is read from its fields, any
+    other through its zone's offset: the same text and microseconds either way, before
+    the 1970 epoch too."""
+    zones = {
+        "pendulum": pendulum.UTC,
+        "standard": _dt.UTC,
+        "paris": pendulum.timezone("Europe/Paris"),
+        "fixed": _dt.timezone(_dt.timedelta(hours=-5)),
+    }
+    at = naive.replace(tzinfo=zones[zone])
+    if zone == "pendulum":
+        at = pendulum.instance(at)
+    copy = at + _dt.timedelta(0)  # an object the caches have not seen
+    delta = _dt.datetime.__sub__(copy, _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC))
+    assert instants.iso(copy) == _dt.datetime.isoformat(copy)
+    assert instants.micros(copy) == delta // _dt.timedelta(microseconds=1)
+
+
 def test_a_part_orjson_refuses_is_written_by_the_standard_library() -> None:
     """A value orjson refuses inside a part (here a lone surrogate, which the model's own
     checks keep out) falls back to the standard library's JSON, and caches nothing."""
