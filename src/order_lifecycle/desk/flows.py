@@ -116,9 +116,10 @@ def execute(
     check_id("order_id", order_id)
     who = by if isinstance(by, Actor) else check_id("by", by)
     print_ = "" if key is None else command_fingerprint(order_id, who, command)
-    first = yield from _idempotent(s, key, print_)
-    if first is not None:
-        return first
+    if key is not None:
+        first = yield from _idempotent(s, key, print_)
+        if first is not None:
+            return first
     if intake.needs_intake(command):
         command = yield from _take_files(s, order_id, who, command)
     cached = True  # first decide on the order this process last saw, if it holds one

@@ -113,6 +113,10 @@ class OrderDesk(DeskBase[Store, Order]):
 
     def _perform(self, call: flows.Call) -> Any:
         name = call.name
+        if name == "write":  # every command's: first
+            return self.store.write(*call.args, **call.kwargs)
+        if name == "recent":
+            return flows.recent(self.store, call.args[0])
         if name == "read_files":
             return intake.read_files(call.args[0], self.policy)
         if name == "put_files":
@@ -120,8 +124,6 @@ class OrderDesk(DeskBase[Store, Order]):
         if name == "send":
             assert self.notifier is not None  # relay checks it before it starts
             return self.notifier.send(call.args[0])
-        if name == "recent":
-            return flows.recent(self.store, call.args[0])
         return getattr(self.store, name)(*call.args, **call.kwargs)
 
     def _command(self, flow: flows.Flow[Order]) -> Order:
