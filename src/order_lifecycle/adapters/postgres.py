@@ -398,7 +398,8 @@ class PostgresStore(SQLReads):
     def _cursor(self, conn: _Conn) -> psycopg.Cursor[tuple[Any, ...]]:
         """A cursor on ``conn``, kept for this thread's next statement on the same
         connection: ``conn.execute`` makes a new cursor each time, and with it looks up
-        again how to send each parameter (15-20 µs of a command's write)."""
+        again how to send each parameter (17-21 µs of client CPU for a 32-parameter
+        statement). It holds its last result until the next statement replaces it."""
         cursor: psycopg.Cursor[tuple[Any, ...]] | None = getattr(self._local, "cursor", None)
         if cursor is None or cursor.connection is not conn or cursor.closed:
             cursor = self._local.cursor = conn.cursor()
