@@ -357,6 +357,17 @@ def test_decline_withdraw_and_expire() -> None:
     )
 
 
+@pytest.mark.parametrize("mark", [".", "!", "?"])
+def test_a_quote_that_ends_its_own_sentence_gets_no_second_full_stop(mark: str) -> None:
+    """“Bought by mistake.” ends the notice; a quote ending otherwise gets the stop."""
+    story = Story()
+    event = story.do(core.Withdraw(reason=f"Bought by mistake{mark}"), BUYER)
+    assert notice(event) == f"alice withdrew the order: “Bought by mistake{mark}”"
+    inside = Story()
+    event = inside.do(core.Withdraw(reason=f"Not {mark} sure"), BUYER)
+    assert notice(event) == f"alice withdrew the order: “Not {mark} sure”."
+
+
 def test_withdraw_with_a_reason() -> None:
     """A withdrawal reason, when given, is quoted."""
     story = Story()

@@ -88,6 +88,9 @@ __all__ = ["VOIDED_CANCELLATION", "VOIDED_PROPOSAL", "notice"]
 VOIDED_PROPOSAL: Final = "The open contract update was withdrawn."
 #: Appended to the notice of any event that voided an open cancellation request.
 VOIDED_CANCELLATION: Final = "The open cancellation request was withdrawn."
+#: A quote ending in its own ``.``, ``!`` or ``?`` followed by the sentence's full stop,
+#: and what it becomes.
+_DOUBLED_STOPS: Final = tuple((f"{mark}”.", f"{mark}”") for mark in ".!?")
 
 
 def _name(actor: Actor) -> str:
@@ -470,8 +473,9 @@ def notice(event: Event, *, tz: str = "UTC") -> str:
             f"known kinds: {', '.join(sorted(_RENDERERS))}",
         )
     text = renderer(event, values.check_zone(tz))
-    for mark in ".!?":  # a quote that ends its own sentence needs no second full stop
-        text = text.replace(f"{mark}”.", f"{mark}”")
+    if "”." in text:  # a quote that ends its own sentence needs no second full stop
+        for doubled, single in _DOUBLED_STOPS:
+            text = text.replace(doubled, single)
     if event.voided_proposal:
         text = f"{text} {VOIDED_PROPOSAL}"
     if event.voided_cancellation:
