@@ -436,14 +436,9 @@ def next_due_at(order: Order, policy: Policy = DEFAULT_POLICY) -> pendulum.DateT
     ``DueTimer`` (what every write stores for ``tick`` to find)."""
     soonest: pendulum.DateTime | None = None
     for timer in _TIMERS_IN[order.state]:
-        if timer.schedule is not None:
-            dues = [t.due_at for t in timer.schedule(order, policy)]
-        else:
-            due = timer.due(order, policy)
-            dues = [] if due is None else [due]
-        for due in dues:
-            if soonest is None or due < soonest:
-                soonest = due
+        due = timer.soonest(order, policy)
+        if due is not None and (soonest is None or due < soonest):
+            soonest = due
     return soonest
 
 

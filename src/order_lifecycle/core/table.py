@@ -375,6 +375,13 @@ class TimerRule:
             return ()
         return (DueTimer(self.timer, self.fired(order, policy), due),)
 
+    def soonest(self, order: Order, policy: Policy) -> pendulum.DateTime | None:
+        """When the first of ``armed(order, policy)`` falls due (``None``: not armed),
+        without building the ``DueTimer`` of a timer with one instant."""
+        if self.schedule is not None or order.state not in self.armed_in:
+            return min((t.due_at for t in self.armed(order, policy)), default=None)
+        return self.due(order, policy)
+
     @property
     def actions(self) -> tuple[Action, ...]:
         """Every action the timer may fire (none for a notice)."""
