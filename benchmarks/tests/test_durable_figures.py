@@ -8,6 +8,8 @@ commands took.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from pathlib import Path
 
@@ -15,8 +17,9 @@ from order_lifecycle import OrderDesk
 from order_lifecycle.adapters.sqlite import SQLiteStore
 
 from order_lifecycle_bench import idle
+from order_lifecycle_bench.baselines import sql_floor
 from order_lifecycle_bench.figures import durable
-from order_lifecycle_bench.figures.sqlite_figures import python_time
+from order_lifecycle_bench.figures.sqlite_figures import place_orders, python_time
 
 
 def _story_rows(desk: OrderDesk, ids: list[str]) -> list[tuple[object, ...]]:
@@ -92,3 +95,37 @@ def test_the_idle_diagnostic_measures_each_way(tmp_path: Path) -> None:
     found = idle.measure(str(tmp_path), rounds=2, orders=2, pause_us=50)
     assert sorted(found) == sorted(idle.MODES)
     assert all(len(v) == 2 and all(x > 0 for x in v) for v in found.values())
+
+
+def _events(path: str, order_id: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        found = conn.execute(
+            "SELECT seq, kind, action, position FROM events WHERE order_id = ? AND seq > 1"
+            " ORDER BY seq",
+            (order_id,),
+        ).fetchall()
+    return [tuple(row) for row in found]
+
+
+def test_the_sqlite_floor_writes_the_librarys_event_rows(tmp_path: Path) -> None:
+    """The floor's events are the library's for the same story: same kinds and actions,
+    and numbered in the feed inside the write transaction, as the SQLite store numbers
+    them (a floor leaving ``position`` empty would skip the feed's work)."""
+    plan = durable.FloorPlan()
+    lib_path, floor_path = str(tmp_path / "lib.db"), str(tmp_path / "floor.db")
+    for path in (lib_path, floor_path):
+        SQLiteStore(path).close()
+        with contextlib.closing(sql_floor.sqlite_connect(path)) as conn:
+            place_orders(conn, plan, 1)
+    with OrderDesk.open(f"sqlite:///{lib_path}") as desk:
+        durable.lib_commands(desk, [plan.ids(0, "lib")["o"]])
+    with contextlib.closing(sql_floor.sqlite_connect(floor_path)) as conn:
+        for command in plan.commands(0):
+            sql_floor.sqlite_command(conn, command)
+    lib = _events(lib_path, plan.ids(0, "lib")["o"])
+    floor = _events(floor_path, plan.ids(0)["o"])
+    assert len(floor) == durable.COMMANDS
+    assert [row[:3] for row in floor] == [row[:3] for row in lib]
+    # Both files hold the two placed orders' events unnumbered (the bulk loader's rows):
+    # each command's event takes the next position, in commit order.
+    assert [row[3] for row in floor] == [row[3] for row in lib] == list(range(1, 7))

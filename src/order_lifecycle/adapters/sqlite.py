@@ -30,12 +30,12 @@ from order_lifecycle.core.model import Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
 from order_lifecycle.ports import OutboxRow, Write
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["INSERT_EVENT", "SCHEMA_VERSION", "SQLiteStore"]
 
 #: An event at the end of the feed. Writers are serialised (``BEGIN IMMEDIATE``), so the
 #: next position taken inside the write transaction is already in commit order; the
 #: maximum is one probe of the position index.
-_INSERT_EVENT: Final = (
+INSERT_EVENT: Final = (
     "INSERT INTO events (order_id, seq, kind, action, actor, at, doc, position)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, coalesce((SELECT max(position) FROM events), 0) + 1)"
 )
@@ -175,7 +175,7 @@ class SQLiteStore(SQLReads):
             if write.expected_version == 0
             else (rows.UPDATE_ORDER, rows.order_update(row, write.expected_version), True)
         ]
-        found += [(_INSERT_EVENT, event, False) for event in rows.event_rows(write)]
+        found += [(INSERT_EVENT, event, False) for event in rows.event_rows(write)]
         if write.notifications:
             notes = rows.notification_rows(write.notifications, order.updated_at)
             found += [(rows.INSERT_OUTBOX, note, False) for note in notes]

@@ -9,7 +9,10 @@ serialising: it is the least the database can cost for a command.
 
 The order's UPDATE sets the columns the library's own ``rows.UPDATE_ORDER`` sets (so the
 floor follows the schema as it grows: the version check, the document, the inbox's
-pre-rendered last entry...); the rest is written here.
+pre-rendered last entry...), and its event row is the library's: on SQLite numbered in
+the feed inside the write transaction (``adapters.sqlite.INSERT_EVENT``), on PostgreSQL
+left for the feed's readers to number (its ``written`` column's default); the rest is
+written here.
 
 - SQLite: one ``BEGIN IMMEDIATE`` transaction (SELECT, UPDATE, 2 INSERTs, COMMIT) on a
   connection with the library's settings (WAL, ``synchronous=FULL``).
@@ -25,12 +28,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from order_lifecycle.adapters import rows
+from order_lifecycle.adapters.sqlite import INSERT_EVENT
 
 __all__ = ["FloorCommand", "pg_command", "sqlite_command", "sqlite_connect"]
 
 SELECT: Final = "SELECT version, doc FROM orders WHERE id = ?"
 UPDATE: Final = rows.UPDATE_ORDER
-EVENT: Final = rows.INSERT_EVENT
+EVENT: Final = INSERT_EVENT
 OUTBOX: Final = rows.INSERT_OUTBOX
 PG_SELECT: Final = "SELECT version, doc FROM orders WHERE id = %s"
 

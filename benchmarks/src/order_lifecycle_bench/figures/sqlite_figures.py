@@ -15,12 +15,12 @@ from order_lifecycle_bench.baselines.sql_floor import FloorCommand, sqlite_comma
 from order_lifecycle_bench.figures import durable
 from order_lifecycle_bench.harness import Config, Figure, interleaved, percentile
 
-__all__ = ["latency_figures", "python_time", "sqlite_durable"]
+__all__ = ["latency_figures", "place_orders", "python_time", "sqlite_durable"]
 
 FLOOR = "hand-written SQL transaction, same file settings (floor)"
 
 
-def _place(conn: sqlite3.Connection, plan: durable.FloorPlan, count: int) -> None:
+def place_orders(conn: sqlite3.Connection, plan: durable.FloorPlan, count: int) -> None:
     """Placed orders for the library (``lib…``) and the floor (``floor…``), loaded."""
     conn.execute("BEGIN")
     for prefix in ("lib", "floor"):
@@ -63,7 +63,7 @@ def sqlite_durable(cfg: Config, workdir: Path) -> list[Figure]:
     for path in (lib_path, floor_path):  # two files: neither sees the other's writes
         SQLiteStore(path).close()  # the library's schema, for the floor too
         with contextlib.closing(sqlite_connect(path)) as setup:
-            _place(setup, plan, needed)
+            place_orders(setup, plan, needed)
     desk = OrderDesk.open(lib_url)
     conn = sqlite_connect(floor_path)
     ids = [plan.ids(n, "lib")["o"] for n in range(needed)]
