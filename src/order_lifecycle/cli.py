@@ -381,9 +381,10 @@ def _act(args: argparse.Namespace, out: Out) -> None:
     with _open(args) as desk:
         if getattr(args, "extend_days", None) is not None:
             current = desk.get(args.id).contract.due_at
-            if current is None:
-                raise UsageError("propose: --extend-days needs an accepted order with a due date")
-            given["due_at"] = current.add(days=args.extend_days)
+            # No due date before the order is accepted, where nobody may propose: the
+            # command goes as it is, and the desk says who may do what, and when.
+            if current is not None:
+                given["due_at"] = current.add(days=args.extend_days)
         order = desk.execute(args.id, command_type(**given), by=_actor(args.actor))
     out.order(order)
 

@@ -327,3 +327,18 @@ def test_the_older_verbs_run_the_same_action(alias: str, name: str) -> None:
     assert {k: v for k, v in vars(old).items() if k != "command"} == {
         k: v for k, v in vars(new).items() if k != "command"
     }
+
+
+def test_extend_days_on_an_order_without_a_due_date_is_not_available(tmp_path: Path) -> None:
+    """``propose --extend-days`` on a pending order: exit 3 with the desk's reason (the
+    stranger: not a participant), as for any other proposal there; never a usage error."""
+    base = ["--db", f"sqlite:///{tmp_path / 'orders.db'}", "--now", T, "--json"]
+    _, out, _ = cli(
+        *base, "place", "--buyer", "a", "--seller", "b", "--title", "T", "--price", "1",
+        "--delivery-days", "1", "--revisions", "0",
+    )  # fmt: skip
+    order_id = json.loads(out)["id"]
+    for who, expected in (("b", "only when it is accepted"), ("mallory", "neither the buyer")):
+        code, _, err = cli(*base, "propose", order_id, "--as", who, "--extend-days", "2")
+        assert code == 3, err
+        assert expected in err

@@ -331,3 +331,41 @@ def test_bad_urls_are_clear_errors(tmp_path: Path) -> None:
     assert "hunter2" not in str(raised.value)
     with pytest.raises(StorageError):
         OrderDesk.open(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'orders.db'}")
+
+
+@pytest.mark.parametrize("due_at", ["2026-12-30T10:00:00", "tomorrow", 12])
+def test_a_proposal_is_checked_participant_availability_then_arguments(
+    desk: OrderDesk, due_at: object
+) -> None:
+    """Spec §4: participant, availability, arguments, in that order: a bad ``due_at``
+    (no offset, not an instant, not a date) is refused only once the proposer may
+    propose; an unknown order is not found first."""
+    pending = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    with pytest.raises(NotAParticipant):
+        desk.propose_update(pending.id, by="mallory", due_at=due_at)
+    with pytest.raises(ActionNotAvailable):  # a CX agent takes part, but never proposes
+        desk.propose_update(pending.id, by=CX, due_at=due_at)
+    with pytest.raises(ActionNotAvailable):
+        desk.propose_update(pending.id, by="bob", due_at=due_at)
+    with pytest.raises(OrderNotFound):
+        desk.propose_update("no-such-order", by="bob", due_at=due_at)
+    desk.accept(pending.id, by="bob")
+    with pytest.raises(ValidationError) as raised:
+        desk.propose_update(pending.id, by="bob", due_at=due_at)
+    assert raised.value.field == "due_at"
+    assert len(desk.history(pending.id)) == 2
+
+
+def test_a_proposal_keeps_its_key_whatever_form_its_instant_takes(
+    desk: OrderDesk, clock: ManualClock
+) -> None:
+    """The same instant as text or as a datetime is the same command for its key."""
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    when = T0.add(days=20)
+    first = desk.propose_update(order.id, by="bob", due_at=when, idempotency_key="u1")
+    again = desk.propose_update(
+        order.id, by="bob", due_at=when.in_tz("Europe/Paris").isoformat(), idempotency_key="u1"
+    )
+    assert again == first
+    assert len(desk.history(order.id)) == 3

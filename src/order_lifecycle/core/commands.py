@@ -269,6 +269,8 @@ class ProposeUpdate(Command):
     action: ClassVar[Action] = Action.propose_update
     #: A ``Money``, or a plain amount (``str``, ``int``, ``Decimal``) in the contract's currency.
     price: Money | str | int | decimal.Decimal | None = None
+    #: ``validate`` makes it a UTC instant (from an aware ``datetime`` or ISO 8601 text with
+    #: an offset; anything else is refused there, after participant and availability).
     due_at: pendulum.DateTime | None = None
     revisions: int | None = None
 

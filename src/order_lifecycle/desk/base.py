@@ -8,7 +8,7 @@ returns (``Order``, or an awaitable of one).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Generic, Self, TypedDict, TypeVar
+from typing import Any, Generic, Self, TypedDict, TypeVar
 
 import pendulum
 
@@ -225,8 +225,9 @@ class DeskBase(Generic[S, R]):
         idempotency_key: str | None = None,
     ) -> R:
         """Propose new contract terms; a plain amount is in the contract's currency."""
-        when = None if due_at is None else to_instant(due_at, "due_at")
-        command = c.ProposeUpdate(price=price, due_at=when, revisions=revisions)
+        command = c.ProposeUpdate(
+            price=price, due_at=_instant_or_as_given(due_at), revisions=revisions
+        )
         return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
 
     def accept_update(
@@ -357,3 +358,15 @@ class DeskBase(Generic[S, R]):
         review period ends)."""
         command = c.Review(rating=rating, text=text)
         return self.execute(order_id, command, by=by, idempotency_key=idempotency_key)
+
+
+def _instant_or_as_given(value: object) -> Any:
+    """A proposal's ``due_at`` as a UTC instant when it is one (equal instants in any form
+    make one idempotency fingerprint); otherwise as given, for ``ProposeUpdate.validate``
+    to refuse in its turn, after the participant and availability checks (spec §4)."""
+    if value is None:
+        return None
+    try:
+        return to_instant(value, "due_at")
+    except ValidationError:
+        return value  # the command raises this same error once the proposer may propose
