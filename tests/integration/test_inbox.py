@@ -115,3 +115,24 @@ def test_a_bad_zone_is_refused_before_the_store_is_asked(durable_url: str, tz: s
     """The zone is checked by the desk, as before."""
     with OrderDesk.open(durable_url) as desk, pytest.raises(ValidationError):
         desk.inbox("bob", tz=tz)
+
+
+def test_an_agent_who_joined_before_has_an_action_waiting_on_a_new_dispute(
+    desk: OrderDesk,
+) -> None:
+    """Spec §5: action waiting for CX on a disputed order (join/resolve). An agent who
+    joined an earlier dispute of the order (resumed since) may join the new one: it waits
+    on them as on the whole team, until an agent joins it."""
+    carol, dave = Actor.cx("carol"), Actor.cx("dave")
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    desk.dispute(order.id, by="alice", reason="first")
+    desk.join(order.id, by=carol)
+    desk.resolve(order.id, by=carol, outcome="resume", note="carry on")
+    assert [c.action_waiting for c in desk.inbox("carol")] == [False]
+    desk.dispute(order.id, by="alice", reason="second")
+    assert next(o for o in desk.actions(order.id, viewer=carol) if o.action == "join").available
+    assert [c.action_waiting for c in desk.inbox("carol")] == [True]
+    desk.join(order.id, by=dave)
+    assert [c.action_waiting for c in desk.inbox("carol")] == [False]
+    assert [c.action_waiting for c in desk.inbox("dave")] == [True]

@@ -456,8 +456,8 @@ def test_resuming_a_delivered_order_restarts_the_review_window() -> None:
 def test_late_delivery_then_cancel_then_cx_settles() -> None:
     """The delivery-due timer is impersonal; cancel calls CX in to settle the money."""
     assert only("delivery_date_passed") == (
-        "The delivery date, Tue 8 Dec 2026 10:00 UTC, passed without a delivery. The buyer "
-        "may now cancel the order; either party can propose a new date."
+        "The delivery date, Tue 8 Dec 2026 10:00 UTC, passed without a delivery. Either "
+        "party may now cancel the order or propose a new date."
     )
     assert only("order_cancelled") == (
         "alice cancelled the order: “Nothing delivered”. A customer experience agent will "

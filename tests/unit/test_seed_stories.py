@@ -20,6 +20,7 @@ from order_lifecycle import (
     core,
 )
 from order_lifecycle.core import events as ev
+from order_lifecycle.core.notices import notice
 
 from support import AGENT, BUYER, SELLER, T0, Walk, attachment, listing
 
@@ -29,6 +30,11 @@ CX = Actor.cx(AGENT)
 def available(walk: Walk, actor: Actor | str, action: Action) -> bool:
     options = core.options(walk.order, actor=actor, now=walk.now, policy=walk.policy)
     return {o.action: o.available for o in options}[action]
+
+
+def reason_of(walk: Walk, actor: Actor | str, action: Action) -> str | None:
+    options = core.options(walk.order, actor=actor, now=walk.now, policy=walk.policy)
+    return {o.action: o.reason for o in options}[action]
 
 
 def test_accepting_an_order_shows_answers_and_sets_the_due_date() -> None:
@@ -149,9 +155,7 @@ def test_cancel_reason_names_the_due_date_and_revisions() -> None:
     """The spec's sentence: when cancel becomes available, in words."""
     walk = Walk(revisions=2)
     walk.do(core.Accept(), SELLER, hours=0)
-    reason = {o.action: o for o in core.options(walk.order, actor=BUYER, now=walk.now)}[
-        Action.cancel
-    ].reason
+    reason = reason_of(walk, BUYER, Action.cancel)
     assert reason == (
         "Cancel becomes available when the delivery date passes on Tue 8 Dec 2026 10:00 UTC, "
         "or when all 2 revisions are used."
@@ -384,17 +388,13 @@ def test_one_revision_reads_in_the_singular() -> None:
     """Reasons speak of "the one revision", not "all 1 revisions"."""
     walk = Walk(revisions=1)
     walk.do(core.Accept(), SELLER, hours=0)
-    reason = {o.action: o for o in core.options(walk.order, actor=BUYER, now=walk.now)}[
-        Action.cancel
-    ].reason
+    reason = reason_of(walk, BUYER, Action.cancel)
     assert reason is not None
     assert reason.endswith("or when the one revision is used.")
     walk.do(core.Deliver(outside=True), SELLER)
     walk.do(core.RequestRevision(note="again"), BUYER)
     walk.do(core.Deliver(outside=True), SELLER)
-    revise = {o.action: o for o in core.options(walk.order, actor=BUYER, now=walk.now)}[
-        Action.request_revision
-    ].reason
+    revise = reason_of(walk, BUYER, Action.request_revision)
     assert revise is not None
     assert revise.startswith("The one revision in the contract is used;")
 
@@ -419,3 +419,37 @@ def test_timer_functions_refuse_bad_arguments() -> None:
         core.due_timers(None)  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         core.due_timers(walk.order, None)  # type: ignore[arg-type]
+
+
+def test_past_due_words_say_either_party_may_cancel() -> None:
+    """Past due, both parties may cancel (spec §4): the notice and the seller's prompt say
+    so, as the seller's own options do."""
+    walk = Walk()
+    walk.do(core.Accept(), SELLER, hours=0)
+    due = walk.order.contract.due_at
+    assert due is not None
+    fired = core.fire(walk.order, Timer.delivery_due, now=due)
+    walk.order, walk.now = fired.order, due
+    assert available(walk, SELLER, Action.cancel)
+    assert available(walk, BUYER, Action.cancel)
+    assert "Either party may now cancel the order" in notice(fired.events[0])
+    prompt = core.next_step(walk.order, actor=SELLER, now=walk.now)
+    assert "either of you may now cancel the order" in prompt
+    assert "the buyer may cancel" not in prompt
+
+
+def test_cancel_reason_in_revision_names_only_what_can_still_happen() -> None:
+    """In ``revision`` with every revision used, the reason does not offer "when the
+    revisions are used" (already true): the seller's next delivery is what opens it."""
+    walk = Walk(revisions=1)
+    walk.do(core.Accept(), SELLER, hours=0)
+    walk.do(core.Deliver(outside=True), SELLER)
+    walk.do(core.RequestRevision(note="again"), BUYER)
+    assert walk.order.revisions_used == walk.order.contract.revisions == 1
+    reason = reason_of(walk, BUYER, Action.cancel)
+    assert reason == (
+        "Cancel becomes available when the delivery date passes on Tue 8 Dec 2026 10:00 UTC, "
+        "or when the seller delivers again (no revision is left)."
+    )
+    walk.do(core.Deliver(outside=True), SELLER)
+    assert available(walk, BUYER, Action.cancel)

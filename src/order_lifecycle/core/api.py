@@ -499,8 +499,9 @@ def waiting_on(order: Order) -> frozenset[str]:
 
     The seller to accept or decline, then to deliver; the buyer to approve or ask for a
     revision, or to answer the seller's question; the other party of an open contract
-    proposal or cancellation request; the CX agent who joined a dispute (the CX team until
-    one joins), and after a party cancelled the order, until the money is settled. The
+    proposal or cancellation request; the CX agent who joined a dispute (the CX team, and
+    the agents who joined the order before, until one joins), and after a party cancelled
+    the order, until the money is settled. The
     always-open options (dispute, propose an update, ask to cancel, review, say) wait on
     nobody.
     """
@@ -511,14 +512,14 @@ def waiting_on(order: Order) -> frozenset[str]:
     elif state is OrderState.delivered:
         waiting.add(order.buyer)
     elif state is OrderState.disputed and order.dispute is not None:
-        waiting.add(order.dispute.agent or CX_TEAM)
+        _add_cx(waiting, order, order.dispute.agent)
     elif (
         state is OrderState.cancelled
         and order.cancellation is not None
         and order.cancellation.reason.value == "cancelled"
         and order.settlement is None
     ):
-        waiting.add(order.cancellation.agent or CX_TEAM)
+        _add_cx(waiting, order, order.cancellation.agent)
     proposal = order.proposal
     if proposal is not None:
         waiting.add(order.seller if proposal.role is Role.buyer else order.buyer)
@@ -528,3 +529,13 @@ def waiting_on(order: Order) -> frozenset[str]:
     if request is not None:
         waiting.add(order.seller if request.role is Role.buyer else order.buyer)
     return frozenset(waiting)
+
+
+def _add_cx(waiting: set[str], order: Order, agent: str | None) -> None:
+    """The agent who joined; until one joins, the CX team and the agents who joined the
+    order before (they take part in its chat, and may join again)."""
+    if agent is not None:
+        waiting.add(agent)
+    else:
+        waiting.add(CX_TEAM)
+        waiting.update(order.agents)

@@ -479,6 +479,8 @@ def _cancel_allowed(ctx: Context) -> str | None:
             f"Cancel becomes available when {used} ({order.revisions_used} used so far); "
             "until then, request a revision, approve, or dispute the order."
         )
+    if revisions and order.revisions_exhausted:  # already true here: the next delivery opens it
+        used = "the seller delivers again (no revision is left)"
     due = order.contract.due_at
     assert due is not None  # accepted and revision orders always have a due date
     request = order.info_request

@@ -308,8 +308,8 @@ def _message_posted(event: MessagePosted, tz: str) -> str:
 def _delivery_date_passed(event: DeliveryDatePassed, tz: str) -> str:
     due = values.human_instant(event.due_at, tz)
     return (
-        f"The delivery date, {due}, passed without a delivery. The buyer may now cancel "
-        "the order; either party can propose a new date."
+        f"The delivery date, {due}, passed without a delivery. Either party may now cancel "
+        "the order or propose a new date."
     )
 
 

@@ -142,7 +142,7 @@ def _party_step(ctx: Context) -> str:
             if role is Role.seller:
                 return (
                     f"The delivery date passed on {values.human_instant(due, ctx.tz)}. Deliver "
-                    "now, or propose a new date; the buyer may cancel the order."
+                    "now or propose a new date; either of you may now cancel the order."
                 )
             return (
                 f"The delivery date passed on {values.human_instant(due, ctx.tz)}. You can "
