@@ -436,3 +436,23 @@ def test_sqlite_metrics_read_only_the_users_index_entries(tmp_path: Path) -> Non
             assert "SCAN orders" not in plan, plan
     finally:
         store.close()
+
+
+def test_a_hidden_review_is_not_in_the_other_partys_view(
+    desk: OrderDesk, clock: ManualClock
+) -> None:
+    """``view`` is one viewer's order: until the reviews are published its author sees
+    their review there, the other party and CX see none (the chat says one was left)."""
+    order_id = _completed(desk, clock)
+    desk.review(order_id, by="alice", rating=1, text="Not what I asked")
+    mine = desk.view(order_id, viewer="alice").order.reviews
+    assert [(r.by, r.rating, r.text) for r in mine] == [("alice", 1, "Not what I asked")]
+    assert desk.view(order_id, viewer="bob").order.reviews == ()
+    chat = desk.view(order_id, viewer="bob").chat
+    assert chat is not None
+    assert "left a review" in chat[-1].text
+    assert desk.view(order_id, viewer="bob").order.version == desk.get(order_id).version
+    desk.review(order_id, by="bob", rating=4)
+    both = desk.view(order_id, viewer="bob").order.reviews
+    assert sorted((r.by, r.rating) for r in both) == [("alice", 1), ("bob", 4)]
+    assert desk.view(order_id, viewer="bob").order == desk.get(order_id)

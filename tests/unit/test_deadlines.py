@@ -37,6 +37,7 @@ from support import AGENT, BUYER, SELLER, T0, Walk, listing
 
 DAY = pendulum.duration(days=1)
 HOUR = pendulum.duration(hours=1)
+MINUTE = pendulum.duration(minutes=1)
 
 
 def armed(walk: Walk) -> list[tuple[Timer, pendulum.DateTime]]:
@@ -439,3 +440,20 @@ def test_the_seed_is_unchanged_with_every_new_field_off() -> None:
     assert armed(walk) == [(Timer.delivery_due, T0 + DAY * 7)]
     walk.do(core.Deliver(outside=True), SELLER)
     assert [t for t, _ in armed(walk)] == [Timer.review_window]
+
+
+@pytest.mark.parametrize("paused", [HOUR * 23 + MINUTE * 59, DAY, DAY + MINUTE, DAY * 3])
+def test_under_a_calendar_the_pause_moves_due_at_by_exactly_the_time_paused(
+    paused: pendulum.Duration,
+) -> None:
+    """Spec §11: ``due_at`` moves later by the time paused: clock time, also under a
+    working-day calendar (a measured pause is not a deadline given in days), so a longer
+    pause never gives an earlier date."""
+    walk = Walk(policy=Policy(calendar=Calendar()))
+    walk.do(core.Accept(), SELLER)
+    walk.do(core.RequestInfo(question="Which handle?"), SELLER)
+    due = walk.order.contract.due_at
+    assert due is not None
+    answered = walk.now + paused
+    decision = core.decide(walk.order, core.ProvideInfo(answer="@alice"), actor=BUYER, now=answered)
+    assert decision.order.contract.due_at == due + paused

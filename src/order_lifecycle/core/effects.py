@@ -18,6 +18,7 @@ import pendulum
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
 from order_lifecycle.core import guards as g
+from order_lifecycle.core import values
 from order_lifecycle.core.context import Context
 from order_lifecycle.core.due import DueTimer
 from order_lifecycle.core.model import (
@@ -66,9 +67,9 @@ _CLOCK_STATES: Final = (OrderState.accepted, OrderState.revision)
 
 
 def _resumed(ctx: Context, until: pendulum.DateTime) -> tuple[Contract, pendulum.Duration]:
-    """The contract once the paused delivery clock resumes at ``until``: due later by the
-    time paused (never more than the pause's limit), counted like any deadline of the
-    order's terms (under a calendar, it never lands on a non-working day)."""
+    """The contract once the paused delivery clock resumes at ``until``: due later by
+    exactly the time paused (never more than the pause's limit), in clock time under a
+    calendar too: a measured pause is not a deadline given in days (spec §11)."""
     request = ctx.order.info_request
     assert request is not None  # only a paused clock resumes
     end = min(until, request.resume_by)
@@ -76,7 +77,7 @@ def _resumed(ctx: Context, until: pendulum.DateTime) -> tuple[Contract, pendulum
     old = ctx.order.contract
     due = old.due_at
     if due is not None and paused:
-        due = ctx.terms.shift(due, paused)
+        due = values.shift(due, paused)
     contract = Contract(price=old.price, revisions=old.revisions, due_at=due, version=old.version)
     return contract, paused
 

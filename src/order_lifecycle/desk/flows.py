@@ -341,7 +341,17 @@ def view(s: Settings, order_id: str, viewer: Actor | str, tz: str) -> Flow[Order
         _reader(s, order, actor)
         found = yield from history(order.id)
         entries = [entry(e, tz=zone) for e in found if e.seq <= order.version]
-    return OrderView(order, actor, options, text, entries)
+    return OrderView(_as_seen_by(order, actor), actor, options, text, entries)
+
+
+def _as_seen_by(order: Order, viewer: Actor) -> Order:
+    """``order`` with the reviews ``viewer`` may read: until they are published (spec §12:
+    double-blind), a review shows only to the party who wrote it; the others see in the
+    chat that it was left."""
+    if order.reviews_published_at is not None or not order.reviews:
+        return order
+    own = tuple(r for r in order.reviews if r.by == viewer.id and r.role is viewer.role)
+    return order if len(own) == len(order.reviews) else attrs.evolve(order, reviews=own)
 
 
 def inbox(user: str, tz: str) -> Flow[list[Conversation]]:
