@@ -8,13 +8,14 @@ to stderr as one sentence. ``--json`` prints one JSON document on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import decimal
 import json
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
@@ -174,7 +175,13 @@ def _field_option(
     flag = _FLAGS.get((action, name), "--" + name.replace("_", "-"))
     args = set(typing.get_args(hint)) or {hint}
     if (action, name) in _POSITIONAL:
-        made.add_argument(name, nargs="?", default="", metavar=name.upper())
+        made.add_argument(
+            name,
+            nargs="?",
+            default="",
+            metavar=name.upper(),
+            help="the message; put -- before it if it starts with a dash",
+        )
     elif name == "files":
         files_or_flag.add_argument(
             "--file", action="append", type=Path, metavar="PATH", dest="files"
@@ -197,21 +204,43 @@ def _field_option(
         made.add_argument(flag, dest=name, required=required, default=None if required else "")
 
 
+def _global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """``--db``, ``--now`` and ``--json``, taken before the command and after it. After it
+    they default to nothing (``SUPPRESS``), so that a value given only before the command
+    is kept, and one given after it wins; their help there is one line each."""
+    if after_command:
+        group = parser.add_argument_group("global options (also before the command)")
+        db: Any = argparse.SUPPRESS
+        now: Any = argparse.SUPPRESS
+        as_json: Any = argparse.SUPPRESS
+        db_help = "storage URL"
+    else:
+        group = parser.add_argument_group(
+            "global options",
+            "before or after the command; given in both places, the one after it wins",
+        )
+        db, now, as_json = None, None, False
+        db_help = f"storage URL (default: $ORDER_LIFECYCLE_DB, else {DEFAULT_DB})"
+    group.add_argument("--db", default=db, metavar="URL", help=db_help)
+    group.add_argument(
+        "--now",
+        type=_instant,
+        default=now,
+        metavar="ISO",
+        help="act at this ISO 8601 instant (with offset)",
+    )
+    group.add_argument(
+        "--json", action="store_true", default=as_json, help="print one JSON document on stdout"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement per option
     """The full command-line parser (also what the CLI reference is checked against)."""
     parser = _Parser(
         prog="order-lifecycle",
         description="Run service orders through their lifecycle from the command line.",
     )
-    parser.add_argument(
-        "--db",
-        default=None,
-        help=f"storage URL (default: $ORDER_LIFECYCLE_DB, else {DEFAULT_DB})",
-    )
-    parser.add_argument(
-        "--now", type=_instant, default=None, help="act at this ISO 8601 instant (with offset)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -310,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     )
     diagram = command("diagram", "the lifecycle diagram, generated from the table")
     diagram.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    for made in {id(made): made for made in sub.choices.values()}.values():  # aliases: once
+        _global_options(made, after_command=True)
     return parser
 
 
@@ -333,12 +364,27 @@ def _db_url(args: argparse.Namespace) -> str:
     return url
 
 
+@contextlib.contextmanager
+def _db_option() -> Iterator[None]:
+    """Opening the desk: a ``--db`` the library refuses as a storage URL is a malformed
+    option value (exit 2), not invalid input to a command (3)."""
+    from order_lifecycle.errors import ValidationError
+
+    try:
+        yield
+    except ValidationError as error:
+        if error.field != "url":
+            raise
+        raise UsageError(f"Invalid {error.field}: {error.message}.") from error
+
+
 def _open(args: argparse.Namespace, **extra: Any) -> Any:
     from order_lifecycle.clock import ManualClock, SystemClock
     from order_lifecycle.desk import OrderDesk
 
     clock = SystemClock() if args.now is None else ManualClock(args.now)
-    return OrderDesk.open(_db_url(args), clock=clock, **extra)
+    with _db_option():
+        return OrderDesk.open(_db_url(args), clock=clock, **extra)
 
 
 def _place(args: argparse.Namespace, out: Out) -> None:
@@ -676,7 +722,8 @@ def _demo(args: argparse.Namespace, out: Out) -> None:
     else:
         folder = tempfile.mkdtemp(prefix="order-lifecycle-demo-")
         url = f"sqlite:///{Path(folder) / 'demo.sqlite3'}"
-    run_demo(url, out=out, tz=args.tz)
+    with _db_option():  # the demo's only URL is --db's, which it opens before anything
+        run_demo(url, out=out, tz=args.tz)
 
 
 HANDLERS: Final[dict[str, Callable[[argparse.Namespace, Out], None]]] = {
@@ -699,15 +746,17 @@ HANDLERS: Final[dict[str, Callable[[argparse.Namespace, Out], None]]] = {
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse; ``say ID --as U TEXT`` puts TEXT after the options, which argparse cannot
-    match to a positional that came before them, so it is taken from the leftovers."""
-    args, extra = build_parser().parse_known_args(argv)
-    if (
-        extra
-        and getattr(args, "action", None) == "say"
-        and not args.text
-        and not extra[0].startswith("-")
-    ):
-        args.text, extra = extra[0], extra[1:]
+    match to a positional that came before them, so it is taken from the leftovers: a
+    word without a leading dash, or any word after ``--`` (the end of options)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, extra = build_parser().parse_known_args(words)
+    if extra and getattr(args, "action", None) == "say" and not args.text:
+        if extra[0] == "--":
+            extra, ended = extra[1:], True
+        else:  # argparse leaves the ``--`` among the leftovers, or drops it (by version)
+            ended = "--" in words and words[words.index("--") + 1 :][:1] == extra[:1]
+        if extra and (ended or not extra[0].startswith("-")):
+            args.text, extra = extra[0], extra[1:]
     if extra:
         raise UsageError(f"order-lifecycle: unrecognized arguments: {' '.join(extra)}")
     return args

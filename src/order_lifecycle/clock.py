@@ -14,7 +14,8 @@ from typing import Final, Protocol, runtime_checkable
 
 import pendulum
 
-from order_lifecycle.core.values import to_instant
+from order_lifecycle.core.values import MAX_YEAR, MIN_YEAR, to_instant
+from order_lifecycle.errors import ValidationError
 
 __all__ = ["Clock", "ManualClock", "SystemClock"]
 
@@ -65,8 +66,23 @@ class ManualClock:
         return self._now
 
     def advance(self, **units: float) -> pendulum.DateTime:
-        """Move the clock forward by pendulum units (``days=7``, ``hours=2``...); return it."""
-        self._now = to_instant(self._now.add(**units), "instant")  # type: ignore[arg-type]
+        """Move the clock forward by pendulum units (``days=7``, ``hours=2``...); return it.
+
+        A result outside the instants the library keeps is a ``ValidationError`` for
+        ``units``, and the clock stays where it was.
+        """
+        try:
+            moved = self._now.add(**units)  # type: ignore[arg-type]
+        except (OverflowError, ValueError):  # past what ``datetime`` holds, or not a number
+            moved = None
+        if moved is None or not MIN_YEAR <= moved.year <= MAX_YEAR:
+            given = ", ".join(f"{name}={value!r}" for name, value in units.items())
+            raise ValidationError(
+                "units",
+                f"{given} takes the clock from {self._now.isoformat()} outside the years "
+                f"{MIN_YEAR}..{MAX_YEAR}",
+            )
+        self._now = to_instant(moved, "units")
         return self._now
 
     def __repr__(self) -> str:

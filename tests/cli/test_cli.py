@@ -342,3 +342,123 @@ def test_extend_days_on_an_order_without_a_due_date_is_not_available(tmp_path: P
         code, _, err = cli(*base, "propose", order_id, "--as", who, "--extend-days", "2")
         assert code == 3, err
         assert expected in err
+
+
+def _place_one(base: list[str]) -> str:
+    """A pending order placed through the CLI (buyer ``a``, seller ``b``): its id."""
+    code, out, err = cli(
+        *base, "place", "--buyer", "a", "--seller", "b", "--title", "T", "--price", "1",
+        "--delivery-days", "1", "--revisions", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    return str(json.loads(out)["id"])
+
+
+def test_global_options_are_taken_before_or_after_every_command() -> None:
+    """``--db``, ``--now`` and ``--json`` parse on either side of each command; given on both
+    sides, the one after the command wins; one given only before is kept."""
+    from order_lifecycle.cli import _parse
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():  # type: ignore[union-attr]
+        for option in ("--db", "--now", "--json"):
+            assert option in command._option_string_actions, (name, option)
+    later = "2026-12-05T09:00:00+00:00"
+    after = _parse(["show", "o1", "--db", "memory://", "--json", "--now", T])
+    assert (after.db, after.json, after.now.isoformat()) == ("memory://", True, T)
+    before = _parse(["--db", "memory://", "--json", "--now", T, "show", "o1"])
+    assert (before.db, before.json, before.now.isoformat()) == ("memory://", True, T)
+    both = _parse(["--db", "memory://", "--now", T, "show", "o1", "--db", "sqlite:///x.db"])
+    assert (both.db, both.json, both.now.isoformat()) == ("sqlite:///x.db", False, T)
+    both = _parse(["--now", T, "accept", "o1", "--as", "b", "--now", later])
+    assert both.now.isoformat() == later
+    neither = _parse(["show", "o1"])
+    assert (neither.db, neither.json, neither.now) == (None, False, None)
+    code, _, err = cli("show", "o1", "--now", "2026-12-01T10:00:00")  # a malformed value: 2
+    assert code == 2
+    assert "UTC offset" in err
+
+
+def test_global_options_after_the_command_run_it(tmp_path: Path) -> None:
+    """``show ID --json --db URL``, ``accept ID --as U --now ISO``: the options after the
+    command act as they do before it, and win over the ones before."""
+    db = f"sqlite:///{tmp_path / 'orders.db'}"
+    code, out, err = cli(
+        "place", "--buyer", "a", "--seller", "b", "--title", "T", "--price", "1",
+        "--delivery-days", "1", "--revisions", "0", "--db", db, "--now", T, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    first = json.loads(out)["id"]
+    second = _place_one(["--db", db, "--now", T, "--json"])
+    code, out, err = cli("show", first, "--json", "--db", db)
+    assert code == 0, err
+    assert json.loads(out)["state"] == "pending"
+    code, out, err = cli("--db", db, "accept", first, "--as", "b", "--json", "--now", T)
+    assert code == 0, err
+    assert json.loads(out)["due_at"] == "2026-12-02T09:00:00+00:00"
+    later = "2026-12-05T09:00:00+00:00"
+    code, out, err = cli("--db", db, "--now", T, "accept", second, "--as", "b", "--now", later)
+    assert code == 0, err
+    code, out, err = cli("--db", "memory://", "show", second, "--db", db, "--json")
+    assert code == 0, err
+    assert json.loads(out)["due_at"] == "2026-12-06T09:00:00+00:00"
+
+
+def test_a_malformed_db_url_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``--db`` the library refuses as a storage URL exits 2 (a malformed option value),
+    before or after the command, the demo included; other invalid input stays 3."""
+    monkeypatch.chdir(tmp_path)
+    place = ("place", "--buyer", "a", "--seller", "b", "--title", "T", "--price", "1",
+             "--delivery-days", "1", "--revisions", "0")  # fmt: skip
+    for url in ("bogus://x", "sqlite:///", "orders.db"):
+        for args in (
+            ("--db", url, "show", "o1"),
+            ("show", "o1", "--db", url),
+            ("--db", url, "--now", T, "--json", *place),
+            ("--db", url, "--json", "demo"),
+        ):
+            code, out, err = cli(*args)
+            assert code == 2, (args, err)
+            assert err.startswith("Invalid url: "), (args, err)
+            assert err.count("\n") == 1, err
+            assert out == ""
+    assert list(tmp_path.iterdir()) == []
+    db = f"sqlite:///{tmp_path / 'orders.db'}"
+    code, _, err = cli("--db", db, "--now", T, *place[:-4], "1", "--revisions", "-1")
+    assert code == 2, err  # malformed option value
+    code, _, err = cli("--db", db, "--now", T, *place[:8], "1.005", *place[9:])
+    assert code == 3, err
+    assert "decimal places" in err
+
+
+def test_say_text_may_start_with_a_dash_after_the_separator(tmp_path: Path) -> None:
+    """``say ID --as U -- "-text"``: after ``--`` the text is taken as it is; without it a
+    leading dash is still an unknown option, and ``say ID --as U TEXT --file PATH`` works."""
+    base = ["--db", f"sqlite:///{tmp_path / 'orders.db'}", "--now", T, "--json"]
+    order_id = _place_one(base)
+    brief = tmp_path / "brief.txt"
+    brief.write_text("the brief", encoding="utf-8")
+    for args in (
+        ("--", "-dash text"),
+        ("--", "--double dash"),
+        ("--", "plain"),
+        ("with a file", "--file", str(brief)),
+        ("--file", str(brief), "--", "-file first"),
+    ):
+        code, _, err = cli(*base, "say", order_id, "--as", "a", *args)
+        assert code == 0, (args, err)
+    code, out, err = cli(*base, "chat", order_id, "--as", "b")
+    assert code == 0, err
+    texts = [entry["text"] for entry in json.loads(out) if entry["kind"] == "message"]
+    assert texts == ["-dash text", "--double dash", "plain", "with a file", "-file first"]
+    refused: list[tuple[list[str], str]] = [
+        (["-dash"], "unrecognized arguments: -dash"),
+        (["--", "one", "two"], "unrecognized arguments: two"),
+    ]
+    for words, message in refused:
+        code, _, err = cli(*base, "say", order_id, "--as", "a", *words)
+        assert code == 2, (words, err)
+        assert message in err

@@ -221,3 +221,29 @@ def test_human_instant_example() -> None:
     at = pendulum.datetime(2026, 12, 1, 10, 0, tz="UTC")
     assert values.human_instant(at) == "Tue 1 Dec 2026 10:00 UTC"
     assert values.human_instant(at, "Europe/Paris", year=False) == "Tue 1 Dec 11:00 CET"
+
+
+@pytest.mark.parametrize(
+    "units",
+    [
+        {"days": 10**7},
+        {"days": -(10**7)},
+        {"years": 8000},
+        {"years": 7000},
+        {"years": -100},
+        {"weeks": 10**6},
+        {"seconds": 10**20},
+        {"days": float("inf")},
+    ],
+)
+def test_advancing_the_manual_clock_out_of_range_is_refused(units: dict[str, float]) -> None:
+    """``advance`` past the instants the library keeps is a ``ValidationError`` naming
+    ``units``, as ``ManualClock(...)`` and ``set`` refuse such instants, and the clock stays
+    where it was."""
+    start = pendulum.datetime(2026, 12, 1, 10)
+    clock = ManualClock(start)
+    with pytest.raises(ValidationError) as refused:
+        clock.advance(**units)
+    assert refused.value.field == "units"
+    assert clock.now() == start
+    assert clock.advance(days=1) == pendulum.datetime(2026, 12, 2, 10)
