@@ -3,19 +3,22 @@ own promises (signature, idempotency key, failures) against a real HTTP server."
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import attrs
+import pendulum
 import pytest
 
-from order_lifecycle import ValidationError
+from order_lifecycle import Listing, Money, OrderDesk, ValidationError
 from order_lifecycle.adapters.notifiers import (
     SIGNATURE_HEADER,
     CallbackNotifier,
@@ -205,6 +208,64 @@ def test_callback_exception_propagates() -> None:
 
     with pytest.raises(ConnectionError, match="chat service down for 1"):
         CallbackNotifier(refuse).send(make_envelope())
+
+
+async def _deliver(envelope: Envelope) -> None:
+    """A coroutine function: what a callback must not be."""
+    raise AssertionError(f"envelope {envelope.id} reached a coroutine that was never awaited")
+
+
+class _AsyncCallable:
+    async def __call__(self, envelope: Envelope) -> None:
+        await _deliver(envelope)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [_deliver, _AsyncCallable(), functools.partial(_deliver)],
+    ids=["async def", "async __call__", "partial of async def"],
+)
+def test_an_async_callback_is_refused(callback: Callable[[Envelope], object]) -> None:
+    """Called without an await it would never run, yet the send would count as delivered:
+    refused when the notifier is made, with what to use instead."""
+    with pytest.raises(ValidationError) as caught:
+        CallbackNotifier(callback)
+    assert caught.value.field == "callback"
+    assert "AsyncOrderDesk" in caught.value.message
+    assert "async def send" in caught.value.message
+
+
+def test_a_callback_returning_an_awaitable_is_a_failed_send() -> None:
+    """A plain function that hands back a coroutine: the coroutine is closed (never left
+    to warn) and the send fails, so the relay tries again instead of marking it sent."""
+    made: list[Coroutine[Any, Any, None]] = []
+
+    def start(envelope: Envelope) -> Coroutine[Any, Any, None]:
+        made.append(_deliver(envelope))
+        return made[-1]
+
+    error = failure(CallbackNotifier(start))
+    assert error.envelope_id == 1
+    assert "awaitable" in str(error)
+    assert [inspect.getcoroutinestate(c) for c in made] == [inspect.CORO_CLOSED]
+
+
+def test_a_send_that_returned_an_awaitable_is_retried_not_marked_sent() -> None:
+    """At least once: the outbox row stays pending for the next relay."""
+    made: list[Coroutine[Any, Any, None]] = []
+
+    def start(envelope: Envelope) -> Coroutine[Any, Any, None]:
+        made.append(_deliver(envelope))
+        return made[-1]
+
+    listing = Listing("Logo", Money("90.00", "USD"), pendulum.duration(days=5), 1)
+    with OrderDesk.open("memory://", notifier=CallbackNotifier(start)) as desk:
+        order = desk.place(buyer="alice", seller="bob", listing=listing)
+        report = desk.relay()
+        assert (report.sent, report.retried) == (0, 1)
+        assert [r.status for r in desk.store.outbox_rows(order.id)] == ["pending"]
+        assert [r.attempts for r in desk.store.outbox_rows(order.id)] == [1]
+    assert all(inspect.getcoroutinestate(c) == inspect.CORO_CLOSED for c in made)
 
 
 def test_signature_verifies_only_with_the_secret_and_the_exact_body(receiver: Receiver) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pendulum
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.rows import RowFactory, dict_row, namedtuple_row
 
 from order_lifecycle import (
     ActionNotAvailable,
@@ -24,6 +25,8 @@ from order_lifecycle import (
     OrderState,
     ValidationError,
 )
+from order_lifecycle.core.events import Event
+from order_lifecycle.core.model import Order
 from order_lifecycle.ports import Write
 
 T0 = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
@@ -97,6 +100,49 @@ def test_sqlite_a_refused_command_leaves_the_host_transaction_usable(sqlite_path
         ]
         assert [e.action.value for e in desk.history(order.id)] == ["place", "accept", "say"]
         conn.close()
+
+
+def _story_with_reads(bound: OrderDesk) -> tuple[Order, list[Event]]:
+    """Commands, a refused one, and every kind of read a bound desk makes: ``get``,
+    ``history``, ``inbox`` and a timer's claim (``tick``)."""
+    order = bound.place(buyer="alice", seller="bob", listing=LISTING)
+    waiting = bound.place(buyer="carl", seller="bob", listing=LISTING)
+    bound.accept(order.id, by="bob")
+    with pytest.raises(ActionNotAvailable):
+        bound.approve(order.id, by="alice")
+    assert bound.get(order.id).state is OrderState.accepted
+    assert [e.action.value for e in bound.history(order.id)] == ["place", "accept"]
+    assert [c.order_id for c in bound.inbox("carl")] == [waiting.id]
+    fired = bound.tick(T0.add(days=30))  # claims a due order: a row read on the claim
+    assert fired
+    return order, fired
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+@pytest.mark.parametrize("factory", [sqlite3.Row, _dict_row], ids=["sqlite3.Row", "dict"])
+def test_sqlite_a_host_row_factory_is_neither_needed_nor_changed(
+    sqlite_path: Path, factory: Callable[[sqlite3.Cursor, tuple[Any, ...]], object]
+) -> None:
+    """The host's connection returns rows its own way; the bound desk reads plain tuples
+    on cursors of its own, and leaves the connection's ``row_factory`` as it was."""
+    with OrderDesk.open(f"sqlite:///{sqlite_path}", clock=ManualClock(T0)) as desk:
+        conn = _host(sqlite_path)
+        conn.row_factory = factory
+        conn.execute("BEGIN")
+        bound = desk.bound(conn)
+        order, fired = _story_with_reads(bound)
+        conn.execute("INSERT INTO payments VALUES (?, '90.00')", (order.id,))
+        conn.execute("COMMIT")
+        assert conn.row_factory is factory
+        paid = conn.execute("SELECT order_id FROM payments").fetchone()
+        assert paid["order_id"] == order.id  # the host's rows, still its way
+        conn.close()
+        assert desk.get(order.id).state is OrderState.accepted
+        assert fired[-1] in desk.history(fired[-1].order_id)
+        assert {r.recipient for r in desk.store.outbox_rows(order.id)} == {"alice", "bob"}
 
 
 def test_sqlite_without_an_open_transaction_is_refused(sqlite_path: Path) -> None:
@@ -237,6 +283,29 @@ def test_postgres_autocommit_without_a_transaction_is_refused(
         with conn.transaction():  # a transaction block on the same connection binds
             order = pg_desk.bound(conn).place(buyer="alice", seller="bob", listing=LISTING)
     assert pg_desk.get(order.id).version == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("factory", [dict_row, namedtuple_row], ids=["dict_row", "namedtuple_row"])
+def test_postgres_a_host_row_factory_is_neither_needed_nor_changed(
+    pg_desk: OrderDesk, pg_schema_url: str, factory: RowFactory[Any]
+) -> None:
+    """The host's connection returns rows its own way; the bound desk reads plain tuples
+    on cursors of its own, and leaves the connection's ``row_factory`` as it was."""
+    payments = _payments(pg_schema_url)
+    with psycopg.connect(_server(pg_schema_url), row_factory=factory) as conn:
+        bound = pg_desk.bound(conn)
+        order, fired = _story_with_reads(bound)
+        conn.execute(sql.SQL("INSERT INTO {} VALUES (%s, 90)").format(payments), (order.id,))
+        conn.commit()
+        assert conn.row_factory is factory
+        paid = conn.execute(sql.SQL("SELECT order_id FROM {}").format(payments)).fetchone()
+    assert paid is not None
+    own = paid.order_id if factory is namedtuple_row else paid["order_id"]
+    assert own == order.id  # the host's rows, still its way
+    assert pg_desk.get(order.id).state is OrderState.accepted
+    assert fired[-1] in pg_desk.history(fired[-1].order_id)
+    assert {r.recipient for r in pg_desk.store.outbox_rows(order.id)} == {"alice", "bob"}
 
 
 # The recipes of docs/embedding.md ------------------------------------------------------

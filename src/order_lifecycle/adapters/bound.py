@@ -5,6 +5,9 @@ opened; each command's statements run under a savepoint, so a refused or conflic
 command rolls back to it and leaves the caller's transaction usable. The store never
 commits: the order, its events and its outbox rows commit or roll back with the host's
 own rows. Orders are never cached (the host may still roll back what was written).
+
+Rows are read on cursors of the store's own, as plain tuples: the host's connection may
+have a ``row_factory`` of its own (dicts, named tuples), and keeps it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
+import pendulum
+
 from order_lifecycle.adapters import rows
 from order_lifecycle.adapters.postgres import PostgresStore
-from order_lifecycle.adapters.sqlite import SQLiteStore, translate
+from order_lifecycle.adapters.sqlite import CLAIM_DUE, SQLiteStore, translate
 from order_lifecycle.core.model import Order
 from order_lifecycle.errors import StorageError, ValidationError
 from order_lifecycle.ports import ConversationRow, OutboxRow, Write
@@ -79,6 +84,24 @@ class BoundSQLiteStore(SQLiteStore):
         except sqlite3.Error as error:
             raise translate(error, what) from error
 
+    def _rows(self, sql: str, params: Sequence[object], what: str) -> list[tuple[Any, ...]]:
+        """The rows of one statement as plain tuples, on a cursor whose ``row_factory`` is
+        ``None``: the host's connection keeps its own."""
+        cursor = self._given.cursor()
+        cursor.row_factory = None
+        try:
+            return cursor.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise translate(error, what) from error
+        finally:
+            cursor.close()
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        return self._rows(sql, params, "read")
+
+    def _claim_due(self, conn: sqlite3.Connection, now: pendulum.DateTime) -> list[tuple[Any, ...]]:
+        return self._rows(CLAIM_DUE, (rows.micros(now),), "timer claim")
+
     def claim_outbox(self, now: Any, limit: int, lease: Any) -> list[OutboxRow]:
         """Claims need transactions of their own: run the relay on the desk itself."""
         raise StorageError("Run relay() on the desk itself, not on a bound desk.")
@@ -123,34 +146,35 @@ class BoundPostgresStore(PostgresStore):
         schema = self._target.schema
         try:
             conn.execute(f"SAVEPOINT {_SAVEPOINT}")
-            before = None
-            if schema is not None:
-                found = conn.execute("SELECT current_setting('search_path')").fetchone()
-                before = None if found is None else str(found[0])
-                conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
         except psycopg.Error as error:
             raise self.translate(error, what) from error
+        # From here on every way out, whatever it raises, ends the savepoint.
         try:
+            before = None
+            if schema is not None:
+                found = self._cursor(conn).execute("SELECT current_setting('search_path')")
+                row = found.fetchone()
+                before = None if row is None else str(row[0])
+                conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
             yield conn
-        except BaseException:
+            if before is not None:
+                conn.execute("SELECT set_config('search_path', %s, true)", (before,))
+            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        except BaseException as error:
             # Back to the savepoint (the search path with it): the host's transaction goes on.
             with contextlib.suppress(psycopg.Error):
                 conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
                 conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            if isinstance(error, psycopg.Error):
+                raise self.translate(error, what) from error
             raise
-        try:
-            if before is not None:
-                conn.execute("SELECT set_config('search_path', %s, true)", (before,))
-            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        except psycopg.Error as error:
-            raise self.translate(error, what) from error
 
     def _read(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         import psycopg
 
         with self._transaction("read") as conn:
             try:
-                return conn.execute(query, params).fetchall()
+                return self._cursor(conn).execute(query, params).fetchall()
             except psycopg.Error as error:
                 raise self.translate(error, "read") from error
 
@@ -166,8 +190,8 @@ class BoundPostgresStore(PostgresStore):
     def conversations(self, user_id: str) -> list[ConversationRow]:
         """As ``PostgresStore.conversations``, on the host's connection."""
         with self._transaction("read") as conn:
-            found = conn.execute(self.statements.conversations, (user_id,)).fetchall()
-        return [rows.conversation(f) for f in found]
+            found = self._cursor(conn).execute(self.statements.conversations, (user_id,))
+            return [rows.conversation(f) for f in found.fetchall()]
 
     def close(self) -> None:
         """Nothing to release: the connection is the host's."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import inspect
 import threading
 import urllib.error
 import urllib.parse
@@ -132,7 +133,12 @@ class MemoryNotifier:
 
 
 class CallbackNotifier:
-    """Hands each envelope to a function; whatever it raises means "retry later".
+    """Hands each envelope to a plain function; whatever it raises means "retry later".
+
+    The function is called, never awaited: an ``async def`` one is refused
+    (``ValidationError``), since its body would never run while the envelope counted as
+    delivered. With :class:`~order_lifecycle.AsyncOrderDesk`, pass a notifier whose
+    ``send`` is ``async def`` instead: the desk awaits it on its loop.
 
     >>> from order_lifecycle.core.model import Role
     >>> seen = []
@@ -146,11 +152,41 @@ class CallbackNotifier:
     def __init__(self, callback: Callable[[Envelope], object]) -> None:
         if not callable(callback):
             raise ValidationError("callback", "must be callable with one envelope")
+        if _is_async(callback):
+            raise ValidationError(
+                "callback",
+                "is an async function, which CallbackNotifier would call without awaiting "
+                "(so it would never run); pass a plain function, or with AsyncOrderDesk "
+                "pass a notifier whose send is `async def send(self, envelope)`",
+            )
         self.callback = callback
 
     def send(self, envelope: Envelope) -> None:
-        """Call the callback with ``envelope``; its exception propagates unchanged."""
-        self.callback(envelope)
+        """Call the callback with ``envelope``; its exception propagates unchanged.
+
+        A callback that returns an awaitable (a coroutine nobody will await) has not
+        delivered anything: the awaitable is closed and the send fails with
+        ``NotificationError``, so the relay tries again."""
+        result = self.callback(envelope)
+        if inspect.isawaitable(result):
+            close = getattr(result, "close", None)
+            if callable(close):
+                close()
+            raise NotificationError(
+                f"Envelope {envelope.id} not delivered: the callback returned an awaitable "
+                f"({type(result).__name__}) that CallbackNotifier cannot await. Make the "
+                f"callback a plain function, or with AsyncOrderDesk use a notifier whose "
+                f"send is async def.",
+                envelope_id=envelope.id,
+            )
+
+
+def _is_async(callback: Callable[..., object]) -> bool:
+    """Whether calling ``callback`` makes a coroutine: an ``async def`` function (also
+    behind ``functools.partial``) or an object whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
+        type(callback).__call__
+    )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

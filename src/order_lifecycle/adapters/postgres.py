@@ -10,9 +10,11 @@ from several processes at once are safe. Driver errors become
 :class:`~order_lifecycle.errors.StorageError` (or
 :class:`~order_lifecycle.errors.ConcurrencyConflict` for a lost race).
 
-The URL is a libpq URL, ``postgresql://user[:password]@host[:port]/db``, with one extra
-query parameter, ``schema=NAME``: the store then keeps its tables in that schema (created
-if missing) by setting ``search_path`` on every pooled connection.
+The URL is a libpq URL, ``postgresql://user[:password]@host[:port]/db`` or any other form
+libpq accepts (``postgresql:///db?host=...``, or ``postgresql:///db`` with ``PGHOST``...
+set), with one extra query parameter, ``schema=NAME``: the store then keeps its tables in
+that schema (created if missing) by setting ``search_path`` on every pooled connection.
+psycopg gets the URL as it was given, only the ``schema=`` parameter taken out.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final, TypeAlias
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import pendulum
 
@@ -43,6 +45,7 @@ try:
     import psycopg_pool
     from psycopg import errors as pg_errors
     from psycopg import sql
+    from psycopg.rows import tuple_row
 except ImportError as _missing:  # pragma: no cover - depends on the installed extras
     _DRIVER_MISSING: ImportError | None = _missing
 else:
@@ -185,20 +188,24 @@ class _Target:
             raise StorageError(
                 f"Not a PostgreSQL URL: {self.shown} (expected postgresql://user@host:port/db)."
             )
+        # The query is cut out of the raw text, not rebuilt with ``urlunsplit``: that
+        # turns ``postgresql:///db?host=...`` (no host in the authority) into
+        # ``postgresql:/db?host=...``, which libpq refuses. Everything but the
+        # ``schema=`` items reaches psycopg byte for byte.
+        head, hash_mark, fragment = url.partition("#")
+        base, question_mark, query = head.partition("?")
         kept: list[str] = []
         schema: str | None = None
-        for item in parts.query.split("&"):
-            if not item:
-                continue
+        for item in query.split("&") if question_mark else []:
             name, _, value = item.partition("=")
-            if unquote(name) == "schema":
+            if item and unquote(name) == "schema":
                 schema = unquote(value)
             else:
                 kept.append(item)
         if schema is not None and not schema.strip():
             raise StorageError(f"The schema parameter of {self.shown} must not be empty.")
         self.schema = schema
-        self.conninfo = urlunsplit(parts._replace(query="&".join(kept)))
+        self.conninfo = base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret of the URL replaced by ``***``."""
@@ -395,14 +402,17 @@ class PostgresStore(SQLReads):
         except psycopg.Error as error:
             raise self.translate(error, what) from error
 
-    def _cursor(self, conn: _Conn) -> psycopg.Cursor[tuple[Any, ...]]:
+    def _cursor(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
         """A cursor on ``conn``, kept for this thread's next statement on the same
         connection: ``conn.execute`` makes a new cursor each time, and with it looks up
         again how to send each parameter (17-21 µs of client CPU for a 32-parameter
-        statement). It holds its last result until the next statement replaces it."""
+        statement). It holds its last result until the next statement replaces it.
+
+        Its rows are plain tuples whatever the connection's ``row_factory`` (a host's
+        connection, ``bound``, may return dicts): every read here indexes by position."""
         cursor: psycopg.Cursor[tuple[Any, ...]] | None = getattr(self._local, "cursor", None)
         if cursor is None or cursor.connection is not conn or cursor.closed:
-            cursor = self._local.cursor = conn.cursor()
+            cursor = self._local.cursor = conn.cursor(row_factory=tuple_row)
         return cursor
 
     def _read(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
@@ -513,7 +523,7 @@ class PostgresStore(SQLReads):
         ``None`` when nothing is due."""
         with self._transaction("timer") as conn:
             try:
-                found = conn.execute(CLAIM_DUE, (rows.micros(now),)).fetchone()
+                found = self._cursor(conn).execute(CLAIM_DUE, (rows.micros(now),)).fetchone()
             except psycopg.Error as error:
                 raise self.translate(error, "timer claim") from error
             if found is None:

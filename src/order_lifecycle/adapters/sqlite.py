@@ -30,7 +30,7 @@ from order_lifecycle.core.model import Order
 from order_lifecycle.errors import ConcurrencyConflict, StorageError, ValidationError
 from order_lifecycle.ports import OutboxRow, Write
 
-__all__ = ["INSERT_EVENT", "SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["CLAIM_DUE", "INSERT_EVENT", "SCHEMA_VERSION", "SQLiteStore"]
 
 #: An event at the end of the feed. Writers are serialised (``BEGIN IMMEDIATE``), so the
 #: next position taken inside the write transaction is already in commit order; the
@@ -38,6 +38,12 @@ __all__ = ["INSERT_EVENT", "SCHEMA_VERSION", "SQLiteStore"]
 INSERT_EVENT: Final = (
     "INSERT INTO events (order_id, seq, kind, action, actor, at, doc, position)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, coalesce((SELECT max(position) FROM events), 0) + 1)"
+)
+
+
+#: The soonest order due at a given instant (``next_timer_at`` is indexed).
+CLAIM_DUE: Final = (
+    "SELECT id, version, doc FROM orders WHERE next_timer_at <= ? ORDER BY next_timer_at LIMIT 1"
 )
 
 
@@ -212,14 +218,7 @@ class SQLiteStore(SQLReads):
     def fire_next_due(self, now: pendulum.DateTime, fire: Callable[[Order], Write]) -> Write | None:
         """Claim the soonest due order under the write lock, fire it, commit."""
         with self._transaction("timer") as conn:
-            try:
-                found = conn.execute(
-                    "SELECT id, version, doc FROM orders WHERE next_timer_at <= ?"
-                    " ORDER BY next_timer_at LIMIT 1",
-                    (rows.micros(now),),
-                ).fetchall()
-            except sqlite3.Error as error:
-                raise translate(error, "timer claim") from error
+            found = self._claim_due(conn, now)
             if not found:
                 return None
             write = fire(self._cache.read(str(found[0][0]), int(found[0][1]), str(found[0][2])))
@@ -227,6 +226,13 @@ class SQLiteStore(SQLReads):
         if write.events:
             self._cache.put(write.order)
         return write
+
+    def _claim_due(self, conn: sqlite3.Connection, now: pendulum.DateTime) -> list[tuple[Any, ...]]:
+        """(id, version, doc) of the soonest order due at ``now``, if any."""
+        try:
+            return conn.execute(CLAIM_DUE, (rows.micros(now),)).fetchall()
+        except sqlite3.Error as error:
+            raise translate(error, "timer claim") from error
 
     # -- outbox and inbox ------------------------------------------------------------
 
