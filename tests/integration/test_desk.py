@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import multiprocessing
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
@@ -16,6 +19,7 @@ from order_lifecycle import (
     Action,
     ActionNotAvailable,
     Actor,
+    AsyncOrderDesk,
     ConcurrencyConflict,
     Listing,
     ManualClock,
@@ -26,6 +30,7 @@ from order_lifecycle import (
     OrderState,
     Policy,
     StorageError,
+    SystemClock,
     ValidationError,
 )
 
@@ -369,3 +374,36 @@ def test_a_proposal_keeps_its_key_whatever_form_its_instant_takes(
     )
     assert again == first
     assert len(desk.history(order.id)) == 3
+
+
+def test_open_names_its_parts_as_the_spec_does() -> None:
+    """Spec §6: ``OrderDesk.open(url, *, policy=Policy(), clock=SystemClock(),
+    notifier=None, blobs=None)``, and the same keywords on ``AsyncOrderDesk.open``."""
+    for opener in (OrderDesk.open, AsyncOrderDesk.open):
+        parameters = inspect.signature(opener).parameters
+        assert list(parameters) == ["url", "policy", "clock", "notifier", "blobs"]
+        assert all(p.kind is p.KEYWORD_ONLY for p in list(parameters.values())[1:])
+        assert parameters["policy"].default == Policy()
+        assert isinstance(parameters["clock"].default, SystemClock)
+        assert parameters["notifier"].default is None
+        assert parameters["blobs"].default is None
+    with pytest.raises(TypeError):
+        OrderDesk.open("memory://", clocks=ManualClock(T0))  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("part", ["clock", "blobs", "notifier"])
+def test_open_refuses_parts_that_are_not_what_they_say(part: str) -> None:
+    """A clock without ``now``, a blob store without ``put``/``get``, a notifier without
+    ``send``: ``ValidationError`` naming the part when the desk opens, not an
+    ``AttributeError`` at the first command that needs it."""
+    parts: dict[str, Any] = {part: "x"}
+    with pytest.raises(ValidationError) as raised:
+        OrderDesk.open("memory://", **parts)
+    assert raised.value.field == part
+
+    async def open_async() -> None:
+        await AsyncOrderDesk.open("memory://", **parts)
+
+    with pytest.raises(ValidationError) as raised:
+        asyncio.run(open_async())
+    assert raised.value.field == part

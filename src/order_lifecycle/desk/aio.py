@@ -26,16 +26,17 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Protocol, TypeVar, Unpack, cast, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import pendulum
 
+from order_lifecycle.clock import Clock
 from order_lifecycle.core import api
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Actor, Order, Role
+from order_lifecycle.core.model import Actor, Order, Policy, Role
 from order_lifecycle.desk import files as intake
 from order_lifecycle.desk import flows
-from order_lifecycle.desk.base import DeskBase, DeskParts
+from order_lifecycle.desk.base import DEFAULT_CLOCK, DEFAULT_POLICY, DeskBase
 from order_lifecycle.desk.stores import open_store
 from order_lifecycle.ports import (
     BlobStore,
@@ -43,6 +44,7 @@ from order_lifecycle.ports import (
     FactsRow,
     FeedItem,
     IdempotencyRecord,
+    Notifier,
     OrderFacts,
     OutboxRow,
     Participant,
@@ -160,7 +162,15 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
     returns a coroutine of the order); the queries, ``relay`` and ``tick`` are below."""
 
     @classmethod
-    async def open(cls, url: str, **parts: Unpack[DeskParts]) -> AsyncOrderDesk:
+    async def open(
+        cls,
+        url: str,
+        *,
+        policy: Policy | None = DEFAULT_POLICY,
+        clock: Clock | None = DEFAULT_CLOCK,
+        notifier: Notifier | None = None,
+        blobs: BlobStore | None = None,
+    ) -> AsyncOrderDesk:
         """A desk on ``memory://``, ``sqlite:///path`` or ``postgresql://...`` (psycopg's
         async pool); files go where ``OrderDesk.open`` puts them."""
         if isinstance(url, str) and url.split(":", 1)[0].lower() in ("postgresql", "postgres"):
@@ -171,7 +181,8 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
         else:
             sync_store, default_blobs = await asyncio.to_thread(open_store, url)
             store = ThreadedStore(sync_store)
-        return cls.assemble(store, default_blobs, parts)
+        blobs = default_blobs if blobs is None else blobs
+        return cls(store, policy=policy, clock=clock, notifier=notifier, blobs=blobs)
 
     async def close(self) -> None:
         """Release the store's connections."""

@@ -8,7 +8,7 @@ returns (``Order``, or an awaitable of one).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Generic, Self, TypedDict, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import pendulum
 
@@ -20,19 +20,15 @@ from order_lifecycle.desk import flows
 from order_lifecycle.errors import ValidationError
 from order_lifecycle.ports import BlobStore, Notifier
 
-__all__ = ["DeskBase", "DeskParts"]
+__all__ = ["DEFAULT_CLOCK", "DEFAULT_POLICY", "DeskBase"]
 
 S = TypeVar("S")
 R = TypeVar("R")
 
 
-class DeskParts(TypedDict, total=False):
-    """What a desk is opened with, besides its storage (every part optional)."""
-
-    policy: Policy | None
-    clock: Clock | None
-    notifier: Notifier | None
-    blobs: BlobStore | None
+#: ``open``'s defaults, as the spec writes them (both immutable: one object serves all).
+DEFAULT_POLICY: Final = Policy()
+DEFAULT_CLOCK: Final = SystemClock()
 
 
 class DeskBase(Generic[S, R]):
@@ -57,22 +53,17 @@ class DeskBase(Generic[S, R]):
         self._settings_made: flows.Settings | None = None
         if not isinstance(self.policy, Policy):
             raise ValidationError("policy", "must be a Policy")
-
-    @classmethod
-    def assemble(cls, store: S, default_blobs: BlobStore, parts: DeskParts) -> Self:
-        """A desk on ``store`` with the parts given to ``open`` (``blobs`` defaulting to
-        where that storage keeps files)."""
-        unknown = sorted(set(parts) - set(DeskParts.__annotations__))
-        if unknown:
-            raise TypeError(f"open() got unexpected keyword arguments: {', '.join(unknown)}")
-        blobs = parts.get("blobs")
-        return cls(
-            store,
-            policy=parts.get("policy"),
-            clock=parts.get("clock"),
-            blobs=default_blobs if blobs is None else blobs,
-            notifier=parts.get("notifier"),
-        )
+        # Checked here, not at the first command that needs them (protocols: by their methods).
+        if not isinstance(self.clock, Clock):
+            raise ValidationError("clock", f"must be a clock with now(), not {_kind(clock)}")
+        if not isinstance(self.blobs, BlobStore):
+            raise ValidationError(
+                "blobs", f"must be a blob store with put() and get(), not {_kind(blobs)}"
+            )
+        if notifier is not None and not isinstance(notifier, Notifier):
+            raise ValidationError(
+                "notifier", f"must be a notifier with send(envelope), not {_kind(notifier)}"
+            )
 
     def _now(self) -> pendulum.DateTime:
         return to_instant(self.clock.now(), "clock")
@@ -370,3 +361,7 @@ def _instant_or_as_given(value: object) -> Any:
         return to_instant(value, "due_at")
     except ValidationError:
         return value  # the command raises this same error once the proposer may propose
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__

@@ -19,19 +19,20 @@ Every command goes one way, :meth:`OrderDesk.execute`; the named methods (``acce
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Unpack, cast
+from typing import Any, TypeVar, cast
 
+from order_lifecycle.clock import Clock
 from order_lifecycle.core import api
 from order_lifecycle.core import commands as c
 from order_lifecycle.core.events import Event
-from order_lifecycle.core.model import Actor, Order
+from order_lifecycle.core.model import Actor, Order, Policy
 from order_lifecycle.desk import files as intake
 from order_lifecycle.desk import flows
-from order_lifecycle.desk.base import DeskBase, DeskParts
+from order_lifecycle.desk.base import DEFAULT_CLOCK, DEFAULT_POLICY, DeskBase
 from order_lifecycle.desk.flows import MAX_ATTEMPTS
 from order_lifecycle.desk.stores import open_store
 from order_lifecycle.errors import ValidationError
-from order_lifecycle.ports import FeedItem, Store
+from order_lifecycle.ports import BlobStore, FeedItem, Notifier, Store
 from order_lifecycle.stats import Metrics, ReviewSummary
 from order_lifecycle.views import (
     ChatEntry,
@@ -54,14 +55,24 @@ class OrderDesk(DeskBase[Store, Order]):
     """
 
     @classmethod
-    def open(cls, url: str, **parts: Unpack[DeskParts]) -> OrderDesk:
+    def open(
+        cls,
+        url: str,
+        *,
+        policy: Policy | None = DEFAULT_POLICY,
+        clock: Clock | None = DEFAULT_CLOCK,
+        notifier: Notifier | None = None,
+        blobs: BlobStore | None = None,
+    ) -> OrderDesk:
         """A desk on ``memory://``, ``sqlite:///path`` or ``postgresql://...``.
 
         With ``blobs=None`` files go where they work out of the box: in memory, in a
         folder beside the SQLite file (``orders.db.files/``), or in the PostgreSQL database.
+        ``None`` for the policy or the clock is the default one.
         """
         store, default_blobs = open_store(url)
-        return cls.assemble(store, default_blobs, parts)
+        blobs = default_blobs if blobs is None else blobs
+        return cls(store, policy=policy, clock=clock, notifier=notifier, blobs=blobs)
 
     def close(self) -> None:
         """Release the store's connections."""
