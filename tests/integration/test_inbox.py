@@ -136,3 +136,16 @@ def test_an_agent_who_joined_before_has_an_action_waiting_on_a_new_dispute(
     desk.join(order.id, by=dave)
     assert [c.action_waiting for c in desk.inbox("carol")] == [False]
     assert [c.action_waiting for c in desk.inbox("dave")] == [True]
+
+
+def test_newest_activity_first_also_within_one_instant(desk: OrderDesk) -> None:
+    """Spec §5: newest activity first. Commands at the same instant (a clock that was not
+    moved, or one microsecond) are ordered by which was written last, not by order id."""
+    for order_id in ("o-a", "o-b", "o-c"):
+        desk.place(buyer="alice", seller="bob", listing=LISTING, order_id=order_id)
+    assert [c.order_id for c in desk.inbox("bob")] == ["o-c", "o-b", "o-a"]
+    desk.say("o-a", by="alice", text="newest activity is here")
+    assert [c.order_id for c in desk.inbox("bob")] == ["o-a", "o-c", "o-b"]
+    desk.say("o-b", by="alice", text="and now here")
+    assert [c.order_id for c in desk.inbox("bob")] == ["o-b", "o-a", "o-c"]
+    assert [c.order_id for c in desk.inbox("alice")] == ["o-b", "o-a", "o-c"]

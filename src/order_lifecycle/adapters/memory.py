@@ -10,6 +10,7 @@ from __future__ import annotations
 import array
 import heapq
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Final
 
@@ -330,7 +331,28 @@ class MemoryStore:
                     found.append((order.updated_at, row))
             found.sort(key=lambda c: c[1].order_id)
             found.sort(key=lambda c: c[0], reverse=True)
+            return self._latest_first_within_instants(found)
+
+    def _latest_first_within_instants(
+        self, found: list[tuple[pendulum.DateTime, ConversationRow]]
+    ) -> list[ConversationRow]:
+        """The rows (newest instant first) with the orders written at one instant in the
+        order they were written, the last first, as the SQL stores list them. Only orders
+        that share an instant are looked up, from the end of the feed: nothing is kept
+        per order for it."""
+        shared = Counter(at for at, _ in found)
+        tied = {row.order_id for (at, row) in found if shared[at] > 1}
+        if not tied:
             return [row for _, row in found]
+        rank: dict[str, int] = {}
+        for event in reversed(self._feed):
+            if event.order_id in tied and event.order_id not in rank:
+                rank[event.order_id] = len(rank)
+                if len(rank) == len(tied):
+                    break
+        found.sort(key=lambda c: rank.get(c[1].order_id, len(rank)))
+        found.sort(key=lambda c: c[0], reverse=True)
+        return [row for _, row in found]
 
     def mark_read(self, order_id: str, user_id: str, seq: int) -> None:
         """Move the user's read mark forward to ``seq`` (never back)."""

@@ -178,14 +178,27 @@ FINISH_FAILED: Final = (
 OUTBOX_ROWS: Final = (
     "SELECT id, order_id, seq, recipient, role, kind, status, attempts, last_error FROM outbox"
 )
+#: A user's conversations, newest activity first: by the instant of each order's last
+#: write, then (commands at one instant) by which was written last: ``{latest}``, a
+#: column of the order's newest event ``e`` with its order, per dialect (``LATEST``).
 CONVERSATIONS: Final = (
     "SELECT o.id, o.title, o.state, o.buyer, o.seller, p.role, o.waiting,"
     " (SELECT count(*) FROM events e WHERE e.order_id = o.id AND e.seq > p.last_read_seq"
     "  AND e.actor <> p.actor) AS unread,"
     " o.last_entry, o.version"
     " FROM participants p JOIN orders o ON o.id = p.order_id"
-    " WHERE p.user_id = ? ORDER BY o.updated_at DESC, o.id"
+    " WHERE p.user_id = ? ORDER BY o.updated_at DESC,"
+    " (SELECT {latest[0]} FROM events e WHERE e.order_id = o.id AND e.seq = o.version)"
+    " {latest[1]}, o.id"
 )
+#: Which of two writes came last: SQLite numbers each event in the feed as it writes it
+#: (``NULL``, last in descending order, only for rows loaded behind the library's back);
+#: PostgreSQL's feed is numbered later by its readers, but each event keeps its writing
+#: transaction's id (``written``; none for events older than the feed).
+LATEST: Final = {
+    "sqlite": ("e.position", "DESC"),
+    "postgres": ("e.written", "DESC NULLS LAST"),
+}
 
 
 def pg(statement: str) -> str:

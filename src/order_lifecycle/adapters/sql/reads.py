@@ -78,7 +78,7 @@ class Statements:
             is_empty="SELECT 1 FROM orders LIMIT 1",
             outbox_all=rows.OUTBOX_ROWS + " ORDER BY id",
             outbox_of=own(rows.OUTBOX_ROWS + " WHERE order_id = ? ORDER BY id"),
-            conversations=own(rows.CONVERSATIONS),
+            conversations=own(rows.CONVERSATIONS.format(latest=rows.LATEST[dialect])),
             # Never back: a mark only moves forward.
             mark_read=own(
                 "UPDATE participants SET last_read_seq = ?"
