@@ -23,6 +23,7 @@ from order_lifecycle import (
     OrderDesk,
     OrderNotFound,
     OrderState,
+    StorageError,
     ValidationError,
 )
 from order_lifecycle.core.events import Event
@@ -400,3 +401,29 @@ def test_the_django_recipe(pg_desk: OrderDesk, pg_schema_url: str) -> None:
     assert [tuple(r) for r in paid] == [(order.id,)]
     with pytest.raises(OrderNotFound):
         pg_desk.get(failed.value.order_id)
+
+
+def test_sqlite_a_stale_read_snapshot_is_named_as_such(sqlite_path: Path) -> None:
+    """A host's deferred transaction that read before another connection wrote can no
+    longer write on SQLite: the bound command fails at once with a ``StorageError`` that
+    says so and how to avoid it (``BEGIN IMMEDIATE``), not as a lock held past the busy
+    timeout; the order is as the other writer left it. With ``BEGIN IMMEDIATE`` the same
+    host transaction takes the write lock first, and its command goes through."""
+    with OrderDesk.open(f"sqlite:///{sqlite_path}", clock=ManualClock(T0)) as desk:
+        order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+        conn = _host(sqlite_path)
+        conn.execute("BEGIN")
+        bound = desk.bound(conn)
+        assert bound.get(order.id).state is OrderState.pending  # the snapshot is taken
+        desk.accept(order.id, by="bob")
+        with pytest.raises(StorageError) as raised:
+            bound.decline(order.id, by="bob", reason="Too busy")
+        assert "BEGIN IMMEDIATE" in str(raised.value)
+        assert "busy timeout" not in str(raised.value)
+        conn.execute("ROLLBACK")
+        assert desk.get(order.id).state is OrderState.accepted
+        conn.execute("BEGIN IMMEDIATE")
+        assert bound.say(order.id, by="alice", text="Thanks!").version == 3
+        conn.execute("COMMIT")
+        conn.close()
+        assert desk.get(order.id).version == 3

@@ -84,6 +84,25 @@ class BoundSQLiteStore(SQLiteStore):
         except sqlite3.Error as error:
             raise translate(error, what) from error
 
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        write: Write,
+        statements: list[tuple[str, Sequence[object], bool]],
+    ) -> None:
+        try:
+            super()._apply(conn, write, statements)
+        except StorageError as error:
+            cause = error.__cause__
+            if getattr(cause, "sqlite_errorname", None) != "SQLITE_BUSY_SNAPSHOT":
+                raise
+            raise StorageError(
+                f"Order {write.order.id!r} could not be written in this transaction: it read "
+                "the database before another connection wrote it, and SQLite cannot write "
+                "in a transaction whose reads are out of date. Roll the transaction back "
+                "and retry it; begin it with BEGIN IMMEDIATE to take the write lock first."
+            ) from cause
+
     def _rows(self, sql: str, params: Sequence[object], what: str) -> list[tuple[Any, ...]]:
         """The rows of one statement as plain tuples, on a cursor whose ``row_factory`` is
         ``None``: the host's connection keeps its own."""
