@@ -407,3 +407,22 @@ def test_open_refuses_parts_that_are_not_what_they_say(part: str) -> None:
     with pytest.raises(ValidationError) as raised:
         asyncio.run(open_async())
     assert raised.value.field == part
+
+
+def test_url_schemes_are_read_in_any_case(tmp_path: Path) -> None:
+    """URL schemes are case-insensitive (RFC 3986): ``MEMORY://``, ``SQLite:///path``."""
+    with OrderDesk.open("MEMORY://") as desk:
+        assert desk.place(buyer="alice", seller="bob", listing=LISTING).version == 1
+    path = tmp_path / "orders.db"
+    with OrderDesk.open(f"SQLite:///{path}") as desk:
+        placed = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    with OrderDesk.open(f"sqlite:///{path}") as desk:
+        assert desk.get(placed.id) == placed
+
+
+def test_an_in_memory_sqlite_url_points_to_memory() -> None:
+    """``sqlite:///:memory:`` would be a new empty database per connection (per thread):
+    refused, naming ``memory://``."""
+    with pytest.raises(ValidationError, match="memory://") as raised:
+        OrderDesk.open("sqlite:///:memory:")
+    assert raised.value.field == "url"

@@ -15,19 +15,26 @@ def open_store(url: str) -> tuple[Store, BlobStore]:
         raise ValidationError("url", "must be a storage URL such as sqlite:///orders.db")
     from order_lifecycle.adapters.files import FileSystemBlobs, MemoryBlobs
 
-    scheme = url.split(":", 1)[0].lower()
-    if url in ("memory://", "memory:"):
+    scheme, _, rest = url.partition(":")
+    scheme = scheme.lower()  # schemes are case-insensitive (RFC 3986); the rest is not
+    if scheme == "memory" and rest in ("//", ""):
         from order_lifecycle.adapters.memory import MemoryStore
 
         return MemoryStore(), MemoryBlobs()
     if scheme == "sqlite":
-        if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+        if not rest.startswith("///") or len(rest) <= len("///"):
             raise ValidationError(
                 "url", f"{url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
+        path = rest[len("///") :]
+        if path == ":memory:":
+            raise ValidationError(
+                "url",
+                "sqlite:///:memory: would be a new empty database for every connection: "
+                "use memory:// for orders kept in memory",
+            )
         from order_lifecycle.adapters.sqlite import SQLiteStore
 
-        path = url[len("sqlite:///") :]
         return SQLiteStore(path), FileSystemBlobs(f"{path}.files")
     if scheme in ("postgresql", "postgres"):
         from order_lifecycle.adapters.postgres import PostgresBlobs, PostgresStore
