@@ -162,3 +162,34 @@ def test_order_in_follows_the_desks_policy(pytester: pytest.Pytester) -> None:
         """,
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_order_in_answers_the_listings_requests(pytester: pytest.Pytester) -> None:
+    """For a listing with a required and an optional buyer request, ``order_in`` answers
+    both, as the path search does, and reaches every state; ``answers=`` is the host's
+    own, used as given."""
+    pytester.makepyfile(
+        test_requests="""
+        import pendulum
+        import pytest
+        from order_lifecycle import BuyerRequest, Listing, Money, OrderState, ValidationError
+
+        LISTING = Listing(
+            "Portrait", Money("60.00", "EUR"), pendulum.duration(days=4), 1,
+            requests=(BuyerRequest("Whose?", required=True), BuyerRequest("Colours?")),
+        )
+
+        def test_each_state(order_in):
+            for state in OrderState:
+                order = order_in(state, listing=LISTING)
+                assert order.state is state
+                assert set(order.answers) == {"Whose?", "Colours?"}
+
+        def test_own_answers(order_in):
+            order = order_in("accepted", listing=LISTING, answers={"Whose?": "My cat's"})
+            assert dict(order.answers) == {"Whose?": "My cat's"}
+            with pytest.raises(ValidationError, match="Whose"):
+                order_in("accepted", listing=LISTING, answers={})
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

@@ -19,18 +19,38 @@ import pendulum
 
 from order_lifecycle.core import api
 from order_lifecycle.core.model import Action, Actor, Order, Policy, Role, Timer
-from order_lifecycle.core.table import RULES, RULES_BY_ACTION
+from order_lifecycle.core.table import RULES, RULES_BY_ACTION, TIMERS
 from order_lifecycle.errors import ActionNotAvailable, NotAParticipant, ValidationError
 from order_lifecycle.testing.arguments import variants
 from order_lifecycle.testing.coverage import Edge
 
-__all__ = ["AGENT", "BUYER", "SELLER", "Move", "Step", "due_instants", "moves", "steps", "take"]
+__all__ = [
+    "AGENT",
+    "BUYER",
+    "SELLER",
+    "TIMED",
+    "Move",
+    "Step",
+    "due_instants",
+    "fired",
+    "moves",
+    "steps",
+    "take",
+]
 
 #: The search's ids for the parties and the CX agent; ``play`` maps roles to its own.
 BUYER: Final = "buyer"
 SELLER: Final = "seller"
 AGENT: Final = "agent"
 _NO_WAIT: Final = pendulum.duration()
+#: The actions some timer fires (``expire``, ``auto_complete``, a cancellation's answer):
+#: those a timer step may be named by, besides the timers themselves.
+TIMED: Final = frozenset(action for timer in TIMERS for action in timer.actions)
+#: The actions no party takes, only the system when a timer fires: a step naming one
+#: is a tick, whoever its role.
+_SYSTEM_ONLY: Final = frozenset(rule.action for rule in RULES if rule.roles <= {Role.system})
+#: What each timer's firing records as its event's action: its own notice, or an action.
+_RECORDS: Final = {timer.timer: frozenset({timer.timer, *timer.actions}) for timer in TIMERS}
 
 
 def _args(
@@ -53,8 +73,12 @@ def _wait(value: object) -> pendulum.Duration:
 @attrs.frozen
 class Step:
     """One step of a path: after ``wait``, ``role`` takes ``action`` with ``args``, or,
-    when ``action`` is a :class:`~order_lifecycle.Timer` (``role`` is ``system``), the
-    ready timers fire (``OrderDesk.tick``), that one last.
+    for a timer step (:attr:`is_timer`), the ready timers fire (``OrderDesk.tick``), the
+    one the step names among them. A timer step names the
+    :class:`~order_lifecycle.Timer` or the action it fires:
+    ``Step(Timer.review_window, Role.system)`` and
+    ``Step(Action.auto_complete, Role.system)`` are the same tick. The searches name a
+    tick after the last timer it fires.
 
     ``args`` are the keyword arguments of the action's command class (the desk's named
     method takes the same), as ``(name, value)`` pairs; a mapping is accepted.
@@ -72,8 +96,14 @@ class Step:
 
     @property
     def is_timer(self) -> bool:
-        """The step fires the due timers instead of taking an action."""
-        return isinstance(self.action, Timer)
+        """The step fires the due timers instead of taking an action: its action is a
+        timer, or its role ``system``, or its action one only the system takes (when a
+        timer fires it: ``expire``, ``auto_complete``)."""
+        return (
+            isinstance(self.action, Timer)
+            or self.role == Role.system
+            or self.action in _SYSTEM_ONLY
+        )
 
     def __str__(self) -> str:
         text = f"tick ({self.action})" if self.is_timer else f"{self.action} by {self.role}"
@@ -92,6 +122,16 @@ class Move:
     order: Order
     at: pendulum.DateTime
     edges: tuple[Edge, ...]
+
+
+def fired(named: Action | Timer, taken: Iterable[Action | Timer]) -> bool:
+    """Whether a tick whose events record ``taken`` (their actions: the actions the
+    timers fired, or the timers for their notices) fired what a timer step names: the
+    timer itself, or the action."""
+    done = set(taken)
+    if isinstance(named, Timer):
+        return not _RECORDS[named].isdisjoint(done)
+    return named in done
 
 
 def _tick(
@@ -166,12 +206,17 @@ def take(
     agent: str | None = AGENT,
 ) -> Move | None:
     """``step`` taken on ``order`` (left at ``now``) by the pure core, as ``play`` takes
-    it on a desk; ``None`` if the core refuses it (sample arguments that do not fit)."""
+    it on a desk; ``None`` if the core refuses it (sample arguments that do not fit), or
+    if it is a tick that fires nothing or not what it names."""
     at = now + step.wait
     if step.is_timer:
-        last, ticked, fired = _tick(order, at, policy)
-        # Named after the timer it fired last: the one whose edge the move ends with.
-        return Move(attrs.evolve(step, action=last), ticked, at, fired) if last else None
+        last, ticked, taken = _tick(order, at, policy)
+        if last is None or not fired(step.action, (edge.action for edge in taken)):
+            return None
+        # A timer is renamed after the one it fired last: the one whose edge the move
+        # ends with. An action names what it fired already.
+        named = attrs.evolve(step, action=last) if isinstance(step.action, Timer) else step
+        return Move(named, ticked, at, taken)
     rule = RULES_BY_ACTION[Action(step.action)]
     actor = next((a for a in _actors(order, agent) if a.role is step.role), None)
     if rule.command is None or actor is None:

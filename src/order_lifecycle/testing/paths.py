@@ -62,9 +62,11 @@ from order_lifecycle.testing.moves import (
     AGENT,
     BUYER,
     SELLER,
+    TIMED,
     Move,
     Step,
     due_instants,
+    fired,
     moves,
     steps,
     take,
@@ -206,11 +208,21 @@ def _search(
                         todo.append((move.order, move.at, (*path, move)))
 
 
+def _answers(listing: Listing) -> dict[str, str]:
+    """The buyer's answers a search places an order with, and ``play`` too unless told
+    otherwise: every request of ``listing``, required or not, answered."""
+    return {request.question: "An answer given in a test" for request in listing.requests}
+
+
 def _placed(listing: Listing, policy: Policy) -> tuple[Order, pendulum.DateTime]:
     now = pendulum.datetime(2026, 1, 1, tz="UTC")
-    answers = {request.question: "An answer given in a test" for request in listing.requests}
     placed = api.place(
-        buyer=BUYER, seller=SELLER, listing=listing, answers=answers, now=now, policy=policy
+        buyer=BUYER,
+        seller=SELLER,
+        listing=listing,
+        answers=_answers(listing),
+        now=now,
+        policy=policy,
     )
     return placed.order, now
 
@@ -374,10 +386,10 @@ def _ranked(
     table leads nearest to the targets first."""
     far = len(OrderState)
     here = away.get(lead.order.state, far)
-    fired = {t.timer: t.fires for t in TIMERS}
+    fires = {t.timer: t.fires for t in TIMERS}
 
     def rank(step: Step) -> int:
-        action = fired[step.action] if isinstance(step.action, Timer) else step.action
+        action = fires[step.action] if isinstance(step.action, Timer) else step.action
         dests = () if action is None else RULES_BY_ACTION[action].dests
         return min((away.get(d, far) for d in dests), default=here)
 
@@ -404,31 +416,34 @@ def play(
 ) -> Order:
     """Place a fresh order on ``desk`` and run ``steps`` through its public methods.
 
+    The order is of ``listing`` (default :data:`LISTING`), with every request of it
+    answered as the searches answer them, or with ``answers`` when given (as they are).
     Before each step ``clock`` (the ``ManualClock`` the desk reads) moves on by the
     step's wait; an action runs as the step's role through ``desk.execute`` (the command
-    its row of the table names, with the step's arguments), a timer step calls
-    ``desk.tick()``. Returns the order after the last step. A refused step raises the
-    desk's error, with a note naming the step.
+    its row of the table names, with the step's arguments), a timer step
+    (:attr:`Step.is_timer`: a timer, a step by ``system``, or ``expire`` or
+    ``auto_complete``) calls ``desk.tick()``, which must fire what it names. Returns the
+    order after the last step. A step that cannot be played (not a ``Step``, an action
+    the role never takes, an action no timer fires) is a ``ValidationError`` before
+    anything is placed; a refused step raises the desk's error, with a note naming it.
     """
     if not isinstance(clock, ManualClock):
         raise ValidationError("clock", "must be the ManualClock the desk reads")
     ids = {Role.buyer: buyer, Role.seller: seller, Role.cx_agent: agent}
-    order = desk.place(
-        buyer=buyer, seller=seller, listing=LISTING if listing is None else listing, answers=answers
-    )
     for number, step in enumerate(steps, 1):
-        if not isinstance(step, Step):
-            raise ValidationError("steps", f"step {number} is a {type(step).__name__}, not a Step")
+        _check_step(number, step, ids)
+    listing = LISTING if listing is None else listing
+    if answers is None and isinstance(listing, Listing):
+        answers = _answers(listing)
+    order = desk.place(buyer=buyer, seller=seller, listing=listing, answers=answers)
+    for number, step in enumerate(steps, 1):
         try:
             clock.set(clock.now() + step.wait)
             if step.is_timer:
                 order = _fire(desk, order, step)
             else:
                 command = RULES_BY_ACTION[Action(step.action)].command
-                if step.role not in ids or command is None:
-                    raise ValidationError(
-                        "steps", f"step {number}: {step.role} cannot take {step.action}"
-                    )
+                assert command is not None  # _check_step refused the rows without one
                 by = Actor(ids[step.role], step.role)
                 order = desk.execute(order.id, command(**step.kwargs), by=by)
         except OrderLifecycleError as error:
@@ -437,13 +452,36 @@ def play(
     return order
 
 
+def _check_step(number: int, step: object, ids: Mapping[Role, str]) -> None:
+    """Refuse a step ``play`` cannot run, whatever the order."""
+    if not isinstance(step, Step):
+        raise ValidationError("steps", f"step {number} is a {type(step).__name__}, not a Step")
+    if step.is_timer:
+        if not isinstance(step.action, Timer) and step.action not in TIMED:
+            timed = ", ".join(sorted(TIMED))
+            raise ValidationError(
+                "steps",
+                f"step {number}: no timer fires {step.action}, so {step.role} cannot take "
+                f"it; a timer step names a Timer or an action a timer fires ({timed})",
+            )
+    elif step.role not in ids or RULES_BY_ACTION[Action(step.action)].command is None:
+        raise ValidationError("steps", f"step {number}: {step.role} cannot take {step.action}")
+
+
 def _fire(desk: OrderDesk, order: Order, step: Step) -> Order:
     desk.tick()
     after = desk.get(order.id)
+    at = desk.clock.now().isoformat()
     if after.version == order.version:
         raise ActionNotAvailable(
+            str(step.action), f"No timer of order {order.id} was due at {at}.", order.id
+        )
+    taken = [event.action for event in desk.history(order.id)[order.version :]]
+    if not fired(step.action, taken):
+        raise ActionNotAvailable(
             str(step.action),
-            f"No timer of order {order.id} was due at {desk.clock.now().isoformat()}.",
+            f"The timers of order {order.id} due at {at} fired {', '.join(taken)}, "
+            f"not {step.action}.",
             order.id,
         )
     return after

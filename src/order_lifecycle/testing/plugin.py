@@ -17,7 +17,8 @@ Fixtures:
   fixture for your marketplace's);
 - ``order_desk``: an ``OrderDesk`` on that clock and policy;
 - ``order_in``: a factory, ``order_in(state, **play_kwargs) -> Order``, that plays the
-  shortest path to ``state`` on ``order_desk`` (``paths.play``'s keyword arguments).
+  shortest path to ``state`` on ``order_desk`` (``paths.play``'s keyword arguments; a
+  listing's buyer requests are answered unless ``answers=`` is given).
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def order_desk(
 def order_in(order_desk: OrderDesk, lifecycle_clock: ManualClock) -> Callable[..., Order]:
     """``order_in(state, **play_kwargs) -> Order``: a fresh order on ``order_desk`` in
     ``state``, reached by the shortest path there (``paths.shortest``) for the desk's
-    policy and the listing given (``listing=``, default ``paths.LISTING``)."""
+    policy and the listing given (``listing=``, default ``paths.LISTING``), its buyer
+    requests answered as the search answers them unless ``answers=`` is given."""
 
     def make(state: OrderState | str, **play_kwargs: Any) -> Order:
         try:
