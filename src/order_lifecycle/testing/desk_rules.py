@@ -28,7 +28,7 @@ from order_lifecycle.clock import ManualClock
 from order_lifecycle.core import api
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Action, Actor, Listing, OrderState, Role, Timer
-from order_lifecycle.core.table import RULES
+from order_lifecycle.core.table import RULES, Rule
 from order_lifecycle.desk import OrderDesk
 from order_lifecycle.errors import ActionNotAvailable, NotAParticipant
 from order_lifecycle.testing.arguments import variants
@@ -43,9 +43,27 @@ T0: Final = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
 _DESK_RULES: Final = tuple(
     rule for rule in RULES if rule.command is not None and rule.roles - {Role.system}
 )
-#: How often ``progress`` draws each row: moving on 4, ending the order 2, staying 1.
+
+
+def _answers_an_open_part(rule: Rule) -> bool:
+    """The row answers something open on the order (a proposal, a cancellation request,
+    the seller's question): one of its guards refuses when that part is not open."""
+    return any(g.reads is not None and g.without is not None for g in rule.guards)
+
+
+#: How often ``progress`` draws each row: moving on, or answering what is open (a
+#: proposal, a request, a question: only available for a while), 4; ending the order 2;
+#: staying 1.
 _WEIGHT: Final[dict[Action, int]] = {
-    rule.action: 1 if rule.stays else 2 if all(d.is_terminal for d in rule.dests) else 4
+    rule.action: (
+        4
+        if _answers_an_open_part(rule)
+        else 1
+        if rule.stays
+        else 2
+        if all(d.is_terminal for d in rule.dests)
+        else 4
+    )
     for rule in _DESK_RULES
 }
 
@@ -58,7 +76,9 @@ class DeskRules(RuleBasedStateMachine):
     orders placed ``self.order_ids``.
     """
 
-    #: Orders a run places at most.
+    #: Orders a run keeps open at once: it places another while fewer are open (not yet
+    #: complete or cancelled), up to four times as many in all, so that a run whose
+    #: orders ended early goes on with a fresh one instead of only chatting.
     max_orders: ClassVar[int] = 3
     #: The ids the runs use: the parties, CX agents (taken from the policy's CX team when
     #: it has one) and a stranger who poses as a party.
@@ -89,7 +109,12 @@ class DeskRules(RuleBasedStateMachine):
 
     # -- rules -------------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.order_ids) < self.max_orders)
+    @precondition(
+        lambda self: (
+            len(self.order_ids) - len(self._ended) < self.max_orders
+            and len(self.order_ids) < 4 * self.max_orders
+        )
+    )
     @rule(listing=listings())
     def place(self, listing: Listing) -> None:
         """The buyer buys a listing (answering its questions)."""
@@ -116,7 +141,10 @@ class DeskRules(RuleBasedStateMachine):
         """A few actions that some party or CX agent may take now, so that runs go deep:
         those that move the order on are drawn more often than those that end it or
         leave it where it is."""
-        order_id = data.draw(st.sampled_from(self.order_ids), label="order")
+        # An order that may still move on, when there is one: in a terminal state only
+        # the chat and the reviews are left (``act`` still draws any order).
+        live = [o for o in self.order_ids if not self.desk.get(o).state.is_terminal]
+        order_id = data.draw(st.sampled_from(live or self.order_ids), label="order")
         for _ in range(moves):
             takers: dict[Action, list[Actor]] = {}
             for actor in self._cast():
