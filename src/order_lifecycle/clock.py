@@ -14,7 +14,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import pendulum
 
-from order_lifecycle.core.values import MAX_YEAR, MIN_YEAR, to_instant
+from order_lifecycle.core.values import MAX_YEAR, MIN_YEAR, shown, to_instant
 from order_lifecycle.errors import ValidationError
 
 __all__ = ["Clock", "ManualClock", "SystemClock"]
@@ -71,12 +71,16 @@ class ManualClock:
         A result outside the instants the library keeps is a ``ValidationError`` for
         ``units``, and the clock stays where it was.
         """
+        given = ", ".join(f"{name}={shown(value)}" for name, value in units.items())
         try:
             moved = self._now.add(**units)  # type: ignore[arg-type]
-        except (OverflowError, ValueError):  # past what ``datetime`` holds, or not a number
+        except TypeError:  # a unit pendulum does not know, or a value that is no number
+            raise ValidationError(
+                "units", f"{given}: give whole or decimal numbers of pendulum units (days=2)"
+            ) from None
+        except (OverflowError, ValueError, ArithmeticError):  # past what ``datetime`` holds
             moved = None
         if moved is None or not MIN_YEAR <= moved.year <= MAX_YEAR:
-            given = ", ".join(f"{name}={value!r}" for name, value in units.items())
             raise ValidationError(
                 "units",
                 f"{given} takes the clock from {self._now.isoformat()} outside the years "

@@ -104,7 +104,7 @@ def check_role(role: object) -> Role:
     except ValueError:
         found = None
     if found not in METRIC_ROLES:
-        raise ValidationError("role", f"{role!r} is not seller or buyer")
+        raise ValidationError("role", f"{values.shown(role)} is not seller or buyer")
     assert found is not None
     return found
 

@@ -261,9 +261,14 @@ def _answers(listing: Listing, answers: Mapping[str, str] | None, policy: Policy
     given: dict[str, str] = {}
     for question, answer in answers.items():
         if question not in questions:
-            raise ValidationError("answers", f"{question!r} is not a question of this listing")
+            raise ValidationError(
+                "answers", f"{values.shown(question)} is not a question of this listing"
+            )
         text = values.check_text(
-            f"answers[{question!r}]", answer, max_chars=policy.max_message_chars, required=False
+            f"answers[{values.shown(question)}]",
+            answer,
+            max_chars=policy.max_message_chars,
+            required=False,
         )
         if text.strip():
             given[question] = text
@@ -463,7 +468,9 @@ def fire(order: Order, timer: Timer, *, now: object, policy: Policy = DEFAULT_PO
         timer = Timer(timer)
     except ValueError:
         choices = ", ".join(t.value for t in Timer)
-        raise ValidationError("timer", f"{timer!r} is not a timer; use one of {choices}") from None
+        raise ValidationError(
+            "timer", f"{values.shown(timer)} is not a timer; use one of {choices}"
+        ) from None
     armed = [t for t in due_timers(order, policy) if t.timer is timer]
     if not armed:
         raise ActionNotAvailable(str(timer), f"The {timer} timer is not armed on this order.")

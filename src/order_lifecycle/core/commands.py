@@ -356,7 +356,7 @@ def _outcome(value: object) -> Outcome:
         return Outcome(str(value))
     except ValueError:
         raise ValidationError(
-            "outcome", f"{value!r} is not an outcome; use resume, complete or cancel"
+            "outcome", f"{values.shown(value)} is not an outcome; use resume, complete or cancel"
         ) from None
 
 
@@ -529,6 +529,8 @@ class Review(Command):
     def validate(self, ctx: Context) -> Self:
         rating = self.rating
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-            raise ValidationError("rating", f"must be a whole number from 1 to 5, not {rating!r}")
+            raise ValidationError(
+                "rating", f"must be a whole number from 1 to 5, not {values.shown(rating)}"
+            )
         values.check_text("text", self.text, max_chars=REVIEW_CHARS, required=False)
         return self

@@ -193,7 +193,9 @@ def _role(value: object) -> Role:
         return Role(str(value))
     except ValueError:
         choices = ", ".join(r.value for r in Role)
-        raise ValidationError("role", f"{value!r} is not a role; use one of {choices}") from None
+        raise ValidationError(
+            "role", f"{values.shown(value)} is not a role; use one of {choices}"
+        ) from None
 
 
 # Named converters: the attrs mypy plugin understands functions, not lambdas.
@@ -340,7 +342,8 @@ _SYSTEM: Final = Actor(Actor.SYSTEM_ID, Role.system)
 def _currency(value: object) -> str:
     if not isinstance(value, str) or value not in values.CURRENCY_MINOR_UNITS:
         raise ValidationError(
-            "currency", f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR, JPY)"
+            "currency",
+            f"{values.shown(value)} is not an ISO 4217 currency code (e.g. USD, EUR, JPY)",
         )
     return value
 

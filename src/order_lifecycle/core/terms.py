@@ -18,7 +18,7 @@ import datetime as _dt
 import enum
 import functools
 from collections.abc import Iterable
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 import pendulum
@@ -68,7 +68,7 @@ def _deadline(value: object) -> Deadline:
     except ValueError:
         choices = ", ".join(d.value for d in Deadline)
         raise ValidationError(
-            "reminder.deadline", f"{value!r} is not a deadline; use one of {choices}"
+            "reminder.deadline", f"{values.shown(value)} is not a deadline; use one of {choices}"
         ) from None
 
 
@@ -108,10 +108,17 @@ def _zone(value: object) -> str:
         raise ValidationError("calendar.zone", error.message) from None
 
 
+def _frozen(field: str, value: Iterable[Any]) -> frozenset[Any]:
+    try:
+        return frozenset(value)
+    except TypeError:  # an item that cannot be in a set (a list...): not a day either way
+        raise ValidationError(field, "holds an item that is not a day") from None
+
+
 def _workdays(value: object) -> frozenset[int]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise ValidationError("calendar.workdays", "must be a set of weekday numbers 0..6")
-    days = frozenset(value)
+    days = _frozen("calendar.workdays", value)
     if not days or not all(
         isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in days
     ):
@@ -124,7 +131,7 @@ def _workdays(value: object) -> frozenset[int]:
 def _holidays(value: object) -> frozenset[_dt.date]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise ValidationError("calendar.holidays", "must be a set of datetime.date")
-    days = frozenset(value)
+    days = _frozen("calendar.holidays", value)
     for day in days:
         if isinstance(day, _dt.datetime) or not isinstance(day, _dt.date):
             raise ValidationError(
@@ -225,7 +232,9 @@ def _silence(value: object) -> Silence:
         return "reject"
     if value == "accept":
         return "accept"
-    raise ValidationError("on_proposal_silence", f"must be 'reject' or 'accept', not {value!r}")
+    raise ValidationError(
+        "on_proposal_silence", f"must be 'reject' or 'accept', not {values.shown(value)}"
+    )
 
 
 def _cancellation_silence(value: object) -> Silence:
@@ -233,7 +242,9 @@ def _cancellation_silence(value: object) -> Silence:
         return "accept"
     if value == "reject":
         return "reject"
-    raise ValidationError("on_cancellation_silence", f"must be 'accept' or 'reject', not {value!r}")
+    raise ValidationError(
+        "on_cancellation_silence", f"must be 'accept' or 'reject', not {values.shown(value)}"
+    )
 
 
 def _calendar(value: object) -> Calendar | None:

@@ -26,6 +26,7 @@ __all__ = [
     "human_instant",
     "human_relative",
     "shift",
+    "shown",
     "to_amount",
     "to_duration",
     "to_instant",
@@ -74,6 +75,28 @@ def check_zone(tz: object) -> str:
     return _known_zone(tz)
 
 
+#: How much of a value an error message shows.
+SHOWN_CHARS: Final = 60
+
+
+def shown(value: object) -> str:
+    """``value`` as an error message shows it: its ``repr``, cut to ``SHOWN_CHARS``. A
+    value has no ``repr`` to show when it is an int past Python's digit limit for text,
+    or its ``__repr__`` fails: then its type (and an int's length) stands for it."""
+    if isinstance(value, int) and value.bit_length() > 4 * SHOWN_CHARS:
+        digits = len(str(abs(value))) if value.bit_length() < 14_000 else None
+        if digits is None:  # beyond the limit: counted from the bit length, exactly
+            digits = int(value.bit_length() * 0.30102999566398120) + 1
+            if abs(value) < 10 ** (digits - 1):
+                digits -= 1
+        return f"an int of {digits:,} digits"
+    try:
+        text = repr(value)
+    except Exception:  # nothing to show of it but its type; the message says what is wrong
+        return f"a {type(value).__name__}"
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 @functools.lru_cache(maxsize=64)
 def _known_zone(tz: str) -> str:
     if tz == "UTC":
@@ -81,7 +104,7 @@ def _known_zone(tz: str) -> str:
     try:
         pendulum.timezone(tz)
     except Exception:
-        raise ValidationError("tz", f"{tz!r} is not a known IANA time zone") from None
+        raise ValidationError("tz", f"{shown(tz)} is not a known IANA time zone") from None
     return tz
 
 
@@ -129,7 +152,7 @@ def check_count(field: str, value: object, *, minimum: int = 0, maximum: int = 1
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, f"must be a whole number, not {type(value).__name__}")
     if not minimum <= value <= maximum:
-        raise ValidationError(field, f"must be between {minimum} and {maximum}, not {value}")
+        raise ValidationError(field, f"must be between {minimum} and {maximum}, not {shown(value)}")
     return value
 
 
@@ -148,14 +171,20 @@ def to_instant(value: object, field: str = "now") -> pendulum.DateTime:
             parsed = _dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError(
-                field, f"{value!r} is not an ISO 8601 instant (e.g. 2026-12-01T10:00:00+00:00)"
+                field, f"{shown(value)} is not an ISO 8601 instant (e.g. 2026-12-01T10:00:00+00:00)"
             ) from None
         value = parsed
     if not isinstance(value, _dt.datetime):
         raise ValidationError(
             field, f"must be a timezone-aware datetime, not {type(value).__name__}"
         )
-    if value.tzinfo is None or value.utcoffset() is None:
+    try:
+        offset = value.utcoffset()
+    except (ValueError, TypeError, OverflowError) as error:  # a tzinfo datetime refuses
+        raise ValidationError(
+            field, f"has a time zone whose offset is unusable ({error})"
+        ) from None
+    if value.tzinfo is None or offset is None:
         raise ValidationError(
             field, "has no time zone; give an aware datetime or an ISO 8601 string with an offset"
         )
@@ -210,7 +239,7 @@ def to_amount(value: object, field: str) -> decimal.Decimal:
         try:
             amount = _decimal(value.strip())
         except decimal.InvalidOperation:
-            raise ValidationError(field, f"{value!r} is not a decimal amount") from None
+            raise ValidationError(field, f"{shown(value)} is not a decimal amount") from None
     else:
         raise ValidationError(field, f"must be a decimal amount, not {type(value).__name__}")
     if not amount.is_finite():
