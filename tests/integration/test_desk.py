@@ -426,3 +426,15 @@ def test_an_in_memory_sqlite_url_points_to_memory() -> None:
     with pytest.raises(ValidationError, match="memory://") as raised:
         OrderDesk.open("sqlite:///:memory:")
     assert raised.value.field == "url"
+
+
+def test_placing_with_an_id_already_taken_says_so(desk: OrderDesk) -> None:
+    """A caller's ``order_id`` that another order has: ``ValidationError`` naming it (a
+    retry would never succeed: it is no race), and the first order is untouched."""
+    first = desk.place(buyer="alice", seller="bob", listing=LISTING, order_id="checkout-1")
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="already") as raised:
+            desk.place(buyer="carl", seller="bob", listing=LISTING, order_id="checkout-1")
+        assert raised.value.field == "order_id"
+    assert desk.get("checkout-1") == first
+    assert len(desk.history("checkout-1")) == 1

@@ -457,3 +457,31 @@ def test_under_a_calendar_the_pause_moves_due_at_by_exactly_the_time_paused(
     answered = walk.now + paused
     decision = core.decide(walk.order, core.ProvideInfo(answer="@alice"), actor=BUYER, now=answered)
     assert decision.order.contract.due_at == due + paused
+
+
+@pytest.mark.parametrize("late", [pendulum.duration(), DAY * 3])
+def test_a_proposals_fit_is_judged_when_its_window_ends_however_late_the_tick(
+    late: pendulum.Duration,
+) -> None:
+    """Spec §11: "unanswered when its window ends ... accepted when it still fits", and §4:
+    a timer fired late still fires once. A proposed due date still ahead when the window
+    ended is accepted, also by a tick that runs after that date."""
+    walk = Walk(policy=Policy(proposal_window=DAY * 2, on_proposal_silence="accept"))
+    walk.do(core.Accept(), SELLER)
+    proposed = walk.now + DAY * 4
+    walk.do(core.ProposeUpdate(due_at=proposed), SELLER)
+    ends = walk.now + DAY * 2
+    event = fire(walk, Timer.proposal_window, ends + late)
+    assert isinstance(event, ev.UpdateAccepted)
+    assert (event.due_at, event.at) == (ends, ends + late)
+    assert walk.order.contract.due_at == proposed
+
+
+def test_a_proposed_date_already_past_when_the_window_ends_expires() -> None:
+    """Under "accept", a proposed due date at or before the window's end no longer fits."""
+    walk = Walk(policy=Policy(proposal_window=DAY * 2, on_proposal_silence="accept"))
+    walk.do(core.Accept(), SELLER)
+    walk.do(core.ProposeUpdate(due_at=walk.now + DAY), SELLER)
+    event = fire(walk, Timer.proposal_window, walk.now + DAY * 2)
+    assert isinstance(event, ev.UpdateExpired)
+    assert "already passed" in event.reason

@@ -389,13 +389,14 @@ def delivery_due(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Orde
 
 def _proposal_silence(ctx: Context, state: OrderState, timer: DueTimer) -> tuple[Order, e.Event]:
     """An unanswered contract update closes: accepted if the terms say so and it still
-    fits the order (revisions, a due date still ahead), else expired."""
+    fits the order (revisions, a due date still ahead when the window ended: a late tick
+    decides as a timely one would), else expired."""
     proposal = ctx.order.proposal
     assert proposal is not None  # armed only while a proposal is open
     reason = ""
     if ctx.terms.on_proposal_silence == "accept":
         reason = g.proposal_fits.check(ctx) or ""
-        if not reason and proposal.due_at is not None and proposal.due_at <= ctx.now:
+        if not reason and proposal.due_at is not None and proposal.due_at <= timer.due_at:
             when = g.when(ctx, proposal.due_at)
             reason = f"The proposed delivery date, {when}, has already passed."
         if not reason:

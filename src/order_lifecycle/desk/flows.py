@@ -23,7 +23,7 @@ from order_lifecycle.core import commands as c
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Actor, Attachment, Listing, Order, Policy, Role
 from order_lifecycle.core.prompts import next_step
-from order_lifecycle.core.values import check_count, check_id, check_text, check_zone
+from order_lifecycle.core.values import check_count, check_id, check_text, check_zone, shown
 from order_lifecycle.desk import files as intake
 from order_lifecycle.desk.inbox import conversations_of
 from order_lifecycle.desk.relay import RELAY_LEASE, envelope_of
@@ -192,11 +192,16 @@ def place(
     record = None if key is None else IdempotencyRecord(key, print_, decision.order.id, 1)
     try:
         yield Call("write", (write_for(0, decision, s.policy, record),))
-    except ConcurrencyConflict:
+    except ConcurrencyConflict as conflict:
         first = yield from _idempotent(s, key, print_)
         if first is not None:
             return first
-        raise
+        if order_id is None:  # a generated id met another: a race a retry may win
+            raise
+        # The caller's id is another order's: no retry can succeed.
+        raise ValidationError(
+            "order_id", f"{shown(order_id)} is already the id of another order; give a new one"
+        ) from conflict
     return decision.order
 
 
