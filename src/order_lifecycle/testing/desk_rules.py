@@ -109,12 +109,13 @@ class DeskRules(RuleBasedStateMachine):
 
     # -- rules -------------------------------------------------------------------------
 
-    @precondition(
-        lambda self: (
-            len(self.order_ids) - len(self._ended) < self.max_orders
-            and len(self.order_ids) < 4 * self.max_orders
-        )
-    )
+    def may_place(self) -> bool:
+        """Whether ``place`` may run: fewer than ``max_orders`` orders open, fewer than
+        four times as many placed in all."""
+        placed = len(self.order_ids)
+        return placed - len(self._ended) < self.max_orders and placed < 4 * self.max_orders
+
+    @precondition(lambda self: self.may_place())
     @rule(listing=listings())
     def place(self, listing: Listing) -> None:
         """The buyer buys a listing (answering its questions)."""
