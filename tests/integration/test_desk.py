@@ -438,3 +438,48 @@ def test_placing_with_an_id_already_taken_says_so(desk: OrderDesk) -> None:
         assert raised.value.field == "order_id"
     assert desk.get("checkout-1") == first
     assert len(desk.history("checkout-1")) == 1
+
+
+def test_a_repeated_key_answers_after_the_policy_changed(
+    desk: OrderDesk, clock: ManualClock
+) -> None:
+    """Spec §6: the same key and command returns the first result. When the order moved
+    on since, that result is the history replayed to it: as the history was written, not
+    under the desk's policy of today (an agent who left the CX team since, another dispute
+    window or review period)."""
+    desk.policy = Policy(cx_team={"carol"}, dispute_window=pendulum.duration(hours=4))
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    desk.dispute(order.id, by="alice", reason="Wrong account tagged")
+    clock.advance(hours=5)
+    assert [e.kind for e in desk.tick()] == ["dispute_escalated"]
+    desk.join(order.id, by=CX)
+    desk.resolve(order.id, by=CX, outcome="resume", note="Bob re-tags it")
+    said = desk.say(order.id, by="alice", text="Thanks!", idempotency_key="s1")
+    desk.say(order.id, by="bob", text="Done.")
+    for later in (
+        Policy(cx_team={"dave"}),
+        Policy(dispute_window=pendulum.duration(days=2)),
+        Policy(review_period=pendulum.duration(days=1)),
+    ):
+        desk.policy = later
+        assert desk.say(order.id, by="alice", text="Thanks!", idempotency_key="s1") == said
+    assert desk.get(order.id).version == said.version + 1
+
+
+def test_a_repeated_key_answers_after_the_review_period_changed(
+    desk: OrderDesk, clock: ManualClock
+) -> None:
+    """The review period a publication measured is the one its replay uses."""
+    desk.policy = Policy(review_period=pendulum.duration(days=1))
+    order = desk.place(buyer="alice", seller="bob", listing=LISTING)
+    desk.accept(order.id, by="bob")
+    desk.deliver(order.id, by="bob", outside=True)
+    desk.approve(order.id, by="alice")
+    desk.review(order.id, by="alice", rating=4)
+    clock.advance(days=2)
+    assert [e.kind for e in desk.tick()] == ["reviews_published"]
+    said = desk.say(order.id, by="alice", text="Thanks again!", idempotency_key="r1")
+    desk.say(order.id, by="bob", text="You're welcome.")
+    desk.policy = Policy()  # the default 14-day period
+    assert desk.say(order.id, by="alice", text="Thanks again!", idempotency_key="r1") == said

@@ -7,15 +7,19 @@ how an idempotent command's first result is recovered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Final
+
+import attrs
+import pendulum
 
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
 from order_lifecycle.core.api import DEFAULT_POLICY, decide, fire, placement
-from order_lifecycle.core.model import Order, Policy, Timer
+from order_lifecycle.core.model import Order, OrderState, Policy, Timer
 from order_lifecycle.errors import ValidationError
 
-__all__ = ["command_of", "replay", "replay_steps"]
+__all__ = ["command_of", "replay", "replay_steps", "written_under"]
 
 
 def command_of(event: e.Event) -> c.Command:
@@ -126,3 +130,40 @@ def replay(
     if order is None:
         raise ValidationError("history", "is empty")
     return order
+
+
+def written_under(history: Sequence[e.Event], policy: Policy) -> Policy:
+    """``policy`` as far as ``history`` tells the one it was written under, for replaying
+    it: what a desk's policy may have changed since and a recorded event depends on.
+
+    The order's own deadline terms are pinned in its placement already; the rest is the
+    desk's. Every recorded event was checked when it was written, so the checks that
+    could only refuse it now are opened (any CX agent, the largest file, message and
+    count limits, the longest review period), and the two service levels a recorded
+    timer event measured are read from it: the dispute window (an escalation's ``due_at``
+    after its dispute opened) and the review period (the publication's ``due_at`` after
+    the order completed). Without such an event they are left as ``policy`` has them
+    (a recorded history then holds no event of theirs to match)."""
+    changes: dict[str, object] = {
+        "cx_team": None,
+        "allowed_media_types": None,
+        "max_files": 1000,
+        "max_file_bytes": 2**40,
+        "max_message_chars": 1_000_000,
+        "review_period": MAX_REVIEW_PERIOD,
+    }
+    opened = completed = None
+    for event in history:
+        if event.state is OrderState.disputed and isinstance(event, e.OrderDisputed):
+            opened = event.at
+        elif isinstance(event, e.DisputeEscalated) and opened is not None:
+            changes["dispute_window"] = event.due_at - opened
+        if event.state is OrderState.complete and completed is None:
+            completed = event.at
+        if isinstance(event, e.ReviewsPublished) and completed is not None:
+            changes["review_period"] = event.due_at - completed
+    return attrs.evolve(policy, **changes)
+
+
+#: The longest review period a policy takes (``values.to_duration``'s limit).
+MAX_REVIEW_PERIOD: Final = pendulum.duration(days=3660)
