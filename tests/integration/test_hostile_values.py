@@ -142,6 +142,8 @@ def test_a_shown_value_is_short_and_never_fails() -> None:
     assert len(shown(BIG)) <= 80
     assert shown(BIG).endswith("…")
     assert shown(HUGE) == "an int of 5,001 digits"
+    for number in (10**80, 10**80 - 1, 2**300, -(10**999), 10**999 + 7, 7**1500):
+        assert shown(number) == f"an int of {len(str(abs(number))):,} digits"
 
     class Broken:
         def __repr__(self) -> str:

@@ -245,16 +245,23 @@ def _review_window(v: object) -> pendulum.Duration:
     return values.to_duration(v, "policy.review_window")
 
 
+#: The largest limits a policy takes (its files' size, a message's length, files per
+#: command).
+MOST_FILE_BYTES: Final = 2**40
+MOST_MESSAGE_CHARS: Final = 1_000_000
+MOST_FILES: Final = 1000
+
+
 def _max_file_bytes(v: object) -> int:
-    return values.check_count("policy.max_file_bytes", v, minimum=1, maximum=2**40)
+    return values.check_count("policy.max_file_bytes", v, minimum=1, maximum=MOST_FILE_BYTES)
 
 
 def _max_message_chars(v: object) -> int:
-    return values.check_count("policy.max_message_chars", v, minimum=1, maximum=1_000_000)
+    return values.check_count("policy.max_message_chars", v, minimum=1, maximum=MOST_MESSAGE_CHARS)
 
 
 def _max_files(v: object) -> int:
-    return values.check_count("policy.max_files", v, minimum=1, maximum=1000)
+    return values.check_count("policy.max_files", v, minimum=1, maximum=MOST_FILES)
 
 
 def _max_delivery_attempts(v: object) -> int:

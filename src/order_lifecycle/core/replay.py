@@ -8,15 +8,22 @@ how an idempotent command's first result is recovered.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Final
 
 import attrs
-import pendulum
 
 from order_lifecycle.core import commands as c
 from order_lifecycle.core import events as e
+from order_lifecycle.core import values
 from order_lifecycle.core.api import DEFAULT_POLICY, decide, fire, placement
-from order_lifecycle.core.model import Order, OrderState, Policy, Timer
+from order_lifecycle.core.model import (
+    MOST_FILE_BYTES,
+    MOST_FILES,
+    MOST_MESSAGE_CHARS,
+    Order,
+    OrderState,
+    Policy,
+    Timer,
+)
 from order_lifecycle.errors import ValidationError
 
 __all__ = ["command_of", "replay", "replay_steps", "written_under"]
@@ -147,14 +154,14 @@ def written_under(history: Sequence[e.Event], policy: Policy) -> Policy:
     changes: dict[str, object] = {
         "cx_team": None,
         "allowed_media_types": None,
-        "max_files": 1000,
-        "max_file_bytes": 2**40,
-        "max_message_chars": 1_000_000,
-        "review_period": MAX_REVIEW_PERIOD,
+        "max_files": MOST_FILES,
+        "max_file_bytes": MOST_FILE_BYTES,
+        "max_message_chars": MOST_MESSAGE_CHARS,
+        "review_period": values.MAX_DURATION,
     }
     opened = completed = None
     for event in history:
-        if event.state is OrderState.disputed and isinstance(event, e.OrderDisputed):
+        if isinstance(event, e.OrderDisputed):
             opened = event.at
         elif isinstance(event, e.DisputeEscalated) and opened is not None:
             changes["dispute_window"] = event.due_at - opened
@@ -163,7 +170,3 @@ def written_under(history: Sequence[e.Event], policy: Policy) -> Policy:
         if isinstance(event, e.ReviewsPublished) and completed is not None:
             changes["review_period"] = event.due_at - completed
     return attrs.evolve(policy, **changes)
-
-
-#: The longest review period a policy takes (``values.to_duration``'s limit).
-MAX_REVIEW_PERIOD: Final = pendulum.duration(days=3660)

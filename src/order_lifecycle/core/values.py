@@ -84,11 +84,11 @@ def shown(value: object) -> str:
     value has no ``repr`` to show when it is an int past Python's digit limit for text,
     or its ``__repr__`` fails: then its type (and an int's length) stands for it."""
     if isinstance(value, int) and value.bit_length() > 4 * SHOWN_CHARS:
-        digits = len(str(abs(value))) if value.bit_length() < 14_000 else None
-        if digits is None:  # beyond the limit: counted from the bit length, exactly
-            digits = int(value.bit_length() * 0.30102999566398120) + 1
-            if abs(value) < 10 ** (digits - 1):
-                digits -= 1
+        # Counted from the bit length (``str`` refuses ints past 4,300 digits): the
+        # estimate is the count or one more.
+        digits = int(value.bit_length() * 0.30102999566398120) + 1
+        if abs(value) < 10 ** (digits - 1):
+            digits -= 1
         return f"an int of {digits:,} digits"
     try:
         text = repr(value)
