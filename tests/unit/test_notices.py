@@ -402,7 +402,7 @@ def test_a_voided_proposal_is_mentioned() -> None:
     """Approving (or disputing) with a proposal open withdraws it, and the notice says so."""
     approved = only("delivery_approved")
     assert approved == f"alice approved the delivery. The order is complete. {VOIDED_PROPOSAL}"
-    assert VOIDED_PROPOSAL == "The open contract update was withdrawn."
+    assert VOIDED_PROPOSAL == "The open contract update is now void."
     assert only("order_disputed").endswith(f" {VOIDED_PROPOSAL}")
     assert sum(e.voided_proposal for e in EVENTS) == 2
     assert all(
@@ -456,8 +456,8 @@ def test_resuming_a_delivered_order_restarts_the_review_window() -> None:
 def test_late_delivery_then_cancel_then_cx_settles() -> None:
     """The delivery-due timer is impersonal; cancel calls CX in to settle the money."""
     assert only("delivery_date_passed") == (
-        "The delivery date, Tue 8 Dec 2026 10:00 UTC, passed without a delivery. Either "
-        "party may now cancel the order or propose a new date."
+        "The delivery date, Tue 8 Dec 2026 10:00 UTC, passed with the delivery still "
+        "outstanding. Either party may now cancel the order or propose a new date."
     )
     assert only("order_cancelled") == (
         "alice cancelled the order: “Nothing delivered”. A customer experience agent will "

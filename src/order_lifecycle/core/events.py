@@ -270,7 +270,8 @@ class MessagePosted(Event):
 
 @attrs.frozen(kw_only=True)
 class DeliveryDatePassed(Event):
-    """The delivery date passed without a delivery (a one-time notice per due date)."""
+    """The delivery date passed with a delivery outstanding (a one-time notice per due
+    date): nothing delivered yet, or a revision not yet delivered."""
 
     kind: ClassVar[str] = "delivery_date_passed"
     due_at: pendulum.DateTime

@@ -475,9 +475,14 @@ def _cancel_allowed(ctx: Context) -> str | None:
     else:
         used = f"all {revisions} revisions are used"
     if state is OrderState.delivered:
+        meanwhile = (
+            "request a revision, approve, or dispute the order"
+            if ctx.actor.role is Role.buyer
+            else "the buyer reviews the delivery, and you can dispute the order"
+        )
         return (
             f"Cancel becomes available when {used} ({order.revisions_used} used so far); "
-            "until then, request a revision, approve, or dispute the order."
+            f"until then, {meanwhile}."
         )
     if revisions and order.revisions_exhausted:  # already true here: the next delivery opens it
         used = "the seller delivers again (no revision is left)"

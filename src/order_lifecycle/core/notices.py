@@ -85,9 +85,9 @@ from order_lifecycle.errors import ValidationError
 __all__ = ["VOIDED_CANCELLATION", "VOIDED_PROPOSAL", "notice"]
 
 #: Appended to the notice of any event that voided an open contract proposal.
-VOIDED_PROPOSAL: Final = "The open contract update was withdrawn."
+VOIDED_PROPOSAL: Final = "The open contract update is now void."
 #: Appended to the notice of any event that voided an open cancellation request.
-VOIDED_CANCELLATION: Final = "The open cancellation request was withdrawn."
+VOIDED_CANCELLATION: Final = "The open cancellation request is now void."
 #: A quote ending in its own ``.``, ``!`` or ``?`` followed by the sentence's full stop,
 #: and what it becomes.
 _DOUBLED_STOPS: Final = tuple((f"{mark}”.", f"{mark}”") for mark in ".!?")
@@ -308,8 +308,8 @@ def _message_posted(event: MessagePosted, tz: str) -> str:
 def _delivery_date_passed(event: DeliveryDatePassed, tz: str) -> str:
     due = values.human_instant(event.due_at, tz)
     return (
-        f"The delivery date, {due}, passed without a delivery. Either party may now cancel "
-        "the order or propose a new date."
+        f"The delivery date, {due}, passed with the delivery still outstanding. Either party "
+        "may now cancel the order or propose a new date."
     )
 
 

@@ -9,6 +9,7 @@ delivery clock is named as such; a party who was reminded of the deadline in for
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Final
 
 from order_lifecycle.core import values
 from order_lifecycle.core.api import DEFAULT_POLICY, due_timers, make_context
@@ -124,6 +125,8 @@ def _party_step(ctx: Context) -> str:
     due = order.contract.due_at
     if state is OrderState.pending:
         window = ctx.terms.acceptance_window
+        if window is not None and now >= ctx.terms.shift(order.placed_at, window):
+            return _answer_time_ended(ctx, ctx.terms.shift(order.placed_at, window))
         if role is Role.seller:
             text = f"New order for {title}. Review the buyer's answers, then accept or decline."
             if window is not None:
@@ -132,7 +135,13 @@ def _party_step(ctx: Context) -> str:
                 return _remind(ctx, Deadline.acceptance, deadline, text)
             return text
         text = f"Waiting for {order.seller} to accept or decline {title}."
-        return text + " You can withdraw the order until then."
+        if window is None:
+            return text + " You can withdraw the order until then."
+        deadline = ctx.terms.shift(order.placed_at, window)
+        return text + (
+            f" You can withdraw the order until then; unanswered, it expires on "
+            f"{_deadline(ctx, deadline)}."
+        )
     if state in (OrderState.accepted, OrderState.revision):
         assert due is not None
         if order.info_request is not None:
@@ -159,6 +168,8 @@ def _party_step(ctx: Context) -> str:
         when = values.human_instant(review, ctx.tz)
         if ctx.terms.calendar is not None:
             when = _deadline(ctx, review)
+        if now >= review:
+            return _review_ended(ctx, when)
         if role is Role.buyer:
             if order.revisions_exhausted:
                 text = (
@@ -172,10 +183,11 @@ def _party_step(ctx: Context) -> str:
                     f"{allowed} left) by {when} — after that it completes automatically."
                 )
             return _remind(ctx, Deadline.review, review, text)
-        return (
+        text = (
             f"Delivered. The buyer reviews it until {_deadline(ctx, review)}; "
             "it completes automatically then."
         )
+        return text + (_SELLER_MAY_CANCEL if order.revisions_exhausted else "")
     if state is OrderState.disputed:
         dispute = order.dispute
         assert dispute is not None
@@ -188,6 +200,41 @@ def _party_step(ctx: Context) -> str:
     if state is OrderState.complete:
         return _review_step(ctx, title)
     return _cancelled_step(ctx)
+
+
+#: The seller's prompt in ``delivered`` once no revision is left (cancel is open).
+_SELLER_MAY_CANCEL: Final = " No revisions are left: you can also cancel the order."
+
+
+def _answer_time_ended(ctx: Context, deadline: _dt.datetime) -> str:
+    """A pending order whose acceptance window ended before a worker fired its timer: the
+    seller may still answer (the spec's guards), and the order expires at the next tick."""
+    when = values.human_instant(deadline, ctx.tz)
+    if ctx.actor.role is Role.seller:
+        return (
+            f"The time to answer ended on {when}; the order expires shortly unless you "
+            "accept or decline it first."
+        )
+    return (
+        f"The time for {ctx.order.seller} to answer ended on {when}; the order expires "
+        "shortly unless they accept or decline it first. You can still withdraw it."
+    )
+
+
+def _review_ended(ctx: Context, when: str) -> str:
+    """A delivered order whose review window ended before a worker fired its timer: the
+    buyer may still answer (the spec's guards), and the order completes at the next tick."""
+    order = ctx.order
+    ended = f"The review window ended on {when}; the order completes automatically shortly."
+    if ctx.actor.role is Role.seller:
+        return "Delivered. " + ended + (_SELLER_MAY_CANCEL if order.revisions_exhausted else "")
+    if order.revisions_exhausted:
+        return ended + " Until then you can still approve it or cancel the order."
+    left, allowed = order.revisions_left, order.contract.revisions
+    return (
+        f"{ended} Until then you can still approve it or request a revision ({left} of "
+        f"{allowed} left)."
+    )
 
 
 def _cancelled_step(ctx: Context) -> str:
