@@ -58,6 +58,7 @@ from order_lifecycle import (
     Role,
     StorageError,
     ValidationError,
+    core,
 )
 from order_lifecycle.jsonview import entry_json, option_json, order_json
 from order_lifecycle.views import OrderView
@@ -356,9 +357,11 @@ def _add_pages(app: Flask, desk: OrderDesk) -> None:
         viewer = _page_viewer()
         if viewer is None:
             raise MalformedRequest("as", "sign in first")
-        version = desk.get(order_id).version
-        if request.args.get("version") == str(version):
-            return jsonify({"version": version})
+        order = desk.get(order_id)
+        # Who may not see the order learns nothing of it, its version neither.
+        core.options(order, actor=viewer, now=desk.clock.now(), policy=desk.policy)
+        if request.args.get("version") == str(order.version):
+            return jsonify({"version": order.version})
         zone = _tz()
         seen = snapshot(desk, order_id, viewer, tz=zone)
         if seen.chat is not None:

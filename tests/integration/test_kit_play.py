@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import attrs
 import pendulum
 import pytest
 
@@ -16,6 +17,7 @@ from order_lifecycle import (
     Action,
     ActionNotAvailable,
     BuyerRequest,
+    Calendar,
     Listing,
     ManualClock,
     Money,
@@ -180,3 +182,52 @@ def test_answers_given_to_play_are_used_as_they_are(
     assert dict(order.answers) == mine
     with pytest.raises(ValidationError, match="Whose portrait"):
         paths.play(desk, (), clock=clock, listing=ASKING, answers={})
+
+
+#: The kit's default policy (every window, a reminder of every deadline) with working
+#: days counted (Paris), a one-day acceptance window and a cancellation window:
+#: deadlines that fall elsewhere depending on the day an order is placed.
+WORKING_DAYS = attrs.evolve(
+    paths.POLICY,
+    calendar=Calendar("Europe/Paris"),
+    acceptance_window=pendulum.duration(days=1),
+    cancellation_window=pendulum.duration(days=2),
+)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        pendulum.datetime(2026, 12, 4, 10, tz="UTC"),  # a Friday: the weekend comes first
+        pendulum.datetime(2026, 12, 24, 16, tz="UTC"),  # Christmas Eve, late
+        pendulum.datetime(2026, 3, 28, 23, 30, tz="UTC"),  # Sunday in Paris, clocks change
+    ],
+    ids=["friday", "christmas-eve", "summer-time"],
+)
+def test_every_edge_plays_under_working_days_from_any_day(start: pendulum.DateTime) -> None:
+    """The paths are found from the search's own start; under a calendar the same wait
+    lands elsewhere from another day, so ``play`` moves the clock to the deadline the
+    path waited for, not by the wait as it was."""
+    found = paths.transitions(WORKING_DAYS)
+    assert Action.expire in {edge.action for edge in found}
+    for edge, steps in found.items():
+        clock = ManualClock(start)
+        with OrderDesk.open("memory://", clock=clock, policy=WORKING_DAYS) as desk:
+            order = paths.play(desk, steps, clock=clock)
+            assert order.state is edge.dest, f"{edge}: {order.state}"
+
+
+def test_a_wait_written_by_hand_is_taken_as_it_is(
+    memory_desk: tuple[OrderDesk, ManualClock],
+) -> None:
+    """A wait that ends past a deadline, not on it, is not moved to the deadline."""
+    desk, clock = memory_desk
+    steps = (
+        paths.Step(Action.accept, Role.seller),
+        paths.Step(
+            Action.cancel, Role.buyer, pendulum.duration(days=4, hours=5), {"reason": "Late"}
+        ),
+    )
+    order = paths.play(desk, steps, clock=clock)
+    assert order.state is OrderState.cancelled
+    assert clock.now() == T0.add(days=4, hours=5)

@@ -243,6 +243,11 @@ def test_live_answers_the_version_and_the_fragments_when_it_moved(
     stranger = client_for(desk, "mallory").get(f"/orders/{order_id}/live?version=0")
     assert stranger.status_code == 403
     assert stranger.get_json()["error"] == "not_a_participant"
+    # Even when the stranger guesses the version: the answer tells nothing of the order.
+    now = desk.get(order_id).version
+    guessed = client_for(desk, "mallory").get(f"/orders/{order_id}/live?version={now}")
+    assert guessed.status_code == 403
+    assert guessed.get_json()["error"] == "not_a_participant"
 
 
 def test_a_cx_agent_joins_and_resolves_from_the_page(desk: OrderDesk, order_id: str) -> None:

@@ -38,6 +38,7 @@ import pendulum
 
 from order_lifecycle.clock import ManualClock
 from order_lifecycle.core import api
+from order_lifecycle.core.due import DueTimer
 from order_lifecycle.core.model import (
     Action,
     Actor,
@@ -419,7 +420,9 @@ def play(
     The order is of ``listing`` (default :data:`LISTING`), with every request of it
     answered as the searches answer them, or with ``answers`` when given (as they are).
     Before each step ``clock`` (the ``ManualClock`` the desk reads) moves on by the
-    step's wait; an action runs as the step's role through ``desk.execute`` (the command
+    step's wait, or, where that would not reach the timers the searches reached by it
+    (under a calendar, from another day), to where the played order's same timers are
+    due; an action runs as the step's role through ``desk.execute`` (the command
     its row of the table names, with the step's arguments), a timer step
     (:attr:`Step.is_timer`: a timer, a step by ``system``, or ``expire`` or
     ``auto_complete``) calls ``desk.tick()``, which must fire what it names. Returns the
@@ -436,9 +439,20 @@ def play(
     if answers is None and isinstance(listing, Listing):
         answers = _answers(listing)
     order = desk.place(buyer=buyer, seller=seller, listing=listing, answers=answers)
+    policy = desk.policy
+    # The path as the searches took it, from their own start: which deadline each wait
+    # reached (``None`` once a step is not one the searches could have taken).
+    shadow: tuple[Order, pendulum.DateTime] | None = (
+        _placed(listing, policy) if isinstance(listing, Listing) else None
+    )
     for number, step in enumerate(steps, 1):
         try:
-            clock.set(clock.now() + step.wait)
+            at = clock.now() + step.wait
+            if shadow is not None:
+                at = _landing(shadow, step, order, clock.now(), policy) or at
+                move = take(*shadow, step, policy, agent=_agent(policy))
+                shadow = None if move is None else (move.order, move.at)
+            clock.set(at)
             if step.is_timer:
                 order = _fire(desk, order, step)
             else:
@@ -450,6 +464,40 @@ def play(
             error.add_note(f"while playing step {number} of {len(steps)}: {step}")
             raise
     return order
+
+
+def _timer_key(timer: DueTimer) -> tuple[object, ...]:
+    """A timer of an order, whatever its instant."""
+    return (timer.timer, timer.action, timer.deadline, timer.before)
+
+
+def _landing(
+    shadow: tuple[Order, pendulum.DateTime],
+    step: Step,
+    order: Order,
+    now: pendulum.DateTime,
+    policy: Policy,
+) -> pendulum.DateTime | None:
+    """The instant the played ``order`` (left at ``now``) is where ``step`` found the
+    searches' order (``shadow``: their order, left at their instant), after its wait:
+    with the same timers ready.
+
+    A search waits only until a timer falls due. Under a calendar the same wait from
+    another day falls elsewhere (a working day is not always 24 hours away), and a timer
+    ready at once on the searches' clock may not be yet on the played one; so the played
+    clock moves to where the played order's same timers are ready. ``None`` when none
+    was ready there, or the wait ended where no timer fell due (a path written by hand):
+    the step's wait is then taken as it is."""
+    searched, then = shadow
+    reached = then + step.wait
+    timers = api.due_timers(searched, policy)
+    if step.wait and not any(t.due_at == reached for t in timers):
+        return None
+    keys = {_timer_key(t) for t in timers if t.ready(reached)}
+    if not keys:
+        return None
+    mine = [t.due_at for t in api.due_timers(order, policy) if _timer_key(t) in keys]
+    return max([now, *mine])
 
 
 def _check_step(number: int, step: object, ids: Mapping[Role, str]) -> None:
