@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -141,10 +142,10 @@ def _action_commands(
         if rule.command is None or not rule.roles - {Role.system}:
             continue
         action = rule.action.value
-        doc = (rule.command.__doc__ or action).strip().splitlines()[0].rstrip(".").replace("``", "")
+        doc = _summary(rule.command.__doc__ or action)
         made = with_id(
             action.replace("_", "-"),
-            doc[0].lower() + doc[1:],
+            doc,
             aliases=ALIASES.get(action, ()),
         )
         made.set_defaults(handler=_act, action=action)
@@ -251,7 +252,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         made.set_defaults(handler=HANDLERS.get(name))
         if who:
             made.add_argument(
-                "--as", dest="actor", required=True, metavar="USER", help="USER or cx:USER"
+                "--as",
+                dest="actor",
+                required=True,
+                metavar="USER",
+                type=_who,
+                help="USER or cx:USER",
             )
         return made
 
@@ -263,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         return made
 
     demo = command("demo", "play the seed stories on a fresh database, with time travel")
-    demo.add_argument("--tz", default="UTC", help="show times in this zone")
+    demo.add_argument("--tz", default="UTC", type=_zone, help="show times in this zone")
 
     place = command("place", "a buyer buys a listing: prints the new order (id first)")
     place.add_argument("--buyer", required=True)
@@ -286,14 +292,14 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
 
     with_id("show", "show the order", who=False)
     actions = with_id("actions", "what you may do now, and why not")
-    actions.add_argument("--tz", default="UTC")
+    actions.add_argument("--tz", default="UTC", type=_zone)
     nxt = with_id("next", "the chatbot's next step for you")
-    nxt.add_argument("--tz", default="UTC")
+    nxt.add_argument("--tz", default="UTC", type=_zone)
     chat = with_id("chat", "the order chat, ending with your next step")
-    chat.add_argument("--tz", default="UTC")
+    chat.add_argument("--tz", default="UTC", type=_zone)
     chat.add_argument("--since", type=_count, default=None)
     inbox = command("inbox", "your conversations, newest first", who=True)
-    inbox.add_argument("--tz", default="UTC")
+    inbox.add_argument("--tz", default="UTC", type=_zone)
     with_id("history", "the order's events, oldest first", who=False)
     feed = command("feed", "every event of every order after a position, in commit order")
     feed.add_argument(
@@ -331,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     tick.add_argument("--limit", type=_count, default=1000)
     relay = command("relay", "deliver pending notifications")
     relay.add_argument("--limit", type=_count, default=100)
-    relay.add_argument("--webhook", metavar="URL", help="POST them here (default: print them)")
+    relay.add_argument(
+        "--webhook", metavar="URL", type=_webhook, help="POST them here (default: print them)"
+    )
     relay.add_argument(
         "--secret",
         default=None,
@@ -342,6 +350,46 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     for made in {id(made): made for made in sub.choices.values()}.values():  # aliases: once
         _global_options(made, after_command=True)
     return parser
+
+
+def _zone(text: str) -> str:
+    from order_lifecycle.core.values import check_zone
+    from order_lifecycle.errors import ValidationError
+
+    try:
+        return check_zone(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(error.message) from error
+
+
+def _who(text: str) -> str:
+    """``--as``: a user id, or ``cx:`` and one (checked here: a malformed value is a usage
+    error, exit 2)."""
+    from order_lifecycle.errors import ValidationError
+
+    try:
+        _actor(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(error.message) from error
+    return text
+
+
+def _webhook(text: str) -> str:
+    from order_lifecycle.adapters.urls import checked_url
+    from order_lifecycle.errors import ValidationError
+
+    try:
+        checked_url(text, ("http", "https"))
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(error.message) from error
+    return text
+
+
+def _summary(doc: str) -> str:
+    """A command's help: the first paragraph of its class's docstring, as one line."""
+    paragraph = doc.strip().split("\n\n")[0]
+    text = " ".join(paragraph.split()).rstrip(".").replace("``", "")
+    return text[0].lower() + text[1:]
 
 
 # -- output --------------------------------------------------------------------------
@@ -383,8 +431,27 @@ def _open(args: argparse.Namespace, **extra: Any) -> Any:
     from order_lifecycle.desk import OrderDesk
 
     clock = SystemClock() if args.now is None else ManualClock(args.now)
+    url = _db_url(args)
+    if args.command in READS and not getattr(args, "follow", False) and _missing(url):
+        url = "memory://"  # what an empty database answers, and no file made at a typo
     with _db_option():
-        return OrderDesk.open(_db_url(args), clock=clock, **extra)
+        return OrderDesk.open(url, clock=clock, **extra)
+
+
+#: The commands that only read: on a SQLite file that is not there they answer as an
+#: empty database would, without making one (``feed --follow`` waits for it, so opens it).
+READS: Final = frozenset({"show", "actions", "next", "chat", "inbox", "history", "feed", "stats"})
+
+
+def _missing(url: str) -> bool:
+    """``url`` is a well-formed SQLite URL whose file does not exist."""
+    scheme, _, rest = url.partition(":")
+    if scheme.lower() != "sqlite" or not rest.startswith("///"):
+        return False
+    path = rest[len("///") :]
+    if not path or path == ":memory:" or "?" in path or "#" in path:
+        return False  # refused as it is when opened
+    return not os.path.exists(path)
 
 
 def _place(args: argparse.Namespace, out: Out) -> None:
@@ -662,25 +729,44 @@ def _tick(args: argparse.Namespace, out: Out) -> None:
 
 
 class _PrintNotifier:
-    """The CLI's default notifier: each notification becomes one JSON line on stdout."""
+    """The CLI's default notifier: prints each notification on stdout, a line of text or
+    an item of the JSON document's ``notifications``.
+
+    A notification is sent once it is written out: each is flushed before ``send``
+    returns, so one that could not be written (stdout closed: ``| head -1``) is a failed
+    send, left in the outbox for a later relay, not marked sent. The JSON document is
+    written as it goes for the same reason, and ended by :meth:`end`."""
 
     def __init__(self, out: Out) -> None:
         self.out = out
-        self.sent: list[dict[str, Any]] = []
+        self.count = 0
 
     def send(self, envelope: Any) -> None:
-        document = {
-            "id": envelope.id,
-            "order_id": envelope.order_id,
-            "seq": envelope.seq,
-            "recipient": envelope.recipient,
-            "kind": envelope.kind,
-            "text": envelope.text,
-            "attempt": envelope.attempt,
-        }
-        self.sent.append(document)
-        if not self.out.as_json:
-            self.out.stream.write(f"→ {envelope.recipient}: {envelope.text}\n")
+        stream = self.out.stream
+        if self.out.as_json:
+            document = {
+                "id": envelope.id,
+                "order_id": envelope.order_id,
+                "seq": envelope.seq,
+                "recipient": envelope.recipient,
+                "kind": envelope.kind,
+                "text": envelope.text,
+                "attempt": envelope.attempt,
+            }
+            item = textwrap.indent(json.dumps(document, ensure_ascii=False, indent=2), "    ")
+            stream.write(('{\n  "notifications": [\n' if self.count == 0 else ",\n") + item)
+        else:
+            stream.write(f"→ {envelope.recipient}: {envelope.text}\n")
+        stream.flush()
+        self.count += 1
+
+    def end(self, summary: dict[str, int]) -> None:
+        """End the JSON document with the relay's ``summary``."""
+        if self.count == 0:
+            self.out.json({"notifications": [], **summary})
+            return
+        tail = "".join(f',\n  "{name}": {value}' for name, value in summary.items())
+        self.out.stream.write(f"\n  ]{tail}\n}}\n")
 
 
 def _relay(args: argparse.Namespace, out: Out) -> None:
@@ -699,7 +785,7 @@ def _relay(args: argparse.Namespace, out: Out) -> None:
         report = desk.relay(limit=args.limit)
     summary = {"sent": report.sent, "retried": report.retried, "dead": report.dead}
     if out.as_json:
-        out.json({**summary, "notifications": printer.sent})
+        printer.end(summary)
     else:
         out.stream.write(f"sent {report.sent}, retried {report.retried}, dead {report.dead}\n")
 
@@ -768,6 +854,20 @@ def _print_error(error: object) -> None:
     sys.stderr.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
 
+def _silence(stream: IO[str]) -> None:
+    """After a broken pipe on ``stream``: when it is the process's stdout, point its file
+    at ``/dev/null`` so the interpreter's last flush at exit does not fail again."""
+    if stream is not sys.stdout:
+        return
+    try:
+        fileno = stream.fileno()
+    except (OSError, ValueError):  # not a file: nothing will flush it at exit
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     out_stream = sys.stdout if stdout is None else stdout
@@ -789,6 +889,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
 
     try:
         args.handler(args, out)
+        out_stream.flush()
+    except BrokenPipeError:
+        # The reader of stdout went away (``| head -1``): stop quietly, as Unix tools do.
+        _silence(out_stream)
+        return 1
     except UsageError as error:
         _print_error(error)
         return 2

@@ -45,3 +45,11 @@ def test_every_option_is_documented_in_its_section() -> None:
                 assert shown in sections[name], (name, action.dest)
     for option in ("--db", "--now", "--json"):
         assert option in text.split("\n## `")[0]
+
+
+def test_the_reference_is_current() -> None:
+    """docs/cli.md is what ``make docs`` generates from the parser now (help texts
+    included): a command or option changed without ``make docs`` fails here."""
+    from order_lifecycle.docgen import cli_markdown
+
+    assert PAGE.read_text(encoding="utf-8") == cli_markdown()

@@ -27,6 +27,12 @@ def open_store(url: str) -> tuple[Store, BlobStore]:
                 "url", f"{url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
         path = rest[len("///") :]
+        if "?" in path or "#" in path:
+            raise ValidationError(
+                "url",
+                f"{url!r}: a sqlite:/// URL takes no query or fragment (the path is all of "
+                "it, and the store's settings are its own)",
+            )
         if path == ":memory:":
             raise ValidationError(
                 "url",

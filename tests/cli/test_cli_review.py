@@ -1,0 +1,141 @@
+"""The command line where a user meets it: a pipe closed early, a malformed option
+value, a mistyped database path, the help text (each failed before its fix)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from order_lifecycle import OrderDesk, ValidationError
+from order_lifecycle.cli import build_parser, main
+
+T = "2026-12-01T09:00:00+00:00"
+
+
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader went away (``| head -1``): writing or flushing fails."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def cli(*args: str, stdout: io.StringIO | None = None) -> tuple[int, str, str]:
+    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        code = main(list(args), stdout=out)
+    finally:
+        sys.stderr = old
+    return code, "" if isinstance(out, ClosedPipe) else out.getvalue(), err.getvalue()
+
+
+def _placed(db: Path) -> str:
+    code, out, err = cli(
+        "--db", f"sqlite:///{db}", "--now", T, "--json", "place", "--buyer", "alice",
+        "--seller", "bob", "--title", "Post", "--price", "150.00", "--delivery-days", "3",
+        "--revisions", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    order_id: str = json.loads(out)["id"]
+    return order_id
+
+
+def test_a_closed_stdout_ends_quietly_with_exit_1(tmp_path: Path) -> None:
+    db = tmp_path / "orders.db"
+    _placed(db)
+    code, _, err = cli("--db", f"sqlite:///{db}", "feed", stdout=ClosedPipe())
+    assert code == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_relay_to_a_closed_stdout_keeps_the_notifications_for_the_next_run(
+    tmp_path: Path, as_json: bool
+) -> None:
+    """A notification counts as sent once it is written out: printed into a pipe whose
+    reader left, it is a failed send, kept in the outbox, and a later relay (after the
+    retry's back-off) prints it."""
+    db = tmp_path / "orders.db"
+    _placed(db)
+    flags = ["--json"] if as_json else []
+    code, _, err = cli("--db", f"sqlite:///{db}", "--now", T, *flags, "relay", stdout=ClosedPipe())
+    assert code == 1
+    assert "Traceback" not in err
+    later = "2026-12-02T09:00:00+00:00"
+    code, out, err = cli("--db", f"sqlite:///{db}", "--now", later, "--json", "relay")
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["sent"] == 1
+    assert [n["recipient"] for n in again["notifications"]] == ["bob"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("next", "ID", "--as", "alice", "--tz", "Mars/Olympus"),
+        ("inbox", "--as", "alice", "--tz", "Nowhere/City"),
+        ("relay", "--webhook", "notaurl", "--secret", "s"),
+        ("next", "ID", "--as", ""),
+        ("inbox", "--as", "cx:"),
+        ("inbox", "--as", "has space"),
+    ],
+    ids=["tz-next", "tz-inbox", "webhook", "as-empty", "as-cx-empty", "as-space"],
+)
+def test_malformed_option_values_are_usage_errors(tmp_path: Path, args: tuple[str, ...]) -> None:
+    db = tmp_path / "orders.db"
+    code, _, err = cli("--db", f"sqlite:///{db}", *args)
+    assert code == 2, err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "X"),
+        ("history", "X"),
+        ("inbox", "--as", "alice"),
+        ("feed",),
+        ("stats", "--as", "bob"),
+    ],
+    ids=["show", "history", "inbox", "feed", "stats"],
+)
+def test_reading_a_database_that_is_not_there_creates_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A mistyped --db for a command that only reads: the answer of an empty database,
+    and no file left behind."""
+    db = tmp_path / "typo.db"
+    code, out, err = cli("--db", f"sqlite:///{db}", "--json", *args)
+    assert code in (0, 4), err
+    if code == 0:
+        json.loads(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_url_with_a_query_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as refused:
+        OrderDesk.open(f"sqlite:///{tmp_path / 'x.db'}?mode=ro")
+    assert refused.value.field == "url"
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = cli("--db", f"sqlite:///{tmp_path / 'x.db'}?mode=ro", "show", "X")
+    assert code == 2, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_commands_help_is_a_whole_sentence() -> None:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, made in sub.choices.items():
+        text = made.description or ""
+        assert text, name
+        assert text.count("(") == text.count(")"), (name, text)
+        assert not text.endswith((" the", " a", " to", " of", " by", ",")), (name, text)
