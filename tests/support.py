@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import sys
 from collections.abc import Callable
 
 import pendulum
@@ -109,3 +111,18 @@ SCENARIOS: dict[str, Callable[[Walk], Order]] = {
     "declined": to_declined,
     "cancelled_by_party": to_cancelled_by_party,
 }
+
+
+def run_cli(*args: str, stdout: io.StringIO | None = None) -> tuple[int, str, str]:
+    """The CLI in process (fast): exit code, stdout, stderr. ``stdout`` is the stream it
+    writes to (a fresh ``StringIO`` unless given)."""
+    from order_lifecycle.cli import main
+
+    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        code = main(list(args), stdout=out)
+    finally:
+        sys.stderr = old
+    return code, out.getvalue(), err.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -12,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from order_lifecycle.cli import build_parser, main
+from order_lifecycle.cli import build_parser
 from order_lifecycle.core.model import Role
 from order_lifecycle.core.table import RULES
+
+from support import run_cli
 
 T = "2026-12-01T09:00:00+00:00"
 
@@ -44,14 +45,7 @@ def ok(done: subprocess.CompletedProcess[str]) -> Any:
 
 def cli(*args: str) -> tuple[int, str, str]:
     """The CLI in process (fast): exit code, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        code = main(list(args), stdout=out)
-    finally:
-        sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
+    return run_cli(*args)
 
 
 def test_a_whole_story_through_the_cli(tmp_path: Path) -> None:

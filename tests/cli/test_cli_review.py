@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from order_lifecycle import OrderDesk, ValidationError
-from order_lifecycle.cli import build_parser, main
+from order_lifecycle.cli import build_parser
+
+from support import run_cli
 
 T = "2026-12-01T09:00:00+00:00"
 
@@ -27,15 +28,7 @@ class ClosedPipe(io.StringIO):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-def cli(*args: str, stdout: io.StringIO | None = None) -> tuple[int, str, str]:
-    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        code = main(list(args), stdout=out)
-    finally:
-        sys.stderr = old
-    return code, "" if isinstance(out, ClosedPipe) else out.getvalue(), err.getvalue()
+cli = run_cli
 
 
 def _placed(db: Path) -> str:
