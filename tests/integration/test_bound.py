@@ -427,3 +427,42 @@ def test_sqlite_a_stale_read_snapshot_is_named_as_such(sqlite_path: Path) -> Non
         conn.execute("COMMIT")
         conn.close()
         assert desk.get(order.id).version == 3
+
+
+def test_sqlite_a_bound_feed_reads_what_is_committed(sqlite_path: Path) -> None:
+    """The feed is every committed event: a bound desk's feed does not show its host's
+    uncommitted events (which a rollback would take back, position and all)."""
+    with OrderDesk.open(f"sqlite:///{sqlite_path}", clock=ManualClock(T0)) as desk:
+        before = desk.place(buyer="alice", seller="bob", listing=LISTING, order_id="x1")
+        conn = _host(sqlite_path)
+        conn.execute("BEGIN")
+        desk.bound(conn).place(buyer="alice", seller="bob", listing=LISTING, order_id="x2")
+        assert [i.event.order_id for i in desk.bound(conn).feed()] == [before.id]
+        conn.execute("ROLLBACK")
+        conn.close()
+        desk.place(buyer="alice", seller="bob", listing=LISTING, order_id="x3")
+        assert [(i.position, i.event.order_id) for i in desk.feed()] == [(1, "x1"), (2, "x3")]
+
+
+@pytest.mark.postgres
+def test_postgres_a_bound_feed_reads_what_is_committed_and_blocks_no_reader(
+    pg_desk: OrderDesk, pg_schema_url: str
+) -> None:
+    """A bound desk's feed reads through the desk's own connections: the host's
+    uncommitted events are not in it, and the host's transaction holds no lock that
+    other readers of the feed wait for."""
+    pg_desk.place(buyer="alice", seller="bob", listing=LISTING, order_id="x1")
+    with psycopg.connect(_server(pg_schema_url)) as conn:  # not autocommit
+        pg_desk.bound(conn).place(buyer="alice", seller="bob", listing=LISTING, order_id="x2")
+        assert [i.event.order_id for i in pg_desk.bound(conn).feed()] == ["x1"]
+        read: list[list[str]] = []
+        other = threading.Thread(
+            target=lambda: read.append([i.event.order_id for i in pg_desk.feed()])
+        )
+        other.start()
+        other.join(timeout=2)
+        assert not other.is_alive()
+        assert read == [["x1"]]
+        conn.rollback()
+    pg_desk.place(buyer="alice", seller="bob", listing=LISTING, order_id="x3")
+    assert [(i.position, i.event.order_id) for i in pg_desk.feed()] == [(1, "x1"), (2, "x3")]

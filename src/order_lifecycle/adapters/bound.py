@@ -26,7 +26,7 @@ from order_lifecycle.adapters.postgres import PostgresStore
 from order_lifecycle.adapters.sqlite import CLAIM_DUE, SQLiteStore, translate
 from order_lifecycle.core.model import Order
 from order_lifecycle.errors import StorageError, ValidationError
-from order_lifecycle.ports import ConversationRow, OutboxRow, Write
+from order_lifecycle.ports import ConversationRow, FeedItem, OutboxRow, Write
 
 if TYPE_CHECKING:
     import psycopg
@@ -52,6 +52,7 @@ class BoundSQLiteStore(SQLiteStore):
     def __init__(self, parent: SQLiteStore, connection: sqlite3.Connection) -> None:
         # The parent opened (and migrated) the same database; nothing to open here.
         self.path = parent.path
+        self._parent = parent
         self._given = connection
         self._closed = False
         self._cache = _NoCache()
@@ -125,6 +126,11 @@ class BoundSQLiteStore(SQLiteStore):
         """Claims need transactions of their own: run the relay on the desk itself."""
         raise StorageError("Run relay() on the desk itself, not on a bound desk.")
 
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """The feed is what is committed: read on the desk's own connection, not inside
+        the host's transaction (whose events a rollback would take back)."""
+        return self._parent.feed(after, limit)
+
     def close(self) -> None:
         """Nothing to release: the connection is the host's."""
 
@@ -140,6 +146,7 @@ class BoundPostgresStore(PostgresStore):
     def __init__(self, parent: PostgresStore, connection: psycopg.Connection[Any]) -> None:
         self.url = parent.url
         self._target = parent._target
+        self._parent = parent
         self._given = connection
         self._closed = False
         self._cache = _NoCache()
@@ -205,6 +212,12 @@ class BoundPostgresStore(PostgresStore):
     def claim_outbox(self, now: Any, limit: int, lease: Any) -> list[OutboxRow]:
         """Claims need transactions of their own: run the relay on the desk itself."""
         raise StorageError("Run relay() on the desk itself, not on a bound desk.")
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        """The feed is what is committed: read (and numbered) on the desk's own pool, not
+        inside the host's transaction, where numbering would hold the feed's counter until
+        the host commits and number events a rollback would take back."""
+        return self._parent.feed(after, limit)
 
     def conversations(self, user_id: str) -> list[ConversationRow]:
         """As ``PostgresStore.conversations``, on the host's connection."""

@@ -163,7 +163,7 @@ ROUND_SIZE: Final = 10_000
 
 CLAIM_DUE: Final = (
     "SELECT id, version, doc FROM orders WHERE next_timer_at <= %s"
-    " ORDER BY next_timer_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+    " ORDER BY next_timer_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
 
 _SCHEMES: Final = ("postgresql", "postgres")

@@ -41,9 +41,11 @@ INSERT_EVENT: Final = (
 )
 
 
-#: The soonest order due at a given instant (``next_timer_at`` is indexed).
+#: The soonest order due at a given instant, ties by id (``(next_timer_at, id)`` is
+#: indexed).
 CLAIM_DUE: Final = (
-    "SELECT id, version, doc FROM orders WHERE next_timer_at <= ? ORDER BY next_timer_at LIMIT 1"
+    "SELECT id, version, doc FROM orders WHERE next_timer_at <= ?"
+    " ORDER BY next_timer_at, id LIMIT 1"
 )
 
 

@@ -131,9 +131,14 @@ def execute(
         try:
             actor = api.as_actor(order, who)
             decision = api.decide(order, command, actor=actor, now=s.now(), policy=s.policy)
-        except OrderLifecycleError:
+        except OrderLifecycleError as refused:
             if not cached:
-                raise
+                # The same key may have won meanwhile (a retry racing its first try,
+                # committed after the lookup above): its result is the answer.
+                first = yield from _idempotent(s, key, print_)
+                if first is not None:
+                    return first
+                raise refused
             cached = False  # maybe only stale: the answer is the current order's
             continue
         record = (

@@ -282,6 +282,21 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
                 revisions_used, disputed, buyer_rating, seller_rating)
         """,
     ),
+    Migration(
+        8,
+        "timers due at one instant taken by order id, from the index (as the memory store"
+        " takes them): the due-timer index gains the id",
+        sqlite="""
+            DROP INDEX orders_next_timer;
+            CREATE INDEX orders_next_timer ON orders (next_timer_at, id)
+                WHERE next_timer_at IS NOT NULL
+        """,
+        postgres="""
+            DROP INDEX orders_next_timer;
+            CREATE INDEX orders_next_timer ON orders (next_timer_at, id)
+                WHERE next_timer_at IS NOT NULL
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].number
 
