@@ -222,6 +222,9 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
             return await asyncio.to_thread(send, call.args[0])
         if name == "recent":
             return flows.recent(self.store, call.args[0])
+        if name == "pause":
+            await asyncio.sleep(call.args[0])
+            return None
         method: Callable[..., Awaitable[Any]] = getattr(self.store, name)
         return await method(*call.args, **call.kwargs)
 

@@ -10,6 +10,7 @@ decision logic, idempotency, retries on conflicts, file intake, the inbox, ``tic
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Generator, Mapping
 from types import MappingProxyType
 from typing import Any, Final, TypeVar, cast
@@ -59,13 +60,25 @@ __all__ = ["MAX_ATTEMPTS", "Call", "Flow", "Settings"]
 T = TypeVar("T")
 
 #: How many times a command is decided again after a concurrent write.
-MAX_ATTEMPTS: Final = 8
+MAX_ATTEMPTS: Final = 16
+#: The pause before deciding again after losing a race on an order read from the store:
+#: at random up to ``BACKOFF_BASE * 2**n`` seconds after the n-th loss, at most
+#: ``BACKOFF_CAP`` (full jitter: writers that keep meeting on one order spread out
+#: instead of meeting again; losing on a cached order first retries at once).
+BACKOFF_BASE: Final = 0.0005
+BACKOFF_CAP: Final = 0.05
+
+
+def backoff(losses: int) -> float:
+    """Seconds to pause after the ``losses``-th lost race on one command."""
+    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2**losses))  # noqa: S311 - jitter
 
 
 @attrs.frozen
 class Call:
     """A call a flow needs made: ``name`` of the desk's outside world (its store's port
-    methods, ``read_files``, ``put_files``, ``send``), with positional ``args``."""
+    methods, ``read_files``, ``put_files``, ``send``, ``pause`` for a number of seconds),
+    with positional ``args``."""
 
     name: str
     args: tuple[Any, ...] = ()
@@ -123,6 +136,7 @@ def execute(
     if intake.needs_intake(command):
         command = yield from _take_files(s, order_id, who, command)
     cached = True  # first decide on the order this process last saw, if it holds one
+    losses = 0
     for _ in range(MAX_ATTEMPTS):
         order = (yield Call("recent", (order_id,))) if cached else None
         if order is None:
@@ -149,10 +163,13 @@ def execute(
         try:
             yield Call("write", (write_for(order.version, decision, s.policy, record),))
         except ConcurrencyConflict:
-            cached = False
             first = yield from _idempotent(s, key, print_)
             if first is not None:
                 return first
+            if not cached:  # lost to another writer on the order as stored: spread out
+                losses += 1
+                yield Call("pause", (backoff(losses),))
+            cached = False
             continue
         return decision.order
     raise ConcurrencyConflict(

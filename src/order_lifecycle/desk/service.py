@@ -19,6 +19,7 @@ Every command goes one way, :meth:`OrderDesk.execute`; the named methods (``acce
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar, cast
 
 from order_lifecycle.clock import Clock
@@ -128,6 +129,9 @@ class OrderDesk(DeskBase[Store, Order]):
             return self.store.write(*call.args, **call.kwargs)
         if name == "recent":
             return flows.recent(self.store, call.args[0])
+        if name == "pause":
+            time.sleep(call.args[0])
+            return None
         if name == "read_files":
             return intake.read_files(call.args[0], self.policy)
         if name == "put_files":
