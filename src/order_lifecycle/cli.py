@@ -562,7 +562,7 @@ def _chat(args: argparse.Namespace, out: Out) -> None:
 def _inbox(args: argparse.Namespace, out: Out) -> None:
     user = args.actor[3:] if args.actor.startswith("cx:") else args.actor
     with _open(args) as desk:
-        conversations = desk.inbox(user, tz=args.tz)
+        conversations = desk.inbox(args.actor, tz=args.tz)
     if out.as_json:
         out.json([conversation_json(c) for c in conversations])
         return
@@ -854,6 +854,13 @@ def _print_error(error: object) -> None:
     sys.stderr.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
 
+def _error_document(out: Out, document: dict[str, Any]) -> None:
+    """With ``--json``, a refusal is a JSON document on stdout too (its sentence went to
+    stderr): a script switches on ``error``, not on the wording."""
+    if out.as_json:
+        out.json(document)
+
+
 def _silence(stream: IO[str]) -> None:
     """After a broken pipe on ``stream``: when it is the process's stdout, point its file
     at ``/dev/null`` so the interpreter's last flush at exit does not fail again."""
@@ -875,6 +882,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         args = _parse(argv)
     except UsageError as error:
         _print_error(error)
+        words = sys.argv[1:] if argv is None else list(argv)
+        as_json = "--json" in words[: words.index("--")] if "--" in words else "--json" in words
+        _error_document(Out(as_json, out_stream), {"error": "usage_error", "message": str(error)})
         return 2
     except SystemExit as done:  # --help and --version print and stop
         return int(done.code or 0)
@@ -886,28 +896,28 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         OrderNotFound,
         ValidationError,
     )
+    from order_lifecycle.jsonview import error_json
 
     try:
-        args.handler(args, out)
+        try:
+            args.handler(args, out)
+        except UsageError as error:
+            _print_error(error)
+            _error_document(out, {"error": "usage_error", "message": str(error)})
+            return 2
+        except OrderLifecycleError as error:
+            if isinstance(error, ValidationError):
+                _print_error(f"Invalid {error.field}: {error.message}.")
+            else:
+                _print_error(error)
+            _error_document(out, error_json(error))
+            if isinstance(error, (ActionNotAvailable, NotAParticipant, ValidationError)):
+                return 3
+            return 4 if isinstance(error, OrderNotFound) else 1
         out_stream.flush()
     except BrokenPipeError:
         # The reader of stdout went away (``| head -1``): stop quietly, as Unix tools do.
         _silence(out_stream)
-        return 1
-    except UsageError as error:
-        _print_error(error)
-        return 2
-    except (ActionNotAvailable, NotAParticipant) as error:
-        _print_error(error)
-        return 3
-    except ValidationError as error:
-        _print_error(f"Invalid {error.field}: {error.message}.")
-        return 3
-    except OrderNotFound as error:
-        _print_error(error)
-        return 4
-    except OrderLifecycleError as error:
-        _print_error(error)
         return 1
     return 0
 

@@ -15,6 +15,15 @@ from order_lifecycle import serde
 from order_lifecycle.core.api import ActionOption
 from order_lifecycle.core.events import Event
 from order_lifecycle.core.model import Attachment, Money, Order, OrderReview
+from order_lifecycle.errors import (
+    ActionNotAvailable,
+    ConcurrencyConflict,
+    NotAParticipant,
+    OrderLifecycleError,
+    OrderNotFound,
+    StorageError,
+    ValidationError,
+)
 from order_lifecycle.ports import FeedItem
 from order_lifecycle.stats import Metrics
 from order_lifecycle.views import ChatEntry, Conversation
@@ -23,6 +32,7 @@ __all__ = [
     "conversation_json",
     "duration_json",
     "entry_json",
+    "error_json",
     "event_json",
     "feed_item_json",
     "file_json",
@@ -212,6 +222,34 @@ def event_json(event: Event) -> dict[str, Any]:
 def feed_item_json(item: FeedItem) -> dict[str, Any]:
     """A feed item as JSON: ``{position, event}``, the event as :func:`event_json`."""
     return {"position": item.position, "event": event_json(item.event)}
+
+
+def error_json(error: OrderLifecycleError) -> dict[str, Any]:
+    """A refusal or failure as JSON: ``error`` (its kind, to switch on), ``message`` (the
+    sentence) and the error's own fields: ``field`` of a validation error, ``action`` and
+    ``order_id`` of an unavailable action, ``order_id`` of a missing order or a conflict."""
+    document: dict[str, Any]
+    match error:
+        case ValidationError():
+            document = {"error": "validation_error", "message": error.message}
+            document["field"] = error.field
+        case ActionNotAvailable():
+            document = {"error": "action_not_available", "message": error.reason}
+            document |= {"action": str(error.action), "order_id": error.order_id}
+        case NotAParticipant():
+            document = {"error": "not_a_participant", "message": str(error)}
+            document |= {"order_id": error.order_id, "actor": error.actor_id}
+        case OrderNotFound():
+            document = {"error": "order_not_found", "message": str(error)}
+            document["order_id"] = error.order_id
+        case ConcurrencyConflict():
+            document = {"error": "concurrency_conflict", "message": str(error)}
+            document["order_id"] = error.order_id
+        case StorageError():
+            document = {"error": "storage_error", "message": str(error)}
+        case _:
+            document = {"error": "error", "message": str(error)}
+    return document
 
 
 def option_json(option: ActionOption) -> dict[str, Any]:

@@ -37,6 +37,14 @@ def run(db: Path, *args: str, now: str | None = T) -> subprocess.CompletedProces
     )
 
 
+#: The ``error`` of the JSON document a refusal prints with ``--json``, by exit code.
+ERROR_KINDS: dict[int, set[str]] = {
+    2: {"usage_error"},
+    3: {"action_not_available", "not_a_participant", "validation_error"},
+    4: {"order_not_found"},
+}
+
+
 def ok(done: subprocess.CompletedProcess[str]) -> Any:
     """The JSON document of a successful run."""
     assert done.returncode == 0, done.stderr
@@ -182,7 +190,10 @@ def test_exit_codes(tmp_path: Path) -> None:
         code, out, err = cli(*args)
         assert code == expected, (args, err)
         assert message in err, (args, err)
-        assert out == ""
+        if "--json" in args:  # a refusal is a JSON document too
+            assert json.loads(out)["error"] in ERROR_KINDS[expected]
+        else:
+            assert out == ""
         assert err.count("\n") == 1, err  # one sentence
 
 
@@ -418,7 +429,7 @@ def test_a_malformed_db_url_is_a_usage_error(
             assert code == 2, (args, err)
             assert err.startswith("Invalid url: "), (args, err)
             assert err.count("\n") == 1, err
-            assert out == ""
+            assert out == "" if "--json" not in args else json.loads(out)["error"] == "usage_error"
     assert list(tmp_path.iterdir()) == []
     db = f"sqlite:///{tmp_path / 'orders.db'}"
     code, _, err = cli("--db", db, "--now", T, *place[:-4], "1", "--revisions", "-1")

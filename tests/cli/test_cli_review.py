@@ -132,3 +132,33 @@ def test_every_commands_help_is_a_whole_sentence() -> None:
         assert text, name
         assert text.count("(") == text.count(")"), (name, text)
         assert not text.endswith((" the", " a", " to", " of", " by", ",")), (name, text)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "kind", "extra"),
+    [
+        (("approve", "{id}", "--as", "alice"), 3, "action_not_available", {"action": "approve"}),
+        (("accept", "{id}", "--as", "mallory"), 3, "not_a_participant", {}),
+        (("revise", "{id}", "--as", "alice", "--note", " "), 3, "action_not_available", {}),
+        (("say", "{id}", "--as", "alice", " "), 3, "validation_error", {"field": "text"}),
+        (("show", "nope"), 4, "order_not_found", {"order_id": "nope"}),
+        (("tick", "--limit", "0"), 2, "usage_error", {}),
+    ],
+    ids=["not-available", "not-a-participant", "revise-pending", "invalid", "not-found", "usage"],
+)
+def test_with_json_a_refusal_is_a_json_document_too(
+    tmp_path: Path, args: tuple[str, ...], code: int, kind: str, extra: dict[str, str]
+) -> None:
+    """``--json`` prints one JSON document on stdout, also when the command is refused
+    (the sentence still goes to stderr): a script reads the kind, not the wording."""
+    db = tmp_path / "orders.db"
+    order_id = _placed(db)
+    given = [a.format(id=order_id) for a in args]
+    got, out, err = cli("--db", f"sqlite:///{db}", "--now", T, "--json", *given)
+    assert got == code, err
+    document = json.loads(out)
+    assert document["error"] == kind
+    assert document["message"]
+    assert " ".join(document["message"].split()) in err
+    for name, value in extra.items():
+        assert document[name] == value

@@ -138,3 +138,15 @@ def test_only_the_schema_parameter_is_taken_out(schema: str) -> None:
         assert kept.conninfo == pg_url()
     finally:
         kept.close()
+
+
+def test_a_schema_name_postgresql_would_cut_short_is_refused() -> None:
+    """PostgreSQL keeps 63 bytes of a name: two longer names alike in their first 63
+    would be one schema, two tenants in one set of tables. Refused before connecting."""
+    from order_lifecycle import StorageError
+
+    long = "tenant_" + "x" * 57  # 64 bytes
+    with pytest.raises(StorageError, match="63 bytes"):
+        PostgresStore(f"{pg_url()}?schema={long}")
+    with pytest.raises(StorageError, match="63 bytes"):
+        PostgresStore(f"{pg_url()}?schema={quote('é' * 32)}")  # 64 bytes in UTF-8

@@ -105,3 +105,17 @@ def test_reason_helpers_see_the_accepted_order() -> None:
     walk = Walk()
     to_accepted(walk)
     assert _reason(walk, BUYER, Action.cancel) is not None
+
+
+def test_a_complete_orders_reasons_do_not_deny_the_review_it_offers() -> None:
+    """Complete: the buyer may review, so the reason for the rest says reviews are left."""
+    walk = Walk(revisions=1)
+    to_delivered(walk)
+    walk.do(core.Approve(), BUYER)
+    found = core.options(walk.order, actor=BUYER, now=walk.now, policy=walk.policy)
+    by_action = {o.action: o for o in found}
+    assert by_action[Action.review].available
+    reason = by_action[Action.cancel].reason
+    assert reason is not None
+    assert "only messages" not in reason
+    assert "reviews" in reason

@@ -167,6 +167,8 @@ CLAIM_DUE: Final = (
 )
 
 _SCHEMES: Final = ("postgresql", "postgres")
+#: The longest name PostgreSQL keeps whole (``NAMEDATALEN - 1`` bytes).
+_MAX_NAME: Final = 63
 
 _Conn: TypeAlias = "psycopg.Connection[tuple[Any, ...]]"
 _Pool: TypeAlias = "psycopg_pool.ConnectionPool[_Conn]"
@@ -204,6 +206,13 @@ class _Target:
                 kept.append(item)
         if schema is not None and not schema.strip():
             raise StorageError(f"The schema parameter of {self.shown} must not be empty.")
+        if schema is not None and len(schema.encode("utf-8", "surrogatepass")) > _MAX_NAME:
+            # PostgreSQL would cut it to its first 63 bytes: two long names alike there
+            # would share one schema.
+            raise StorageError(
+                f"The schema parameter of {self.shown} is longer than PostgreSQL's "
+                f"{_MAX_NAME} bytes for a name; it would be cut short. Use a shorter name."
+            )
         self.schema = schema
         self.conninfo = base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
 

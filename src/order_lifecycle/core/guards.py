@@ -222,8 +222,13 @@ def state_sentence(rule: RuleShape, state: OrderState) -> str:
         return "Reviews are left once the order is complete; this one is cancelled."
     if state.is_terminal and rule.action is Action.settle:
         return "The money is settled here only once the order is cancelled."
+    if state is OrderState.complete:
+        return "The order is complete: what is left is messages and reviews."
     if state.is_terminal:
-        return f"The order is {state}: only messages can be posted now."
+        return (
+            f"The order is {state}: what is left is messages (and, where a party cancelled "
+            "it, a CX agent settling the money)."
+        )
     if rule.action is Action.review:
         return f"The order is {state}; reviews are left once it is complete."
     if rule.action is Action.settle:

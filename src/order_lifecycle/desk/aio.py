@@ -274,7 +274,7 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
         """``OrderDesk.view``, awaited."""
         return await self._drive(flows.view(self._settings, order_id, viewer, tz))
 
-    async def inbox(self, user: str, *, tz: str = "UTC") -> list[Conversation]:
+    async def inbox(self, user: Actor | str, *, tz: str = "UTC") -> list[Conversation]:
         """``OrderDesk.inbox``, awaited."""
         return await self._drive(flows.inbox(user, tz))
 

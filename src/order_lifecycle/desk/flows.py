@@ -326,7 +326,7 @@ def _reader(s: Settings, order: Order, viewer: Actor | str) -> Actor:
         raise NotAParticipant(
             order.id,
             actor.id,
-            f"CX agent {actor.id} reads order {order.id}'s chat after joining it.",
+            f"CX agent {actor.id} must join order {order.id} before reading its chat.",
         )
     if actor.role is Role.system:
         raise NotAParticipant(order.id, actor.id, "The system does not read chats.")
@@ -382,9 +382,19 @@ def _as_seen_by(order: Order, viewer: Actor) -> Order:
     return order if len(own) == len(order.reviews) else attrs.evolve(order, reviews=own)
 
 
-def inbox(user: str, tz: str) -> Flow[list[Conversation]]:
+def _user(who: Actor | str) -> str:
+    """The user id of ``who``: an ``Actor``'s, or a text id (``cx:USER`` names CX agent
+    USER, as for ``by=`` and ``viewer=``)."""
+    if isinstance(who, Actor):
+        return who.id
+    if isinstance(who, str) and who.startswith("cx:"):
+        return check_id("user", who[len("cx:") :])
+    return check_id("user", who)
+
+
+def inbox(user: Actor | str, tz: str) -> Flow[list[Conversation]]:
     """``OrderDesk.inbox``: the rows in one call, then the last events the rows need."""
-    user = check_id("user", user)
+    user = _user(user)
     zone = check_zone(tz)
     rows: list[ConversationRow] = yield Call("conversations", (user,))
     wanted = [(r.order_id, r.version) for r in rows if r.last_entry is None or zone != "UTC"]

@@ -201,8 +201,9 @@ class OrderDesk(DeskBase[Store, Order]):
         CX agent who has not joined yet and so may not read it)."""
         return self._drive(flows.view(self._settings, order_id, viewer, tz))
 
-    def inbox(self, user: str, *, tz: str = "UTC") -> list[Conversation]:
-        """Every conversation ``user`` takes part in, newest activity first."""
+    def inbox(self, user: Actor | str, *, tz: str = "UTC") -> list[Conversation]:
+        """Every conversation ``user`` takes part in, newest activity first (``user``: an
+        id, ``cx:USER`` or an ``Actor``, as ``viewer=`` takes them)."""
         return self._drive(flows.inbox(user, tz))
 
     def mark_read(self, order_id: str, *, by: Actor | str) -> None:
