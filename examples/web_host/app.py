@@ -26,11 +26,12 @@ JSON API (``as`` names the viewer, in the query string or the body):
   request safe.
 - ``POST /api/orders/<id>/read`` with ``{"as": "<user>"}``: ``mark_read`` (204).
 
-Library errors map to HTTP statuses: ``ValidationError`` 422 ``{"error": field,
-"message": ...}``, ``ActionNotAvailable`` 409 (with the reason sentence),
-``NotAParticipant`` 403, ``OrderNotFound`` 404, ``ConcurrencyConflict`` 409,
-``StorageError`` 503. A missing or malformed ``as`` is 400. Every text is HTML-escaped by
-Jinja's autoescape.
+Library errors map to HTTP statuses: ``ValidationError`` 422, ``ActionNotAvailable``
+409, ``NotAParticipant`` 403, ``OrderNotFound`` 404, ``ConcurrencyConflict`` 409,
+``StorageError`` 503, each with the library's JSON of it (``jsonview.error_json``:
+``{"error": kind, "message": ..., "field" | "action" | "order_id": ...}``). A missing or
+malformed ``as`` is 400 ``{"error": "malformed_request", "field": "as", ...}``. Every
+text is HTML-escaped by Jinja's autoescape.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from order_lifecycle import (
     ValidationError,
     core,
 )
-from order_lifecycle.jsonview import entry_json, option_json, order_json
+from order_lifecycle.jsonview import entry_json, error_json, option_json, order_json
 from order_lifecycle.views import OrderView
 
 from . import forms
@@ -108,28 +109,28 @@ def parse_viewer(text: object) -> Viewer:
     return text
 
 
+#: The HTTP status of each library error.
+STATUS: Final[dict[type[OrderLifecycleError], int]] = {
+    ValidationError: 422,
+    ActionNotAvailable: 409,
+    ConcurrencyConflict: 409,
+    NotAParticipant: 403,
+    OrderNotFound: 404,
+    StorageError: 503,
+}
+
+
 def problem(error: Exception) -> tuple[int, dict[str, Any]]:
     """The HTTP status and JSON document for an error of the library or of the request."""
     match error:
         case MalformedRequest():
-            return 400, {"error": error.field, "message": error.message}
-        case ValidationError():
-            return 422, {"error": error.field, "message": error.message}
-        case ActionNotAvailable():
-            return 409, {
-                "error": "action_not_available",
-                "action": str(error.action),
-                "reason": error.reason,
-                "message": error.reason,
+            return 400, {
+                "error": "malformed_request",
+                "field": error.field,
+                "message": error.message,
             }
-        case NotAParticipant():
-            return 403, {"error": "not_a_participant", "message": str(error)}
-        case OrderNotFound():
-            return 404, {"error": "order_not_found", "message": str(error)}
-        case ConcurrencyConflict():
-            return 409, {"error": "concurrency_conflict", "message": str(error)}
-        case StorageError():
-            return 503, {"error": "storage_unavailable", "message": str(error)}
+        case OrderLifecycleError():  # the library's own JSON of its errors (as the CLI's)
+            return STATUS.get(type(error), 500), error_json(error)
         case _:
             return 500, {"error": "internal_error", "message": "Something went wrong."}
 

@@ -226,8 +226,10 @@ def feed_item_json(item: FeedItem) -> dict[str, Any]:
 
 def error_json(error: OrderLifecycleError) -> dict[str, Any]:
     """A refusal or failure as JSON: ``error`` (its kind, to switch on), ``message`` (the
-    sentence) and the error's own fields: ``field`` of a validation error, ``action`` and
-    ``order_id`` of an unavailable action, ``order_id`` of a missing order or a conflict."""
+    sentence) and the error's own fields: ``field`` of a validation error, ``action``,
+    ``reason`` (the sentence ``actions`` gives) and ``order_id`` of an unavailable
+    action, ``order_id`` and ``actor`` of a stranger, ``order_id`` of a missing order or a
+    conflict."""
     document: dict[str, Any]
     match error:
         case ValidationError():
@@ -235,7 +237,8 @@ def error_json(error: OrderLifecycleError) -> dict[str, Any]:
             document["field"] = error.field
         case ActionNotAvailable():
             document = {"error": "action_not_available", "message": error.reason}
-            document |= {"action": str(error.action), "order_id": error.order_id}
+            document |= {"action": str(error.action), "reason": error.reason}
+            document["order_id"] = error.order_id
         case NotAParticipant():
             document = {"error": "not_a_participant", "message": str(error)}
             document |= {"order_id": error.order_id, "actor": error.actor_id}

@@ -354,7 +354,8 @@ def test_who_may_see_and_act(client: FlaskClient, desk: OrderDesk, order_id: str
     for query in ("", "?as=", "?as=cx:", "?as=bob%20smith"):
         response = client.get(f"/api/orders/{order_id}{query}")
         assert response.status_code == 400, query
-        assert response.get_json()["error"] == "as"
+        assert response.get_json()["error"] == "malformed_request"
+        assert response.get_json()["field"] == "as"
     assert post(client, order_id, "accept").status_code == 400
     assert desk.get(order_id).state == "pending"
 
@@ -367,7 +368,8 @@ def test_bad_arguments_are_422_naming_the_field(
     desk.deliver(order_id, by="bob", outside=True)
     empty = post(client, order_id, "request_revision", **{"as": "alice", "note": ""})
     assert empty.status_code == 422
-    assert empty.get_json()["error"] == "note"
+    assert empty.get_json()["error"] == "validation_error"
+    assert empty.get_json()["field"] == "note"
     assert empty.get_json()["message"]
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("request_revision", {"as": "alice"}, "note"),
@@ -381,7 +383,8 @@ def test_bad_arguments_are_422_naming_the_field(
     for action, body, field in cases:
         response = post(client, order_id, action, **body)
         assert response.status_code == 422, (action, body, response.get_json())
-        assert response.get_json()["error"] == field, (action, body)
+        assert response.get_json()["error"] == "validation_error", (action, body)
+        assert response.get_json()["field"] == field, (action, body)
     assert desk.get(order_id).state == "delivered"
     assert len(desk.history(order_id)) == 3
 
@@ -392,7 +395,7 @@ def test_malformed_requests_are_answered_in_json(client: FlaskClient, order_id: 
     assert unknown.status_code == 404
     assert "accept" in unknown.get_json()["message"]
     text = client.post(f"/api/orders/{order_id}/accept", data="as=bob")
-    assert (text.status_code, text.get_json()["error"]) == (400, "body")
+    assert (text.status_code, text.get_json()["field"]) == (400, "body")
     array = client.post(f"/api/orders/{order_id}/accept", json=["bob"])
     assert array.status_code == 400
     assert client.get(f"/api/orders/{order_id}/accept").status_code == 405
