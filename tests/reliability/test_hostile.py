@@ -1226,8 +1226,9 @@ def _argv(tokens: list[object], db: Path, ids: Mapping[str, str], files: Path) -
 
 
 def check_cli(argv: list[str], folder: Path, as_json: bool) -> None:
-    """Run the CLI: exit 0, 2, 3 or 4; a failure is one line on stderr, nothing on stdout,
-    no traceback, and the database and its files unchanged."""
+    """Run the CLI: exit 0, 2, 3 or 4; a failure is one line on stderr, on stdout nothing
+    (or, with ``--json``, one JSON document of the error), no traceback, and the
+    database and its files unchanged."""
     # Byte-for-byte, not a dump: the CLI closes its connections before returning, which
     # checkpoints the WAL into the main file, so reading the files is stable (a run that
     # writes nothing leaves every byte, -wal included, as it was).
@@ -1243,7 +1244,14 @@ def check_cli(argv: list[str], folder: Path, as_json: bool) -> None:
             except ValueError as error:
                 pytest.fail(f"{shown} --json printed no JSON document ({error}): {out[:300]!r}")
         return
-    assert out == "", f"{shown} exited {code} but printed on stdout: {out[:300]!r}"
+    if as_json or (out and "--json" in argv):  # a hostile value may be "--json" itself
+        try:
+            document = json.loads(out)
+        except ValueError as error:
+            pytest.fail(f"{shown} --json printed no JSON document of its error ({error}): {out!r}")
+        assert set(document) >= {"error", "message"}, f"{shown}: {document!r}"
+    else:
+        assert out == "", f"{shown} exited {code} but printed on stdout: {out[:300]!r}"
     one_line = bool(err.strip()) and err.endswith("\n") and err.count("\n") == 1
     assert one_line, f"{shown} exited {code}; stderr is not one line: {err[:500]!r}"
     after = folder_state(folder)
