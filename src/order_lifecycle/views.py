@@ -30,6 +30,7 @@ __all__ = [
     "entry",
     "entry_from_json",
     "entry_to_json",
+    "event_entry_json",
 ]
 
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
@@ -116,6 +117,27 @@ def entry_to_json(item: ChatEntry) -> str:
         "author": item.author,
         "text": item.text,
         "files": [serde.converter.unstructure(f) for f in item.files],
+    }
+    return serde.compact_json(document)
+
+
+def event_entry_json(event: Event) -> str:
+    """``entry_to_json(entry(event))`` (instants in UTC), without the ``ChatEntry``
+    between them: what every command stores as the inbox's newest entry."""
+    if isinstance(event, MessagePosted):
+        files = event.files
+        author: str | None = event.actor.id
+        kind, text = "message", event.text
+    else:
+        files = ()
+        author, kind, text = None, "notice", notice(event)
+    document = {
+        "seq": event.seq,
+        "at": iso(event.at),
+        "kind": kind,
+        "author": author,
+        "text": text,
+        "files": [serde.converter.unstructure(f) for f in files] if files else [],
     }
     return serde.compact_json(document)
 

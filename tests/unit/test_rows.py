@@ -8,14 +8,17 @@ import json
 import sqlite3
 from pathlib import Path
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_notices import every_event
 
 from order_lifecycle.adapters.rows import from_micros, micros
+from order_lifecycle.core.events import EVENT_TYPES, MessagePosted
 from order_lifecycle.core.model import Attachment
-from order_lifecycle.views import ChatEntry, entry_from_json, entry_to_json
+from order_lifecycle.views import ChatEntry, entry, entry_from_json, entry_to_json, event_entry_json
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _FIRST = micros(dt.datetime(1, 1, 1, tzinfo=dt.UTC))
@@ -171,3 +174,17 @@ def test_the_inserts_name_their_tables_columns_and_fit_the_rows_built_for_them(
         len(rows.PARTICIPANTS.columns)
     }
     assert rows.PARTICIPANTS.sql.endswith(" ON CONFLICT DO NOTHING")
+
+
+def test_the_stored_entry_of_every_event_kind_is_its_chat_entry() -> None:
+    """What a write stores as the inbox's newest entry (``event_entry_json``) is the chat
+    entry of the event, in UTC, as ``entry_to_json`` writes it, for every kind of event;
+    a message keeps its files and its author."""
+    events = every_event()
+    assert {e.kind for e in events} == set(EVENT_TYPES)
+    message = next(e for e in events if isinstance(e, MessagePosted))
+    events.append(attrs.evolve(message, files=(_FILE, _FILE), text=""))
+    for event in events:
+        stored = event_entry_json(event)
+        assert stored == entry_to_json(entry(event))
+        assert entry_from_json(stored) == entry(event)

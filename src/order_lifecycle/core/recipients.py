@@ -28,6 +28,14 @@ ALERTS_CX: Final = frozenset({"order_disputed", "order_cancelled", "dispute_esca
 PAYMENTS: Final = "payments"
 
 
+# The roles as globals: looking a member up on its enum class (``Role.buyer``) goes
+# through the enum's metaclass, several times slower, and every command asks.
+_BUYER: Final = Role.buyer
+_SELLER: Final = Role.seller
+_CX_AGENT: Final = Role.cx_agent
+_SYSTEM: Final = Role.system
+
+
 @attrs.frozen
 class Notification:
     """An outbox row: one event addressed to one recipient (a user, or the CX team)."""
@@ -48,19 +56,22 @@ def notifications_for(order: Order, events: Sequence[Event]) -> tuple[Notificati
     a reminder only to the party it reminds.
     """
     result: list[Notification] = []
+    order_id = order.id
     for event in events:
+        seq, kind = event.seq, event.kind
         if isinstance(event, ReminderSent):
-            result.append(
-                Notification(order.id, event.seq, event.recipient, event.role, event.kind)
-            )
+            result.append(Notification(order_id, seq, event.recipient, event.role, kind))
             continue
-        targets: list[tuple[str, Role]] = [(order.buyer, Role.buyer), (order.seller, Role.seller)]
-        targets += [(agent, Role.cx_agent) for agent in order.agents]
-        for user, role in targets:
-            if user != event.actor.id or role is not event.actor.role:
-                result.append(Notification(order.id, event.seq, user, role, event.kind))
-        if event.kind in ALERTS_CX:
-            result.append(Notification(order.id, event.seq, CX_TEAM, Role.cx_agent, event.kind))
+        by, by_role = event.actor.id, event.actor.role
+        if order.buyer != by or by_role is not _BUYER:
+            result.append(Notification(order_id, seq, order.buyer, _BUYER, kind))
+        if order.seller != by or by_role is not _SELLER:
+            result.append(Notification(order_id, seq, order.seller, _SELLER, kind))
+        for agent in order.agents:
+            if agent != by or by_role is not _CX_AGENT:
+                result.append(Notification(order_id, seq, agent, _CX_AGENT, kind))
+        if kind in ALERTS_CX:
+            result.append(Notification(order_id, seq, CX_TEAM, _CX_AGENT, kind))
         if getattr(event, "payout", None) is not None:
-            result.append(Notification(order.id, event.seq, PAYMENTS, Role.system, event.kind))
+            result.append(Notification(order_id, seq, PAYMENTS, _SYSTEM, kind))
     return tuple(result)

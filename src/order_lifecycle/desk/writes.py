@@ -20,7 +20,7 @@ from order_lifecycle.core.recipients import notifications_for
 from order_lifecycle.desk.files import file_key
 from order_lifecycle.ports import IdempotencyRecord, Participant, Write
 from order_lifecycle.stats import facts_of
-from order_lifecycle.views import entry, entry_to_json
+from order_lifecycle.views import event_entry_json
 
 __all__ = ["command_fingerprint", "fingerprint", "next_timer_at", "write_for"]
 
@@ -58,7 +58,7 @@ def write_for(
         participants=joined,
         idempotency=idempotency,
         waiting=api.waiting_on(order),
-        last_entry=entry_to_json(entry(decision.events[-1])) if decision.events else None,
+        last_entry=event_entry_json(decision.events[-1]) if decision.events else None,
         facts=facts_of(order),
     )
 
