@@ -280,6 +280,10 @@ def from_micros(value: int) -> pendulum.DateTime:
     return moment
 
 
+# The row builders read an enum member's value as ``member._value_``, a plain attribute:
+# ``member.value`` is a property written in Python, a call per column on every write.
+
+
 def order_row(write: Write) -> OrderRow:
     """(id, version, state, buyer, seller, title, updated_at, next_timer_at, waiting, lifecycle,
     doc, last_entry, then the facts columns)."""
@@ -289,7 +293,7 @@ def order_row(write: Write) -> OrderRow:
     return (
         order.id,
         order.version,
-        order.state.value,
+        order.state._value_,
         order.buyer,
         order.seller,
         order.listing.title,
@@ -314,7 +318,7 @@ def event_rows(write: Write) -> list[tuple[str, int, str, str, str, int, str]]:
                 event.order_id,
                 event.seq,
                 event.kind,
-                event.action.value,
+                event.action._value_,
                 str(event.actor),
                 at,
                 serde.dump_event(event),
@@ -329,12 +333,12 @@ def notification_rows(
     """(order_id, seq, recipient, role, kind, created_at) per notification."""
     at = micros(created)
     assert at is not None
-    return [(n.order_id, n.seq, n.recipient, n.role.value, n.kind, at) for n in notifications]
+    return [(n.order_id, n.seq, n.recipient, n.role._value_, n.kind, at) for n in notifications]
 
 
 def participant_rows(participants: tuple[Participant, ...]) -> list[tuple[str, str, str, str]]:
     """(order_id, user_id, role, actor) per participant."""
-    return [(p.order_id, p.user_id, p.role.value, p.actor) for p in participants]
+    return [(p.order_id, p.user_id, p.role._value_, p.actor) for p in participants]
 
 
 class OrderCache:

@@ -440,8 +440,8 @@ def next_due_at(order: Order, policy: Policy = DEFAULT_POLICY) -> pendulum.DateT
     policy)[0].due_at`` (``None`` if none is armed), without building each timer's
     ``DueTimer`` (what every write stores for ``tick`` to find)."""
     soonest: pendulum.DateTime | None = None
-    for timer in _TIMERS_IN[order.state]:
-        due = timer.soonest(order, policy)
+    for due_of in _SOONEST_IN[order.state]:
+        due = due_of(order, policy)
         if due is not None and (soonest is None or due < soonest):
             soonest = due
     return soonest
@@ -450,6 +450,13 @@ def next_due_at(order: Order, policy: Policy = DEFAULT_POLICY) -> pendulum.DateT
 _TIMER_RULES: Final = {t.timer: t for t in TIMERS}
 #: The timers that can be armed in each state, in the table's order.
 _TIMERS_IN: Final = {state: tuple(t for t in TIMERS if state in t.armed_in) for state in OrderState}
+#: Per state, what ``TimerRule.soonest`` calls for each of those timers once the state is
+#: known to arm it: its ``due`` for a timer of one instant, ``soonest`` itself for a
+#: timer of several (reminders).
+_SOONEST_IN: Final = {
+    state: tuple(t.due if t.schedule is None else t.soonest for t in timers)
+    for state, timers in _TIMERS_IN.items()
+}
 
 
 def _due_at(timer: DueTimer) -> pendulum.DateTime:

@@ -220,8 +220,6 @@ class AsyncOrderDesk(DeskBase["AsyncStore | ThreadedStore", Coroutine[Any, Any, 
             if inspect.iscoroutinefunction(send):
                 return await send(call.args[0])
             return await asyncio.to_thread(send, call.args[0])
-        if name == "recent":
-            return flows.recent(self.store, call.args[0])
         if name == "pause":
             await asyncio.sleep(call.args[0])
             return None

@@ -68,13 +68,16 @@ class DeskBase(Generic[S, R]):
     def _now(self) -> pendulum.DateTime:
         return to_instant(self.clock.now(), "clock")
 
+    def _recent(self, order_id: str) -> Order | None:
+        return flows.recent(self.store, order_id)
+
     @property
     def _settings(self) -> flows.Settings:
         # Made once, and again only when the desk's policy is replaced (the clock is read
         # through ``_now`` at each use).
         made = self._settings_made
         if made is None or made.policy is not self.policy:
-            made = self._settings_made = flows.Settings(self.policy, self._now)
+            made = self._settings_made = flows.Settings(self.policy, self._now, self._recent)
         return made
 
     def _command(self, flow: flows.Flow[Order]) -> R:

@@ -91,10 +91,13 @@ Flow = Generator[Call, Any, T]
 
 @attrs.frozen
 class Settings:
-    """What a desk decides with: its policy, and its clock (read when a flow needs now)."""
+    """What a desk decides with: its policy, its clock (read when a flow needs now), and
+    the order its store last committed or read in this process (``recent``: no I/O, so
+    a flow asks it directly instead of yielding a call)."""
 
     policy: Policy
     now: Callable[[], pendulum.DateTime]
+    recent: Callable[[str], Order | None] = lambda _: None
 
 
 def load(order_id: str) -> Flow[Order]:
@@ -138,7 +141,7 @@ def execute(
     cached = True  # first decide on the order this process last saw, if it holds one
     losses = 0
     for _ in range(MAX_ATTEMPTS):
-        order = (yield Call("recent", (order_id,))) if cached else None
+        order = s.recent(order_id) if cached else None
         if order is None:
             cached = False
             order = yield from load(order_id)

@@ -127,8 +127,6 @@ class OrderDesk(DeskBase[Store, Order]):
         name = call.name
         if name == "write":  # every command's: first
             return self.store.write(*call.args, **call.kwargs)
-        if name == "recent":
-            return flows.recent(self.store, call.args[0])
         if name == "pause":
             time.sleep(call.args[0])
             return None
