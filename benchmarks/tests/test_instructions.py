@@ -6,6 +6,7 @@ from, so a change to the loop or to valgrind's format fails here first.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,18 @@ def test_workload_runs_six_commands_per_order_only_when_asked(tmp_path: Path) ->
     assert instructions.workload(str(tmp_path), 3, commands=False) == 0
     assert instructions.workload(str(tmp_path), 3, commands=True) == 3 * durable.COMMANDS
     assert list(tmp_path.iterdir()) == []  # its database is gone with it
+
+
+def test_bytecodes_count_the_loop_by_function_the_same_each_time(tmp_path: Path) -> None:
+    first = instructions.bytecodes(str(tmp_path), 2)
+    second = instructions.bytecodes(str(tmp_path), 2)
+    per, inclusive, own = first
+    assert per == second[0] > 0
+    assert sys.gettrace() is None  # the tracer is gone
+    # The loop's own functions are named; what a command runs is inside the loop.
+    loop = inclusive["durable.py:lib_commands"]
+    assert loop == per * 2 * durable.COMMANDS
+    assert 0 < inclusive["api.py:decide"] < loop
+    assert 0 < own["api.py:decide"] <= inclusive["api.py:decide"]
+    assert sum(own.values()) == loop
+    assert not any(key.startswith("test_instructions.py") for key in inclusive)

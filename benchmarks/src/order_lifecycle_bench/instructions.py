@@ -7,7 +7,10 @@ instructions the process executes (``Ir``), and prints them per command: the loo
 less a run that does the same setup without it (placing the orders, one warm-up round),
 divided by the commands. With ``--by-object`` it also splits the count by the shared
 object that ran it (the interpreter, ``libsqlite3``, the C library, ``orjson``...), from
-``callgrind``.
+``callgrind``. With ``--bytecodes [N]`` it prints instead the Python bytecodes the loop
+executes per command, by function, inclusive and own (the top ``N`` of each): a
+``sys.settrace`` count, as deterministic as valgrind's and without it, that names the
+library's own functions.
 
 Timings on this kind of machine move by ±10 % from one run to the next (``docs/
 performance.md``); a count of instructions is the same to within a fraction of a percent
@@ -28,11 +31,16 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING
 
 from order_lifecycle import OrderDesk
 from order_lifecycle.adapters.sqlite import SQLiteStore
 
 from order_lifecycle_bench.figures import durable
+
+if TYPE_CHECKING:
+    from _typeshed import TraceFunction
 
 #: Orders of the warm-up round, placed and moved before the counted part.
 WARM: int = 20
@@ -115,11 +123,61 @@ def count_by_object(orders: int, folder: str) -> dict[str, float]:
     return {n: (found["run"][n] - found["setup"][n]) / commands for n in names}
 
 
+def bytecodes(folder: str, orders: int) -> tuple[float, Counter[str], Counter[str]]:
+    """Bytecodes per command of the loop over ``orders`` placed orders: the total, and per
+    function (``file:name``) inclusive of what it calls, and its own."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    names: dict[CodeType, str] = {}
+    loop = durable.lib_commands.__code__
+
+    def name(code: CodeType) -> str:
+        found = names.get(code)
+        if found is None:
+            found = names[code] = f"{Path(code.co_filename).name}:{code.co_name}"
+        return found
+
+    def local(frame: FrameType, event: str, arg: object) -> TraceFunction:
+        if event == "opcode":
+            own[name(frame.f_code)] += 1
+            seen: set[str] = set()
+            walked: FrameType | None = frame
+            while walked is not None:
+                key = name(walked.f_code)
+                if key not in seen:
+                    seen.add(key)
+                    inclusive[key] += 1
+                if walked.f_code is loop:  # the callers above the loop are not counted
+                    break
+                walked = walked.f_back
+        return local
+
+    def tracer(frame: FrameType, event: str, arg: object) -> TraceFunction:
+        frame.f_trace_opcodes = True
+        return local
+
+    with tempfile.TemporaryDirectory(dir=folder) as where:
+        desk = OrderDesk(SQLiteStore(str(Path(where) / "count.db")))
+        try:
+            durable.lib_commands(desk, durable.lib_place(desk, 0, WARM))
+            ids = durable.lib_place(desk, WARM, orders)
+            sys.settrace(tracer)
+            try:
+                commands = len(durable.lib_commands(desk, ids).latencies)
+            finally:
+                sys.settrace(None)
+        finally:
+            desk.close()
+    total = inclusive[name(loop)]
+    return total / commands, inclusive, own
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--by-object", action="store_true")
+    parser.add_argument("--bytecodes", type=int, nargs="?", const=40, default=None, metavar="N")
     parser.add_argument("--dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None)
     parser.add_argument("--child", choices=("setup", "run"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -127,15 +185,24 @@ def main(argv: list[str] | None = None) -> None:
     if args.child is not None:
         workload(folder, args.orders, commands=args.child == "run")
         return
+    if args.bytecodes is not None:
+        per, inclusive, own = bytecodes(folder, args.orders)
+        commands = args.orders * durable.COMMANDS
+        print(f"bytecodes per command: {per:,.0f}")
+        for title, counts in (("inclusive", inclusive), ("own", own)):
+            print(f"\n{title}:")
+            for key, value in counts.most_common(args.bytecodes):
+                print(f"{value / commands:8,.0f}  {100 * value / commands / per:5.1f} %  {key}")
+        return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     for _ in range(args.runs):
         print(f"instructions per command: {count(args.orders, folder):,.0f}")
     if args.by_object:
         split = count_by_object(args.orders, folder)
-        for name, value in sorted(split.items(), key=lambda kv: -kv[1]):
-            if abs(value) >= 100:
-                print(f"{value:12,.0f}  {name}")
+        for obj, share in sorted(split.items(), key=lambda kv: -kv[1]):
+            if abs(share) >= 100:
+                print(f"{share:12,.0f}  {obj}")
 
 
 if __name__ == "__main__":
