@@ -5,8 +5,9 @@ An order keeps the same instant objects from version to version (``placed_at``, 
 delivery's ``at``, a due date...), and every command writes the whole order again: its
 document, its facts and its columns. Formatting an aware ``pendulum`` instant costs a
 microsecond or more (its time zone's offset is looked up in Python); a recent one is
-looked up by identity instead. The caches hold the instants they describe (so an id is
-never reused while cached) and are bounded: when full they start again. A UTC instant
+looked up by identity instead. The caches hold the instants they describe, so an entry
+found under ``id(at)`` is ``at``'s own: no other live object has that id while the entry
+keeps its instant alive. They are bounded: when full they start again. A UTC instant
 met for the first time (a command's "now") is read from its fields, without asking its
 zone for the offset (half a microsecond per call, through ``zoneinfo``).
 
@@ -40,7 +41,7 @@ _micros: dict[int, tuple[_dt.datetime, int]] = {}
 def iso(at: _dt.datetime) -> str:
     """``at.isoformat()``."""
     hit = _texts.get(id(at))
-    if hit is not None and hit[0] is at:
+    if hit is not None:  # its instant is ``at`` (see the module's docstring)
         return hit[1]
     zone = at.tzinfo
     if zone is _UTC or zone is _STD_UTC:
@@ -67,7 +68,7 @@ def micros(at: _dt.datetime | None) -> int | None:
     if at is None:
         return None
     hit = _micros.get(id(at))
-    if hit is not None and hit[0] is at:
+    if hit is not None:  # its instant is ``at`` (see the module's docstring)
         return hit[1]
     zone = at.tzinfo
     if zone is _UTC or zone is _STD_UTC:

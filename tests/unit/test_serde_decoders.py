@@ -191,3 +191,78 @@ def test_a_price_the_currency_refuses_is_a_storage_error() -> None:
         serde.order_from_dict(document)
     document["contract"]["price"] = {"amount": "1.00", "currency": "USD"}
     assert serde.order_from_dict(document).contract.price == Money("1", "USD")
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _typed(data: Any) -> Any:
+    if isinstance(data, dict):
+        return ("dict", {k: _typed(v) for k, v in data.items()})
+    if isinstance(data, list):
+        return ("list", [_typed(v) for v in data])
+    return (type(data), repr(data))  # repr: NaN is not equal to itself
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES, st.booleans(), st.booleans())
+def test_documents_read_as_the_standard_library_reads_them(
+    value: Any, ascii_only: bool, as_bytes: bool
+) -> None:
+    """``serde.loads`` is ``json.loads``: the same values of the same types, for whatever
+    ``json.dumps`` writes (lone surrogates, integers beyond 64 bits, NaN included), as
+    text or as UTF-8 bytes."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if as_bytes:
+        try:
+            document: str | bytes = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no UTF-8 bytes for it
+            return
+    else:
+        document = text
+    assert _typed(serde.loads(document)) == _typed(json.loads(document))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '"\\ud800"',
+        "[1e400, -1e400]",
+        "NaN",
+        "18446744073709551616",
+        "-9223372036854775809",
+        "9223372036854775807",
+        '{"delivery": 86399999999999999999, "note": "x"}',
+        '{"a": "1234567890123456789", "b": 1}',
+        "[0.1234567890123456789]",
+        '{"a": 1, "a": 2}',
+        " \n\t{}\n ",
+        '{"a": 1}'.encode("utf-16"),
+        '{"a": "é"}'.encode("utf-32"),
+        '{"a": "é"}'.encode(),
+    ],
+)
+def test_what_orjson_would_read_otherwise_is_read_by_the_standard_library(
+    document: str | bytes,
+) -> None:
+    assert _typed(serde.loads(document)) == _typed(json.loads(document))
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["", "{", '{"a": 1} {}', "\ufeff{}", b"\xff\xfe{", b'"\\ud800"\xff', "[" * 2000 + "]" * 2000],
+)
+def test_a_document_json_loads_refuses_is_refused_alike(document: str | bytes) -> None:
+    with pytest.raises((ValueError, RecursionError)) as expected:
+        json.loads(document)
+    with pytest.raises(type(expected.value)) as found:
+        serde.loads(document)
+    assert str(found.value) == str(expected.value)
